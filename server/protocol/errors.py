@@ -1,0 +1,45 @@
+"""Protocol errors: every way a line from the wire can be refused.
+
+Each error carries the numeric (or FAIL code) the server answers with, so the
+I/O layer maps an error to a reply without knowing why it happened::
+
+    ProtocolError
+     +-- InputTooLong        417 ERR_INPUTTOOLONG (body over 512 bytes, or no line end in time)
+     +-- TagsTooLong         417 ERR_INPUTTOOLONG (tag section over 8191 bytes)
+     +-- BadCharacter        NUL byte in a line
+     +-- MalformedMessage    no command, bad command, or bad tag syntax
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadCharacter",
+    "InputTooLong",
+    "MalformedMessage",
+    "ProtocolError",
+    "TagsTooLong",
+]
+
+
+class ProtocolError(ValueError):
+    """A line that cannot become a Message. Anything else raised by the parser is a bug."""
+
+    numeric: str | None = None
+    fail_code: str = "INVALID_MESSAGE"
+
+
+class InputTooLong(ProtocolError):
+    numeric = "417"
+    fail_code = "INPUT_TOO_LONG"
+
+
+class TagsTooLong(InputTooLong):
+    pass
+
+
+class BadCharacter(ProtocolError):
+    fail_code = "BAD_CHARACTER"
+
+
+class MalformedMessage(ProtocolError):
+    pass

@@ -1,0 +1,168 @@
+"""The IRC message value and its one parser and serialiser.
+
+A line is ``[@tags ][:source ]COMMAND[ params][ :trailing]``. Limits follow
+the Modern IRC document: 512 bytes for everything after the tags (CRLF
+included), 8191 bytes for the tag section (its ``@`` and trailing space
+included).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .errors import BadCharacter, InputTooLong, MalformedMessage, TagsTooLong
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_TAG_BYTES",
+    "Message",
+    "escape_tag_value",
+    "parse_line",
+    "unescape_tag_value",
+]
+
+MAX_BODY_BYTES = 512
+MAX_TAG_BYTES = 8191
+
+_COMMAND = re.compile(r"[A-Za-z]+\Z|[0-9]{3}\Z")
+_TAG_KEY = re.compile(r"\+?([A-Za-z0-9.-]+/)?[A-Za-z0-9-]+\Z")
+_FORBIDDEN_IN_PARAM = re.compile(r"[\x00\r\n]")
+
+_ESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+_ESCAPE_OUT = str.maketrans({";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"})
+
+
+def escape_tag_value(value: str) -> str:
+    return value.translate(_ESCAPE_OUT)
+
+
+def unescape_tag_value(raw: str) -> str:
+    if "\\" not in raw:
+        return raw
+    out: list[str] = []
+    chars = iter(raw)
+    for ch in chars:
+        if ch != "\\":
+            out.append(ch)
+            continue
+        nxt = next(chars, "")
+        # An unknown escape drops the backslash; a trailing lone one is dropped.
+        out.append(_ESCAPES.get(nxt, nxt))
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One IRC message. Validates itself, so an unsendable Message cannot exist."""
+
+    command: str
+    params: tuple[str, ...] = ()
+    source: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not _COMMAND.match(self.command):
+            raise MalformedMessage(f"bad command {self.command!r}")
+        if self.command != self.command.upper():
+            object.__setattr__(self, "command", self.command.upper())
+        if not isinstance(self.params, tuple):
+            object.__setattr__(self, "params", tuple(self.params))
+        for i, param in enumerate(self.params):
+            if _FORBIDDEN_IN_PARAM.search(param):
+                raise BadCharacter("NUL, CR or LF in a parameter")
+            last = i == len(self.params) - 1
+            if not last and (not param or param[0] == ":" or " " in param):
+                raise MalformedMessage("only the last parameter may be empty, start with ':' or hold spaces")
+        if self.source is not None and (not self.source or _FORBIDDEN_IN_PARAM.search(self.source) or " " in self.source):
+            raise MalformedMessage("bad source")
+        for key in self.tags:
+            if not _TAG_KEY.match(key):
+                raise MalformedMessage(f"bad tag key {key!r}")
+
+    def with_tags(self, tags: Mapping[str, str]) -> Message:
+        return Message(self.command, self.params, self.source, tags)
+
+    def to_line(self) -> str:
+        """Serialise without the line ending."""
+        parts: list[str] = []
+        if self.tags:
+            parts.append(
+                "@"
+                + ";".join(
+                    f"{key}={escape_tag_value(value)}" if value else key
+                    for key, value in self.tags.items()
+                )
+            )
+        if self.source is not None:
+            parts.append(":" + self.source)
+        parts.append(self.command)
+        if self.params:
+            *middle, last = self.params
+            parts.extend(middle)
+            if not last or last[0] == ":" or " " in last:
+                last = ":" + last
+            parts.append(last)
+        return " ".join(parts)
+
+    def to_bytes(self) -> bytes:
+        """Serialise as one wire line, CRLF included."""
+        return self.to_line().encode("utf-8", "replace") + b"\r\n"
+
+
+def _parse_tags(raw: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for item in raw.split(";"):
+        if not item:
+            continue
+        key, _, value = item.partition("=")
+        if not _TAG_KEY.match(key):
+            raise MalformedMessage(f"bad tag key {key!r}")
+        tags[key] = unescape_tag_value(value)
+    return tags
+
+
+def parse_line(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: int = MAX_TAG_BYTES) -> Message:
+    """Parse one line (without its line ending) into a Message.
+
+    Raises:
+        ProtocolError: a subclass saying why the line was refused; nothing else.
+    """
+    raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogateescape")
+    if b"\x00" in raw:
+        raise BadCharacter("NUL byte in line")
+    if b"\r" in raw or b"\n" in raw:
+        raise BadCharacter("CR or LF inside a line")
+    body = raw
+    tag_section = b""
+    if raw.startswith(b"@"):
+        tag_section, sep, body = raw.partition(b" ")
+        if len(tag_section) + 1 > max_tags:
+            raise TagsTooLong("tag section too long")
+        if not sep:
+            raise MalformedMessage("tags without a command")
+    body = body.lstrip(b" ")
+    if len(body) + 2 > max_body:
+        raise InputTooLong("line too long")
+    text = body.decode("utf-8", "replace")
+    tags = _parse_tags(tag_section[1:].decode("utf-8", "replace")) if tag_section else {}
+
+    source: str | None = None
+    if text.startswith(":"):
+        prefix, _, text = text.partition(" ")
+        source = prefix[1:] or None
+        text = text.lstrip(" ")
+    command, _, rest = text.partition(" ")
+    if not command:
+        raise MalformedMessage("missing command")
+    params: list[str] = []
+    while rest:
+        rest = rest.lstrip(" ")
+        if rest.startswith(":"):
+            params.append(rest[1:])
+            break
+        if rest:
+            word, _, rest = rest.partition(" ")
+            params.append(word)
+    return Message(command, tuple(params), source, tags)
