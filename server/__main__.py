@@ -1,0 +1,7 @@
+"""``python -m server`` runs chat-server."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

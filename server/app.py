@@ -1,0 +1,99 @@
+"""Running a server: building the shared pieces for a mode and serving until a signal."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from .config import Config
+from .delivery import BlockedWriter, Fanout, LogTailer
+from .dispatch.pool import PoolDispatcher
+from .dispatch.services import Limits, Services
+from .dispatch.thread import ThreadDispatcher
+from .dispatch.worker import Dispatcher
+from .domain import ServerSettings, World
+from .domain.liveness import LivenessPolicy
+from .domain.settings import DEFAULT_MOTD
+from .log import MemoryLog, MessageLog
+
+__all__ = ["build_dispatcher", "limits_from", "listen", "run", "settings_from"]
+
+log = logging.getLogger("chat-server")
+
+
+def settings_from(config: Config) -> ServerSettings:
+    motd = tuple(Path(config.motd).read_text().splitlines()) if config.motd else DEFAULT_MOTD
+    created = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    return ServerSettings(name=config.server_name, network=config.network, created=created,
+                          password=config.password, motd=motd)
+
+
+def limits_from(config: Config) -> Limits:
+    return Limits(
+        sendq=config.sendq,
+        max_clients=config.max_clients,
+        max_per_ip=config.max_per_ip,
+        liveness=LivenessPolicy(config.ping_interval, config.ping_timeout, config.registration_timeout),
+    )
+
+
+def listen(host: str, port: int) -> socket.socket:
+    sock = socket.create_server((host, port), backlog=4096, reuse_port=False)
+    return sock
+
+
+def build_dispatcher(config: Config, world: World, source: MessageLog, listener: socket.socket,
+                     worker_id: str = "w0") -> tuple[Dispatcher, LogTailer]:
+    """The pieces one worker runs: delivery from the log, and the mode's dispatcher."""
+    fanout = Fanout()
+    services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config), worker_id)
+    tailer = LogTailer(source, fanout)
+    dispatcher: Dispatcher
+    if config.mode == "thread":
+        dispatcher = ThreadDispatcher(services, listener)
+    else:
+        dispatcher = PoolDispatcher(services, listener, pool_size=config.pool)
+    return dispatcher, tailer
+
+
+def wait_for_signal() -> str:
+    stop = threading.Event()
+    received: list[str] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    while not stop.wait(0.5):
+        pass
+    return received[0]
+
+
+def run(config: Config) -> int:
+    if config.mode == "process":
+        from .dispatch.process import run_process_mode
+
+        return run_process_mode(config)
+    source = MemoryLog(config.log_memory)
+    world = World(source)
+    listener = listen(config.host, config.port)
+    host, port = listener.getsockname()[:2]
+    dispatcher, tailer = build_dispatcher(config, world, source, listener)
+    tailer.start()
+    dispatcher.start()
+    log.info("listening on %s:%d (mode %s%s)", host, port, config.mode,
+             f", pool {config.pool}" if config.mode == "pool" else "")
+    name = wait_for_signal()
+    log.info("%s received, shutting down", name)
+    dispatcher.stop("Server shutting down")
+    tailer.stop()
+    listener.close()
+    log.info("stopped")
+    return 0

@@ -1,0 +1,104 @@
+"""Config: the server's settings from flags, a TOML file and CHAT_* environment variables."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+
+__all__ = ["Config", "build_parser", "load_config"]
+
+
+@dataclass
+class Config:
+    host: str = "0.0.0.0"
+    port: int = 8080
+    mode: str = "pool"
+    pool: int = 20
+    workers: int = field(default_factory=lambda: os.cpu_count() or 2)
+    password: str | None = None
+    motd: str | None = None
+    sendq: int = 1 << 20
+    max_clients: int = 10_000
+    max_per_ip: int = 0
+    log_memory: int = 100_000
+    ping_interval: float = 120.0
+    ping_timeout: float = 60.0
+    registration_timeout: float = 30.0
+    log_level: str = "INFO"
+    data_dir: str = field(default_factory=lambda: user_data_dir("chat-server"))
+    server_name: str = "chat.local"
+    network: str = "ChatNet"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = Config()
+    p = argparse.ArgumentParser(
+        prog="chat-server",
+        description="A multi-client IRC chat server. Any IRC client can connect to it.",
+        epilog="Every option can also come from a TOML file (--config) or an environment variable "
+        "CHAT_<OPTION> (e.g. CHAT_PORT=6667). Flags win over the environment, which wins over the file.",
+    )
+    p.add_argument("--config", metavar="FILE", help="TOML file with any of these options (keys as below, with _)")
+    p.add_argument("--host", help=f"address to listen on (default {d.host})")
+    p.add_argument("--port", type=int, help=f"TCP port (default {d.port}; 0 picks a free one)")
+    p.add_argument("--mode", choices=["thread", "pool", "process"],
+                   help="how connections get CPU: a thread each, a bounded thread pool over a selector "
+                   f"loop, or several worker processes (default {d.mode})")
+    p.add_argument("--pool", type=int, help=f"worker threads in pool mode (default {d.pool})")
+    p.add_argument("--workers", type=int, help="worker processes in process mode (default: CPU count)")
+    p.add_argument("--password", help="server password that clients must send with PASS")
+    p.add_argument("--motd", metavar="FILE", help="message-of-the-day file (default: a built-in greeting)")
+    p.add_argument("--sendq", type=int, help=f"bytes queued to a client before it is dropped (default {d.sendq})")
+    p.add_argument("--max-clients", type=int, help=f"connections accepted at once (default {d.max_clients})")
+    p.add_argument("--max-per-ip", type=int, help="connections per address (default 0: no limit)")
+    p.add_argument("--log-memory", type=int, help=f"log entries kept in memory (default {d.log_memory})")
+    p.add_argument("--ping-interval", type=float, help=f"seconds of silence before PING (default {d.ping_interval:g})")
+    p.add_argument("--ping-timeout", type=float, help=f"seconds to answer a PING (default {d.ping_timeout:g})")
+    p.add_argument("--registration-timeout", type=float,
+                   help=f"seconds to finish NICK/USER (default {d.registration_timeout:g})")
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging verbosity")
+    p.add_argument("--data-dir", help=f"where history is kept (default {d.data_dir})")
+    p.add_argument("--server-name", help=f"the server's name in replies (default {d.server_name})")
+    p.add_argument("--network", help=f"the network name in ISUPPORT (default {d.network})")
+    return p
+
+
+def _coerce(name: str, raw: Any, like: Any) -> Any:
+    if isinstance(like, bool):
+        return str(raw).lower() in ("1", "true", "yes", "on")
+    if isinstance(like, int):
+        return int(raw)
+    if isinstance(like, float):
+        return float(raw)
+    return str(raw)
+
+
+def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Defaults, then the TOML file, then CHAT_* variables, then flags."""
+    args = build_parser().parse_args(argv)
+    env = os.environ if environ is None else environ
+    config = Config()
+    names = [f.name for f in fields(Config)]
+    config_file = args.config or env.get("CHAT_CONFIG")
+    if config_file:
+        data = tomllib.loads(Path(config_file).read_text())
+        for key, value in data.items():
+            key = key.replace("-", "_")
+            if key not in names:
+                raise SystemExit(f"chat-server: unknown option {key!r} in {config_file}")
+            setattr(config, key, _coerce(key, value, getattr(config, key)))
+    for name in names:
+        raw = env.get(f"CHAT_{name.upper()}")
+        if raw is not None:
+            setattr(config, name, _coerce(name, raw, getattr(config, name)))
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(config, name, value)
+    return config

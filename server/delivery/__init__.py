@@ -1,0 +1,10 @@
+"""Delivery: bounded per-connection send queues, and fan-out of logged events to them."""
+
+from __future__ import annotations
+
+from .fanout import Fanout, Recipient
+from .outbound import Outbound
+from .tailer import LogTailer
+from .writer import BlockedWriter
+
+__all__ = ["BlockedWriter", "Fanout", "LogTailer", "Outbound", "Recipient"]

@@ -1,0 +1,140 @@
+"""Fanout: hands each logged event to the local connections that must see it.
+
+One Fanout per worker process. It is fed by a single LogTailer in log order,
+so every member of a channel sees that channel's events in the same order.
+Channel membership here is derived from the log itself (JOIN adds, PART,
+KICK and QUIT remove), which keeps routing consistent with that order.
+
+Under the broadcast lock it only encodes (once per entry) and appends bytes
+to bounded queues; sends happen after the lock is released.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from server.log import Entry
+
+from .outbound import Outbound
+
+__all__ = ["Fanout", "Recipient"]
+
+log = logging.getLogger(__name__)
+
+
+class Recipient(Protocol):
+    conn_id: str
+    outbound: Outbound
+
+    def abort(self, reason: str) -> None: ...
+
+
+class Fanout:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._conns: dict[str, Recipient] = {}
+        self._members: dict[str, set[str]] = {}  # casefolded channel -> local conn ids
+        self._delivered = 0
+        self._progress = threading.Condition(threading.Lock())
+
+    # -- local connections ---------------------------------------------------
+
+    def add(self, conn: Recipient) -> None:
+        with self.lock:
+            self._conns[conn.conn_id] = conn
+
+    def remove(self, conn: Recipient) -> None:
+        with self.lock:
+            self._conns.pop(conn.conn_id, None)
+
+    def connections(self) -> list[Recipient]:
+        with self.lock:
+            return list(self._conns.values())
+
+    def __len__(self) -> int:
+        return len(self._conns)
+
+    # -- progress ------------------------------------------------------------
+
+    @property
+    def delivered(self) -> int:
+        return self._delivered
+
+    def start_at(self, seq: int) -> None:
+        with self._progress:
+            self._delivered = seq
+
+    def wait_delivered(self, seq: int, timeout: float) -> bool:
+        """Block until every entry up to ``seq`` has been queued to its recipients."""
+        with self._progress:
+            return self._progress.wait_for(lambda: self._delivered >= seq, timeout)
+
+    # -- delivery ------------------------------------------------------------
+
+    def deliver(self, entries: Sequence[Entry]) -> None:
+        if not entries:
+            return
+        touched: dict[str, Recipient] = {}
+        overflowed: list[Recipient] = []
+        with self.lock:
+            for entry in entries:
+                line: bytes | None = None
+                for conn_id in self._route(entry):
+                    conn = self._conns.get(conn_id)
+                    if conn is None:
+                        continue
+                    if line is None:
+                        line = entry.event.message().to_bytes()
+                    if conn.outbound.put(line):
+                        touched[conn_id] = conn
+                    elif conn.outbound.overflowed:
+                        overflowed.append(conn)
+        with self._progress:
+            self._delivered = entries[-1].seq
+            self._progress.notify_all()
+        for conn in touched.values():
+            conn.outbound.flush()
+        for conn in overflowed:
+            conn.abort("SendQ exceeded")
+
+    def _route(self, entry: Entry) -> Iterable[str]:
+        """Who sees ``entry``; also applies its membership change. Lock held."""
+        event = entry.event
+        command, origin = event.command, event.origin
+        if command in ("PRIVMSG", "NOTICE", "TAGMSG"):
+            if not event.channels:
+                return (event.target_conn,)
+            return [cid for cid in self._members.get(event.channels[0], ()) if cid != origin]
+        if command == "JOIN":
+            if origin in self._conns:
+                self._members.setdefault(event.channels[0], set()).add(origin)
+            return list(self._members.get(event.channels[0], ()))
+        if command in ("PART", "KICK"):
+            members = self._members.get(event.channels[0], set())
+            seen = list(members)
+            self._discard(event.channels[0], event.target_conn if command == "KICK" else origin)
+            return seen
+        if command in ("QUIT", "NICK"):
+            seen_set: set[str] = set()
+            for channel in event.channels:
+                seen_set.update(self._members.get(channel, ()))
+            if command == "QUIT":
+                seen_set.discard(origin)
+                for channel in event.channels:
+                    self._discard(channel, origin)
+            else:
+                seen_set.add(origin)
+            return seen_set
+        if event.target_conn:
+            return (event.target_conn,)
+        return list(self._members.get(event.channels[0], ())) if event.channels else ()
+
+    def _discard(self, channel: str, conn_id: str) -> None:
+        members = self._members.get(channel)
+        if members is not None:
+            members.discard(conn_id)
+            if not members:
+                del self._members[channel]

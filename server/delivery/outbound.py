@@ -1,0 +1,78 @@
+"""Outbound: one connection's bounded send queue (its SendQ), flushed without blocking.
+
+Guarantees: ``put`` never blocks and never reorders; one writer at a time
+sends everything queued in one ``send`` call; past ``limit`` queued bytes the
+queue refuses more and reports the overflow, so a client that stops reading
+costs nobody else anything.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+__all__ = ["Outbound"]
+
+
+class Outbound:
+    def __init__(self, send: Callable[[bytes], int], limit: int, on_blocked: Callable[[Outbound], None]) -> None:
+        """``send`` must not block: it returns the bytes taken, or raises BlockingIOError."""
+        self._send = send
+        self.limit = limit
+        self._on_blocked = on_blocked
+        self._lock = threading.Lock()
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._writing = False
+        self.overflowed = False
+        self.broken = False
+
+    @property
+    def pending(self) -> int:
+        return self._size
+
+    def put(self, data: bytes) -> bool:
+        """Queue bytes; False once the queue is over its limit (nothing more is taken)."""
+        with self._lock:
+            if self.overflowed or self.broken:
+                return False
+            self._chunks.append(data)
+            self._size += len(data)
+            if self._size > self.limit:
+                self.overflowed = True
+                self._chunks.clear()
+                self._size = 0
+                return False
+            return True
+
+    def flush(self) -> None:
+        """Send what is queued; if the socket is full, hand the rest to ``on_blocked``."""
+        while True:
+            with self._lock:
+                if self._writing or not self._chunks or self.broken:
+                    return
+                data = b"".join(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
+                self._chunks.clear()
+                self._writing = True
+            try:
+                sent = self._send(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                with self._lock:
+                    self.broken = True
+                    self._chunks.clear()
+                    self._size = 0
+                    self._writing = False
+                return
+            with self._lock:
+                self._writing = False
+                self._size -= sent
+                if sent < len(data):
+                    self._chunks.insert(0, data[sent:])
+                    blocked = True
+                else:
+                    blocked = False
+            if blocked:
+                self._on_blocked(self)
+                return

@@ -1,0 +1,48 @@
+"""LogTailer: the one thread per worker that follows the log and feeds the Fanout."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from server.log import LogOverrun, MessageLog
+
+from .fanout import Fanout
+
+__all__ = ["LogTailer"]
+
+log = logging.getLogger(__name__)
+
+
+class LogTailer:
+    def __init__(self, source: MessageLog, fanout: Fanout, batch: int = 2000) -> None:
+        self._log = source
+        self._fanout = fanout
+        self._batch = batch
+        self._stopped = threading.Event()
+        self.cursor = source.last_seq()
+        fanout.start_at(self.cursor)
+        self._thread = threading.Thread(target=self._run, name="log-tailer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(3)
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                entries = self._log.wait_after(self.cursor, 0.5, self._batch)
+            except LogOverrun as exc:
+                log.error("delivery fell behind the in-memory log, skipping: %s", exc)
+                self.cursor = self._log.last_seq()
+                continue
+            except (EOFError, ConnectionError, BrokenPipeError) as exc:
+                if not self._stopped.is_set():
+                    log.error("log unreachable, delivery stops: %r", exc)
+                return
+            if entries:
+                self._fanout.deliver(entries)
+                self.cursor = entries[-1].seq

@@ -1,0 +1,160 @@
+"""Connection: the one adapter between a socket and the sans-I/O core.
+
+Every dispatch mode drives it the same way: call ``on_bytes`` with what was
+received (never from two threads at once), ``close`` when reading ends, and
+``abort`` from any thread to make reading end.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+from server.delivery import Outbound
+from server.domain import Context, Session, dispatch
+from server.domain.liveness import Liveness
+from server.protocol import LineBuffer, Message, ProtocolError, parse_line
+
+from .services import Services
+
+__all__ = ["Connection"]
+
+log = logging.getLogger(__name__)
+
+# How long a command's replies may wait for its own events to be fanned out.
+BARRIER_TIMEOUT = 5.0
+
+
+class Connection:
+    def __init__(self, conn_id: str, sock: socket.socket, host: str, services: Services) -> None:
+        self.conn_id = conn_id
+        self.sock = sock
+        self.services = services
+        self.session = Session(conn_id, host)
+        self.lines = LineBuffer()
+        self.outbound = Outbound(self._send_nowait, services.limits.sendq, self._blocked)
+        now = time.monotonic()
+        self.liveness = Liveness(now, now)
+        self.closed = False
+        self._close_lock = threading.Lock()
+        self._last_seq = 0
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+    # -- input ---------------------------------------------------------------
+
+    def on_bytes(self, data: bytes) -> None:
+        self.liveness.seen(time.monotonic())
+        self.lines.feed(data)
+        for item in self.lines.lines():
+            if self.session.closing is not None or self.closed:
+                return
+            if isinstance(item, ProtocolError):
+                self._refuse_line(item)
+                continue
+            try:
+                msg = parse_line(item)
+            except ProtocolError as exc:
+                self._refuse_line(exc)
+                continue
+            self._run(msg)
+
+    def _run(self, msg: Message) -> None:
+        ctx = Context(self.session, self.services.world, self.services.settings, time.time())
+        try:
+            dispatch(ctx, msg)
+        except Exception:
+            log.exception("handler for %s failed on %s", msg.command, self.conn_id)
+            ctx.send(Message("FAIL", (msg.command, "INTERNAL_ERROR", "Internal error; the command was not completed"),
+                             self.services.settings.name))
+        self._last_seq = max(self._last_seq, ctx.seq)
+        self.send(ctx.out)
+        if ctx.close_reason is not None:
+            self.close(ctx.close_reason)
+
+    def _refuse_line(self, error: ProtocolError) -> None:
+        settings = self.services.settings
+        nick = self.session.nick or "*"
+        if error.numeric:
+            msg = Message(error.numeric, (nick, "Input line was too long"), settings.name)
+        else:
+            msg = Message("FAIL", ("*", error.fail_code, f"Line dropped: {error}"), settings.name)
+        self.send([msg.to_bytes()])
+
+    # -- output --------------------------------------------------------------
+
+    def send(self, lines: list[bytes]) -> None:
+        """Queue direct replies, after this connection's own events have been fanned out."""
+        if not lines:
+            return
+        fanout = self.services.fanout
+        if self._last_seq > fanout.delivered:
+            fanout.wait_delivered(self._last_seq, BARRIER_TIMEOUT)
+        for line in lines:
+            if not self.outbound.put(line):
+                if self.outbound.overflowed:
+                    self.abort("SendQ exceeded")
+                return
+        self.outbound.flush()
+
+    def _send_nowait(self, data: bytes) -> int:
+        return self.sock.send(data, socket.MSG_DONTWAIT)
+
+    def _blocked(self, outbound: Outbound) -> None:
+        self.services.writer.watch(outbound, self.sock)
+
+    # -- liveness ------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        """Called about once a second by the worker's housekeeper."""
+        verdict = self.liveness.check(self.services.limits.liveness, self.session.registered, now)
+        if verdict == "ping":
+            self.send([Message("PING", (self.services.settings.name,)).to_bytes()])
+        elif verdict is not None:
+            self.abort(verdict)
+
+    # -- ending --------------------------------------------------------------
+
+    def abort(self, reason: str) -> None:
+        """Make the connection end soon, from any thread: reading sees EOF and calls close()."""
+        if self.session.closing is None:
+            self.session.closing = reason
+            level = logging.WARNING if reason == "SendQ exceeded" else logging.INFO
+            log.log(level, "disconnecting %s (%s): %s", self.conn_id, self.session.nick or "*", reason)
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self, reason: str = "Connection closed") -> None:
+        """Quit the user, say goodbye, release the socket. Idempotent."""
+        with self._close_lock:
+            if self.closed:
+                return
+            self.closed = True
+        reason = self.session.closing or reason
+        self.session.closing = reason
+        services = self.services
+        try:
+            services.world.quit(self.conn_id, reason)
+        except Exception:
+            log.exception("quitting %s failed", self.conn_id)
+        services.fanout.remove(self)
+        services.writer.discard(self.sock)
+        goodbye = Message("ERROR", (reason,)).to_bytes()
+        if self.outbound.overflowed:
+            try:
+                self._send_nowait(goodbye)
+            except OSError:
+                pass
+        else:
+            self.outbound.put(goodbye)
+            self.outbound.flush()
+        try:
+            self.sock.close()
+        except OSError:
+            pass

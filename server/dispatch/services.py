@@ -1,0 +1,29 @@
+"""Services: what every connection of a worker shares, whichever dispatch mode runs it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.delivery import BlockedWriter, Fanout
+from server.domain import ServerSettings, World
+from server.domain.liveness import LivenessPolicy
+
+__all__ = ["Limits", "Services"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    sendq: int = 1 << 20
+    max_clients: int = 10_000
+    max_per_ip: int = 0  # 0: no limit per address
+    liveness: LivenessPolicy = LivenessPolicy()
+
+
+@dataclass
+class Services:
+    world: World
+    settings: ServerSettings
+    fanout: Fanout
+    writer: BlockedWriter
+    limits: Limits
+    worker_id: str = "w0"

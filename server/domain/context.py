@@ -1,0 +1,51 @@
+"""Context: what a handler works with, and where it leaves its effects.
+
+Handlers never touch a socket. They answer through ``reply``/``send`` (lines
+for this connection only), change the network through ``world`` (which logs
+the events others must see; ``published`` records how far), and may ask for
+the connection to be closed.
+"""
+
+from __future__ import annotations
+
+from server.protocol import Message
+
+from .model import Refusal
+from .session import Session
+from .settings import ServerSettings
+from .world import Outcome, World
+
+__all__ = ["Context"]
+
+
+class Context:
+    def __init__(self, session: Session, world: World, settings: ServerSettings, now: float) -> None:
+        self.session = session
+        self.world = world
+        self.settings = settings
+        self.now = now
+        self.out: list[bytes] = []
+        self.seq = 0
+        self.close_reason: str | None = None
+
+    def send(self, message: Message) -> None:
+        self.out.append(message.to_bytes())
+
+    def reply(self, numeric: str, *params: str) -> None:
+        self.send(Message(numeric, (self.session.nick or "*", *params), self.settings.name))
+
+    def notice(self, text: str) -> None:
+        self.send(Message("NOTICE", (self.session.nick or "*", text), self.settings.name))
+
+    def refuse(self, *refusals: Refusal) -> None:
+        for refusal in refusals:
+            self.reply(*refusal)
+
+    def published(self, outcome: Outcome) -> bool:
+        """Note what an operation logged and send its refusals; True if it succeeded."""
+        self.seq = max(self.seq, outcome.seq)
+        self.refuse(*outcome.refusals)
+        return outcome.ok
+
+    def close(self, reason: str) -> None:
+        self.close_reason = reason

@@ -1,0 +1,7 @@
+"""Command handlers, one module per group; importing this package fills the command table."""
+
+from __future__ import annotations
+
+from . import channels, messaging, queries, registration
+
+__all__ = ["channels", "messaging", "queries", "registration"]

@@ -1,0 +1,181 @@
+"""Channel commands: JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE, MODE."""
+
+from __future__ import annotations
+
+from server.protocol import Message, casefold, is_channel
+from server.protocol import numerics as n
+
+from ..commands import command
+from ..context import Context
+from ..model import ChannelView
+from ..modes import parse_mode_changes
+
+
+def send_topic(ctx: Context, channel: ChannelView) -> None:
+    if not channel.topic:
+        ctx.reply(n.RPL_NOTOPIC, channel.name, "No topic is set")
+        return
+    ctx.reply(n.RPL_TOPIC, channel.name, channel.topic)
+    ctx.reply(n.RPL_TOPICWHOTIME, channel.name, channel.topic_by.split("!")[0], str(int(channel.topic_time)))
+
+
+def send_names(ctx: Context, channel: ChannelView | None, name: str) -> None:
+    if channel is not None and (not channel.secret or _is_member(ctx, channel)):
+        all_prefixes = "multi-prefix" in ctx.session.caps
+        symbol = "@" if channel.secret else "="
+        names = [m.prefix(all_prefixes) + m.user.nick for m in channel.members]
+        line: list[str] = []
+        for item in names:
+            line.append(item)
+            if sum(len(x) + 1 for x in line) > 400:
+                ctx.reply(n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
+                line = []
+        if line:
+            ctx.reply(n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
+        name = channel.name
+    ctx.reply(n.RPL_ENDOFNAMES, name, "End of /NAMES list")
+
+
+def _is_member(ctx: Context, channel: ChannelView) -> bool:
+    return any(m.user.conn_id == ctx.session.conn_id for m in channel.members)
+
+
+@command("JOIN", min_params=1)
+def handle_join(ctx: Context, msg: Message) -> None:
+    """JOIN <#channel>[,<#channel>...] [<key>[,<key>...]] | JOIN 0: enter channels."""
+    if msg.params[0] == "0":
+        ctx.published(ctx.world.part_all(ctx.session.conn_id))
+        return
+    keys = msg.params[1].split(",") if len(msg.params) > 1 else []
+    for i, name in enumerate(msg.params[0].split(",")):
+        if not name:
+            continue
+        outcome, channel = ctx.world.join(ctx.session.conn_id, name, keys[i] if i < len(keys) else "", ctx.now)
+        if ctx.published(outcome) and channel is not None:
+            if channel.topic:
+                send_topic(ctx, channel)
+            send_names(ctx, channel, channel.name)
+
+
+@command("PART", min_params=1)
+def handle_part(ctx: Context, msg: Message) -> None:
+    """PART <#channel>[,<#channel>...] [:reason]: leave channels."""
+    reason = msg.params[1] if len(msg.params) > 1 else ""
+    for name in msg.params[0].split(","):
+        if name:
+            ctx.published(ctx.world.part(ctx.session.conn_id, name, reason))
+
+
+@command("TOPIC", min_params=1)
+def handle_topic(ctx: Context, msg: Message) -> None:
+    """TOPIC <#channel> [:topic]: show or set a channel's topic."""
+    name = msg.params[0]
+    if len(msg.params) > 1:
+        topic = msg.params[1][: ctx.settings.topic_len]
+        ctx.published(ctx.world.set_topic(ctx.session.conn_id, name, topic, ctx.now))
+        return
+    channel = ctx.world.channel(name)
+    if channel is None:
+        ctx.reply(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+    elif channel.secret and not _is_member(ctx, channel):
+        ctx.reply(n.ERR_NOTONCHANNEL, name, "You're not on that channel")
+    else:
+        send_topic(ctx, channel)
+
+
+@command("NAMES")
+def handle_names(ctx: Context, msg: Message) -> None:
+    """NAMES [#channel]: list who is in a channel."""
+    if not msg.params:
+        for name in ctx.world.user_channels(ctx.session.conn_id):
+            send_names(ctx, ctx.world.channel(name), name)
+        return
+    for name in msg.params[0].split(","):
+        send_names(ctx, ctx.world.channel(name), name)
+
+
+@command("LIST")
+def handle_list(ctx: Context, msg: Message) -> None:
+    """LIST [#channel[,...]]: list channels with their member counts and topics."""
+    wanted = {c.lower() for c in msg.params[0].split(",")} if msg.params and msg.params[0] else None
+    ctx.reply(n.RPL_LISTSTART, "Channel", "Users  Name")
+    for channel in sorted(ctx.world.channels(), key=lambda c: c.name.lower()):
+        if wanted is not None and channel.name.lower() not in wanted:
+            continue
+        if channel.secret and not _is_member(ctx, channel):
+            continue
+        ctx.reply(n.RPL_LIST, channel.name, str(len(channel.members)), channel.topic)
+    ctx.reply(n.RPL_LISTEND, "End of /LIST")
+
+
+@command("KICK", min_params=2)
+def handle_kick(ctx: Context, msg: Message) -> None:
+    """KICK <#channel> <nick> [:reason]: remove someone from a channel (operators only)."""
+    reason = msg.params[2][: ctx.settings.kick_len] if len(msg.params) > 2 else ""
+    ctx.published(ctx.world.kick(ctx.session.conn_id, msg.params[0], msg.params[1], reason))
+
+
+@command("INVITE", min_params=2)
+def handle_invite(ctx: Context, msg: Message) -> None:
+    """INVITE <nick> <#channel>: invite someone into a channel."""
+    nick, name = msg.params[0], msg.params[1]
+    if ctx.published(ctx.world.invite(ctx.session.conn_id, nick, name)):
+        ctx.reply("341", nick, name)
+
+
+@command("MODE", min_params=1)
+def handle_mode(ctx: Context, msg: Message) -> None:
+    """MODE <target> [modes [args]]: show or change channel or user modes."""
+    target = msg.params[0]
+    if not is_channel(target):
+        _user_mode(ctx, msg)
+        return
+    if len(msg.params) == 1:
+        modes = ctx.world.channel_modes(target, ctx.session.conn_id)
+        channel = ctx.world.channel(target)
+        if modes is None or channel is None:
+            ctx.reply(n.ERR_NOSUCHCHANNEL, target, "No such channel")
+            return
+        ctx.reply(n.RPL_CHANNELMODEIS, channel.name, *modes)
+        ctx.reply(n.RPL_CREATIONTIME, channel.name, str(int(channel.created)))
+        return
+    changes, unknown = parse_mode_changes(msg.params[1], list(msg.params[2:]))
+    for letter in unknown:
+        ctx.reply(n.ERR_UNKNOWNMODE, letter, "is unknown mode char to me")
+    outcome, bans = ctx.world.change_modes(ctx.session.conn_id, target, changes)
+    ctx.published(outcome)
+    if any(c.letter == "b" and not c.arg for c in changes) and outcome.ok:
+        for ban in bans:
+            ctx.reply("367", target, ban)
+        ctx.reply("368", target, "End of channel ban list")
+
+
+def _user_mode(ctx: Context, msg: Message) -> None:
+    if casefold(msg.params[0]) != casefold(ctx.session.nick):
+        if ctx.world.user_by_nick(msg.params[0]) is None:
+            ctx.reply(n.ERR_NOSUCHNICK, msg.params[0], "No such nick/channel")
+        else:
+            ctx.reply(n.ERR_USERSDONTMATCH, "Can't change mode for other users")
+        return
+    if len(msg.params) == 1:
+        user = ctx.world.user(ctx.session.conn_id)
+        ctx.reply(n.RPL_UMODEIS, "+" + (user.modes if user else ""))
+        return
+    add, remove, sign = "", "", "+"
+    for letter in msg.params[1]:
+        if letter in "+-":
+            sign = letter
+        elif letter in "iw":
+            if sign == "+":
+                add += letter
+            else:
+                remove += letter
+        elif letter != "o":  # +o only comes from OPER; -o is allowed
+            ctx.reply(n.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+            return
+        elif sign == "-":
+            remove += letter
+    ctx.world.set_user_modes(ctx.session.conn_id, add, remove)
+    changed = (f"+{add}" if add else "") + (f"-{remove}" if remove else "")
+    if changed:
+        ctx.send(Message("MODE", (ctx.session.nick, changed), ctx.session.source))

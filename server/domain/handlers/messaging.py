@@ -1,0 +1,49 @@
+"""PRIVMSG and NOTICE to channels and nicks, several targets at once."""
+
+from __future__ import annotations
+
+from server.protocol import Message
+from server.protocol import numerics as n
+
+from ..commands import command
+from ..context import Context
+
+MAX_TARGETS = 4
+
+
+def _relay(ctx: Context, msg: Message) -> None:
+    notice = msg.command == "NOTICE"
+    if not msg.params or not msg.params[0]:
+        if not notice:
+            ctx.reply(n.ERR_NORECIPIENT, f"No recipient given ({msg.command})")
+        return
+    if len(msg.params) < 2 or not msg.params[1]:
+        if not notice:
+            ctx.reply(n.ERR_NOTEXTTOSEND, "No text to send")
+        return
+    targets = [t for t in msg.params[0].split(",") if t]
+    if len(targets) > MAX_TARGETS:
+        if not notice:
+            ctx.reply(n.ERR_TOOMANYTARGETS, msg.params[0], f"Too many targets (at most {MAX_TARGETS})")
+        return
+    client_tags = {k: v for k, v in msg.tags.items() if k.startswith("+")}
+    for target in targets:
+        outcome, away = ctx.world.message(ctx.session.conn_id, msg.command, target, msg.params[1], client_tags)
+        ctx.seq = max(ctx.seq, outcome.seq)
+        if notice:
+            continue  # NOTICE never causes an automatic reply
+        ctx.refuse(*outcome.refusals)
+        if outcome.ok and away:
+            ctx.reply(n.RPL_AWAY, target, away)
+
+
+@command("PRIVMSG")
+def handle_privmsg(ctx: Context, msg: Message) -> None:
+    """PRIVMSG <target>[,<target>...] :<text>: send a message to channels or nicks."""
+    _relay(ctx, msg)
+
+
+@command("NOTICE")
+def handle_notice(ctx: Context, msg: Message) -> None:
+    """NOTICE <target>[,<target>...] :<text>: like PRIVMSG, but never answered automatically."""
+    _relay(ctx, msg)

@@ -1,0 +1,136 @@
+"""Read-only queries: WHO, WHOIS, LUSERS, MOTD, AWAY, VERSION, TIME, HELP."""
+
+from __future__ import annotations
+
+import time
+from fnmatch import fnmatchcase
+
+from server.protocol import Message, casefold, is_channel
+from server.protocol import numerics as n
+
+from ..commands import COMMANDS, command
+from ..context import Context
+from ..model import UserView
+
+
+def send_lusers(ctx: Context) -> None:
+    users, unknown, opers, channels = ctx.world.counts()
+    ctx.reply(n.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 servers")
+    ctx.reply(n.RPL_LUSEROP, str(opers), "operator(s) online")
+    ctx.reply(n.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
+    ctx.reply(n.RPL_LUSERCHANNELS, str(channels), "channels formed")
+    ctx.reply(n.RPL_LUSERME, f"I have {users} clients and 0 servers")
+    ctx.reply(n.RPL_LOCALUSERS, str(users), str(users), f"Current local users {users}")
+    ctx.reply(n.RPL_GLOBALUSERS, str(users), str(users), f"Current global users {users}")
+
+
+def send_motd(ctx: Context) -> None:
+    if not ctx.settings.motd:
+        ctx.reply(n.ERR_NOMOTD, "MOTD File is missing")
+        return
+    ctx.reply(n.RPL_MOTDSTART, f"- {ctx.settings.name} Message of the day - ")
+    for line in ctx.settings.motd:
+        ctx.reply(n.RPL_MOTD, f"- {line}")
+    ctx.reply(n.RPL_ENDOFMOTD, "End of /MOTD command.")
+
+
+@command("LUSERS")
+def handle_lusers(ctx: Context, msg: Message) -> None:
+    """LUSERS: how many users, operators and channels there are."""
+    send_lusers(ctx)
+
+
+@command("MOTD")
+def handle_motd(ctx: Context, msg: Message) -> None:
+    """MOTD: show the message of the day."""
+    send_motd(ctx)
+
+
+def _who_line(ctx: Context, channel: str, user: UserView, prefix: str) -> None:
+    flags = ("G" if user.away else "H") + ("*" if "o" in user.modes else "") + prefix
+    ctx.reply(n.RPL_WHOREPLY, channel, user.user, user.host, ctx.settings.name, user.nick, flags,
+              f"0 {user.realname}")
+
+
+@command("WHO")
+def handle_who(ctx: Context, msg: Message) -> None:
+    """WHO <#channel|mask>: list users in a channel or matching a mask."""
+    mask = msg.params[0] if msg.params else "*"
+    if is_channel(mask):
+        channel = ctx.world.channel(mask)
+        visible = channel is not None and (
+            not channel.secret or any(m.user.conn_id == ctx.session.conn_id for m in channel.members)
+        )
+        if channel is not None and visible:
+            all_prefixes = "multi-prefix" in ctx.session.caps
+            for member in channel.members:
+                _who_line(ctx, channel.name, member.user, member.prefix(all_prefixes))
+    else:
+        pattern = casefold(mask)
+        for user in ctx.world.users():
+            invisible = "i" in user.modes and user.conn_id != ctx.session.conn_id
+            if not invisible and fnmatchcase(casefold(user.nick), pattern):
+                _who_line(ctx, "*", user, "")
+    ctx.reply(n.RPL_ENDOFWHO, mask, "End of /WHO list")
+
+
+@command("WHOIS", min_params=1)
+def handle_whois(ctx: Context, msg: Message) -> None:
+    """WHOIS <nick>: who someone is and where they are."""
+    nick = msg.params[-1].split(",")[0]
+    found = ctx.world.user_by_nick(nick)
+    if found is None:
+        ctx.reply(n.ERR_NOSUCHNICK, nick, "No such nick/channel")
+    else:
+        user, channels = found
+        ctx.reply(n.RPL_WHOISUSER, user.nick, user.user, user.host, "*", user.realname)
+        if channels:
+            ctx.reply(n.RPL_WHOISCHANNELS, user.nick, " ".join(channels))
+        ctx.reply(n.RPL_WHOISSERVER, user.nick, ctx.settings.name, ctx.settings.network)
+        if "o" in user.modes:
+            ctx.reply(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
+        if user.away:
+            ctx.reply(n.RPL_AWAY, user.nick, user.away)
+        ctx.reply(n.RPL_WHOISIDLE, user.nick, "0", str(int(user.signon)), "seconds idle, signon time")
+        nick = user.nick
+    ctx.reply(n.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+
+
+@command("AWAY")
+def handle_away(ctx: Context, msg: Message) -> None:
+    """AWAY [:message]: mark yourself away, or back without a message."""
+    text = msg.params[0][: ctx.settings.away_len] if msg.params else ""
+    ctx.world.set_away(ctx.session.conn_id, text)
+    if text:
+        ctx.reply(n.RPL_NOWAWAY, "You have been marked as being away")
+    else:
+        ctx.reply(n.RPL_UNAWAY, "You are no longer marked as being away")
+
+
+@command("VERSION")
+def handle_version(ctx: Context, msg: Message) -> None:
+    """VERSION: the server's software version."""
+    ctx.reply(n.RPL_VERSION, ctx.settings.version, ctx.settings.name, "chat-server in Python")
+
+
+@command("TIME")
+def handle_time(ctx: Context, msg: Message) -> None:
+    """TIME: the server's local time."""
+    stamp = time.strftime("%A %B %d %Y -- %H:%M:%S %z", time.localtime(ctx.now))
+    ctx.reply(n.RPL_TIME, ctx.settings.name, str(int(ctx.now)), "0", stamp)
+
+
+@command("HELP", pre_registration=True)
+def handle_help(ctx: Context, msg: Message) -> None:
+    """HELP [command]: list commands, or explain one."""
+    wanted = msg.params[0].upper() if msg.params else ""
+    specs = [COMMANDS[wanted]] if wanted in COMMANDS else sorted(COMMANDS.values(), key=lambda s: s.name)
+    if wanted and wanted not in COMMANDS:
+        ctx.reply("524", wanted, "No help available on this topic")
+        return
+    subject = wanted or "*"
+    ctx.reply("704", subject, "Commands:" if not wanted else specs[0].help)
+    if not wanted:
+        for spec in specs:
+            ctx.reply("705", subject, spec.help or spec.name)
+    ctx.reply("706", subject, "End of /HELP")

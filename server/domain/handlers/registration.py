@@ -1,0 +1,148 @@
+"""Connection registration: CAP, PASS, NICK, USER, the welcome burst, and PING/PONG/QUIT."""
+
+from __future__ import annotations
+
+from server.protocol import CHANNELLEN, CHANTYPES, NICKLEN, Message, is_valid_nick
+from server.protocol import numerics as n
+
+from ..commands import command
+from ..context import Context
+from ..modes import CHANMODES, MAX_MODES
+from .queries import send_lusers, send_motd
+
+# Capabilities this server offers, with their CAP LS 302 values. Filled in by
+# the features that implement them; an unknown REQ is NAKed whole.
+SUPPORTED_CAPS: dict[str, str] = {
+    "multi-prefix": "",
+}
+
+
+def isupport(ctx: Context) -> list[str]:
+    s = ctx.settings
+    return [
+        "CASEMAPPING=rfc1459",
+        f"CHANTYPES={CHANTYPES}",
+        f"CHANMODES={CHANMODES}",
+        f"CHANNELLEN={CHANNELLEN}",
+        f"NICKLEN={NICKLEN}",
+        f"TOPICLEN={s.topic_len}",
+        f"KICKLEN={s.kick_len}",
+        f"AWAYLEN={s.away_len}",
+        "PREFIX=(ov)@+",
+        f"MODES={MAX_MODES}",
+        f"NETWORK={s.network}",
+        "TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:1,WHOIS:1,KICK:1",
+        "STATUSMSG=@+",
+    ]
+
+
+def complete_registration(ctx: Context) -> None:
+    session = ctx.session
+    if not session.ready_to_register:
+        return
+    if ctx.settings.password is not None and session.password != ctx.settings.password:
+        ctx.reply(n.ERR_PASSWDMISMATCH, "Password incorrect")
+        ctx.close("Bad password")
+        return
+    ctx.world.register(session.conn_id, session.username, session.realname, ctx.now)
+    session.registered = True
+    s = ctx.settings
+    ctx.reply(n.RPL_WELCOME, f"Welcome to the {s.network} IRC network, {session.source}")
+    ctx.reply(n.RPL_YOURHOST, f"Your host is {s.name}, running version {s.version}")
+    ctx.reply(n.RPL_CREATED, f"This server was created {s.created}")
+    ctx.reply(n.RPL_MYINFO, s.name, s.version, "iow", "beiklmnostv", "bklov")
+    tokens = isupport(ctx)
+    for i in range(0, len(tokens), 12):
+        ctx.reply(n.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")
+    send_lusers(ctx)
+    send_motd(ctx)
+
+
+@command("CAP", min_params=1, pre_registration=True)
+def handle_cap(ctx: Context, msg: Message) -> None:
+    """CAP LS [302] | LIST | REQ :caps | END: negotiate capabilities."""
+    sub = msg.params[0].upper()
+    nick = ctx.session.nick or "*"
+    if sub == "LS":
+        if not ctx.session.registered:
+            ctx.session.cap_negotiating = True
+        version = msg.params[1] if len(msg.params) > 1 else ""
+        with_values = version.isdigit() and int(version) >= 302
+        listing = " ".join(
+            f"{cap}={value}" if value and with_values else cap for cap, value in SUPPORTED_CAPS.items()
+        )
+        ctx.send(Message("CAP", (nick, "LS", listing), ctx.settings.name))
+    elif sub == "LIST":
+        ctx.send(Message("CAP", (nick, "LIST", " ".join(sorted(ctx.session.caps))), ctx.settings.name))
+    elif sub == "REQ":
+        if not ctx.session.registered:
+            ctx.session.cap_negotiating = True
+        wanted = msg.params[1].split() if len(msg.params) > 1 else []
+        names = [w.removeprefix("-") for w in wanted]
+        verdict = "ACK" if wanted and all(name in SUPPORTED_CAPS for name in names) else "NAK"
+        if verdict == "ACK":
+            for item in wanted:
+                if item.startswith("-"):
+                    ctx.session.caps.discard(item[1:])
+                else:
+                    ctx.session.caps.add(item)
+        ctx.send(Message("CAP", (nick, verdict, " ".join(wanted)), ctx.settings.name))
+    elif sub == "END":
+        ctx.session.cap_negotiating = False
+        complete_registration(ctx)
+    else:
+        ctx.reply(n.ERR_INVALIDCAPCMD, sub, "Invalid CAP command")
+
+
+@command("PASS", min_params=1, pre_registration=True)
+def handle_pass(ctx: Context, msg: Message) -> None:
+    """PASS <password>: the server password, before NICK and USER."""
+    if ctx.session.registered:
+        ctx.reply(n.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    ctx.session.password = msg.params[0]
+
+
+@command("NICK", pre_registration=True)
+def handle_nick(ctx: Context, msg: Message) -> None:
+    """NICK <nickname>: choose or change your nickname."""
+    if not msg.params or not msg.params[0]:
+        ctx.reply(n.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    nick = msg.params[0]
+    if not is_valid_nick(nick):
+        ctx.reply(n.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
+        return
+    if ctx.published(ctx.world.set_nick(ctx.session.conn_id, nick, ctx.session.host, ctx.now)):
+        ctx.session.nick = nick
+        complete_registration(ctx)
+
+
+@command("USER", min_params=4, pre_registration=True)
+def handle_user(ctx: Context, msg: Message) -> None:
+    """USER <username> 0 * :<realname>: finish registering."""
+    if ctx.session.registered or ctx.session.username:
+        ctx.reply(n.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    username = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-_.")[:10] or "user"
+    ctx.session.username = "~" + username
+    ctx.session.realname = msg.params[3]
+    complete_registration(ctx)
+
+
+@command("PING", min_params=1, pre_registration=True)
+def handle_ping(ctx: Context, msg: Message) -> None:
+    """PING <token>: the server answers PONG with the same token."""
+    ctx.send(Message("PONG", (ctx.settings.name, msg.params[0]), ctx.settings.name))
+
+
+@command("PONG", pre_registration=True)
+def handle_pong(ctx: Context, msg: Message) -> None:
+    """PONG <token>: the answer to the server's PING (any input proves liveness)."""
+
+
+@command("QUIT", pre_registration=True)
+def handle_quit(ctx: Context, msg: Message) -> None:
+    """QUIT [:reason]: leave the server."""
+    reason = msg.params[0] if msg.params else ""
+    ctx.close(f"Quit: {reason}" if reason else "Quit")

@@ -1,0 +1,103 @@
+"""Users and channels as the network holds them, and the read-only views handed out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Channel", "ChannelView", "Member", "Refusal", "User", "UserView"]
+
+# A refusal is a numeric and its parameters after the client's nick,
+# e.g. ("403", "#nope", "No such channel").
+Refusal = tuple[str, ...]
+
+PREFIX_ORDER = "ov"
+PREFIX_SYMBOL = {"o": "@", "v": "+"}
+
+
+@dataclass
+class User:
+    conn_id: str
+    nick: str
+    host: str
+    user: str = ""
+    realname: str = ""
+    registered: bool = False
+    away: str = ""
+    modes: set[str] = field(default_factory=set)
+    channels: set[str] = field(default_factory=set)
+    signon: float = 0.0
+
+    @property
+    def source(self) -> str:
+        return f"{self.nick}!{self.user}@{self.host}"
+
+    def view(self) -> UserView:
+        return UserView(self.conn_id, self.nick, self.user, self.host, self.realname, self.away,
+                        "".join(sorted(self.modes)), self.signon)
+
+
+@dataclass
+class Channel:
+    name: str
+    created: float
+    members: dict[str, set[str]] = field(default_factory=dict)  # conn_id -> member modes ("o", "v")
+    topic: str = ""
+    topic_by: str = ""
+    topic_time: float = 0.0
+    modes: set[str] = field(default_factory=lambda: {"n", "t"})
+    key: str = ""
+    limit: int = 0
+    bans: list[str] = field(default_factory=list)
+    invited: set[str] = field(default_factory=set)  # casefolded nicks
+
+    def is_op(self, conn_id: str) -> bool:
+        return "o" in self.members.get(conn_id, ())
+
+    def mode_string(self, show_key: bool) -> tuple[str, ...]:
+        letters = "".join(sorted(self.modes))
+        args: list[str] = []
+        if self.key:
+            letters += "k"
+            args.append(self.key if show_key else "*")
+        if self.limit:
+            letters += "l"
+            args.append(str(self.limit))
+        return ("+" + letters, *args)
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    conn_id: str
+    nick: str
+    user: str
+    host: str
+    realname: str
+    away: str
+    modes: str
+    signon: float
+
+    @property
+    def source(self) -> str:
+        return f"{self.nick}!{self.user}@{self.host}"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user: UserView
+    modes: str  # "o", "v", "ov" or ""
+
+    def prefix(self, all_prefixes: bool = False) -> str:
+        symbols = [PREFIX_SYMBOL[m] for m in PREFIX_ORDER if m in self.modes]
+        return "".join(symbols) if all_prefixes else "".join(symbols[:1])
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelView:
+    name: str
+    topic: str
+    topic_by: str
+    topic_time: float
+    modes: tuple[str, ...]
+    created: float
+    secret: bool
+    members: tuple[Member, ...]

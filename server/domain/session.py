@@ -1,0 +1,29 @@
+"""Session: one connection's own state, from connect through registration to close."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Session"]
+
+
+@dataclass
+class Session:
+    conn_id: str
+    host: str
+    nick: str = ""
+    username: str = ""
+    realname: str = ""
+    registered: bool = False
+    cap_negotiating: bool = False
+    caps: set[str] = field(default_factory=set)
+    password: str | None = None
+    closing: str | None = None  # the reason, once the connection is on its way out
+
+    @property
+    def source(self) -> str:
+        return f"{self.nick}!{self.username}@{self.host}"
+
+    @property
+    def ready_to_register(self) -> bool:
+        return bool(self.nick and self.username and not self.cap_negotiating and not self.registered)

@@ -1,0 +1,25 @@
+"""ServerSettings: what the domain needs to know about the server it runs in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["ServerSettings"]
+
+DEFAULT_MOTD = (
+    "Welcome to chat-server.",
+    "Type /join #lobby to start chatting, /help for commands.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    name: str = "chat.local"
+    network: str = "ChatNet"
+    version: str = "chat-server-0.1"
+    created: str = "today"
+    password: str | None = None
+    motd: tuple[str, ...] = field(default=DEFAULT_MOTD)
+    topic_len: int = 390
+    kick_len: int = 255
+    away_len: int = 200

@@ -1,0 +1,416 @@
+"""World: every user and channel of the network, changed only by atomic operations.
+
+Each operation checks the rules, changes the state and appends the resulting
+events to the log under one lock, so the log order and the state agree. The
+same class serves in-process (thread and pool modes) and from a Manager
+process (process mode), so every method takes and returns plain picklable
+values.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from server.log import Event, MessageLog
+from server.protocol import casefold, is_valid_channel
+from server.protocol import numerics as n
+
+from .model import Channel, ChannelView, Member, Refusal, User, UserView
+from .modes import MAX_MODES, ModeChange, render_mode_changes
+
+__all__ = ["Outcome", "World"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an operation did: the refusals to send back, and the last seq it logged."""
+
+    refusals: tuple[Refusal, ...] = ()
+    seq: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusals
+
+
+def _refused(*refusal: str) -> Outcome:
+    return Outcome((refusal,))
+
+
+class World:
+    def __init__(self, log: MessageLog) -> None:
+        self._log = log
+        self._lock = threading.RLock()
+        self._users: dict[str, User] = {}  # conn_id -> user
+        self._nicks: dict[str, str] = {}  # casefolded nick -> conn_id
+        self._channels: dict[str, Channel] = {}  # casefolded name -> channel
+
+    # -- helpers (lock held) -------------------------------------------------
+
+    def _publish(self, events: Sequence[Event]) -> int:
+        entries = self._log.append(events)
+        return entries[-1].seq if entries else 0
+
+    def _member_view(self, channel: Channel) -> tuple[Member, ...]:
+        return tuple(
+            Member(self._users[cid].view(), "".join(sorted(modes)))
+            for cid, modes in channel.members.items()
+        )
+
+    def _view(self, channel: Channel) -> ChannelView:
+        return ChannelView(channel.name, channel.topic, channel.topic_by, channel.topic_time,
+                           channel.mode_string(show_key=False), channel.created, "s" in channel.modes,
+                           self._member_view(channel))
+
+    def _leave(self, user: User, key: str) -> None:
+        channel = self._channels[key]
+        channel.members.pop(user.conn_id, None)
+        user.channels.discard(key)
+        if not channel.members:
+            del self._channels[key]
+
+    # -- registration and identity -------------------------------------------
+
+    def set_nick(self, conn_id: str, nick: str, host: str, now: float) -> Outcome:
+        """Claim ``nick`` for a connection; for a registered user this is a visible NICK change."""
+        folded = casefold(nick)
+        with self._lock:
+            holder = self._nicks.get(folded)
+            if holder is not None and holder != conn_id:
+                return _refused(n.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
+            user = self._users.get(conn_id)
+            if user is None:
+                self._users[conn_id] = User(conn_id, nick, host, signon=now)
+                self._nicks[folded] = conn_id
+                return Outcome()
+            if user.nick == nick:
+                return Outcome()
+            old_source = user.source
+            del self._nicks[casefold(user.nick)]
+            self._nicks[folded] = conn_id
+            user.nick = nick
+            if not user.registered:
+                return Outcome()
+            event = Event("NICK", old_source, (nick,), conn_id, tuple(sorted(user.channels)))
+            return Outcome(seq=self._publish([event]))
+
+    def register(self, conn_id: str, username: str, realname: str, now: float) -> UserView:
+        with self._lock:
+            user = self._users[conn_id]
+            user.user, user.realname, user.registered, user.signon = username, realname, True, now
+            return user.view()
+
+    def quit(self, conn_id: str, reason: str) -> int:
+        """Remove a connection's user; returns the seq of its QUIT (0 if it was unseen)."""
+        with self._lock:
+            user = self._users.pop(conn_id, None)
+            if user is None:
+                return 0
+            self._nicks.pop(casefold(user.nick), None)
+            channels = tuple(sorted(user.channels))
+            for key in channels:
+                self._leave(user, key)
+            if not user.registered:
+                return 0
+            return self._publish([Event("QUIT", user.source, (reason,), conn_id, channels)])
+
+    def quit_many(self, conn_ids: Sequence[str], reason: str) -> int:
+        """Quit every listed connection at once, e.g. all those of a worker that died."""
+        seq = 0
+        with self._lock:
+            for conn_id in conn_ids:
+                seq = max(seq, self.quit(conn_id, reason))
+        return seq
+
+    def conns_with_prefix(self, prefix: str) -> list[str]:
+        with self._lock:
+            return [cid for cid in self._users if cid.startswith(prefix)]
+
+    def set_away(self, conn_id: str, text: str) -> None:
+        with self._lock:
+            self._users[conn_id].away = text
+
+    def set_user_modes(self, conn_id: str, add: str, remove: str) -> str:
+        with self._lock:
+            user = self._users[conn_id]
+            user.modes |= set(add)
+            user.modes -= set(remove)
+            return "".join(sorted(user.modes))
+
+    # -- channels ------------------------------------------------------------
+
+    def join(self, conn_id: str, name: str, key: str, now: float) -> tuple[Outcome, ChannelView | None]:
+        if not is_valid_channel(name):
+            return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), None
+        folded = casefold(name)
+        with self._lock:
+            user = self._users[conn_id]
+            channel = self._channels.get(folded)
+            if channel is None:
+                channel = self._channels[folded] = Channel(name, created=now)
+                modes = {"o"}
+            elif conn_id in channel.members:
+                return Outcome(), None
+            else:
+                refusal = self._join_refusal(channel, user, key)
+                if refusal:
+                    return Outcome((refusal,)), None
+                modes = set()
+            channel.members[conn_id] = modes
+            channel.invited.discard(casefold(user.nick))
+            user.channels.add(folded)
+            seq = self._publish([Event("JOIN", user.source, (channel.name,), conn_id, (folded,))])
+            return Outcome(seq=seq), self._view(channel)
+
+    @staticmethod
+    def _join_refusal(channel: Channel, user: User, key: str) -> Refusal | None:
+        if channel.key and key != channel.key:
+            return (n.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
+        if channel.limit and len(channel.members) >= channel.limit:
+            return (n.ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
+        if "i" in channel.modes and casefold(user.nick) not in channel.invited:
+            return (n.ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
+        if any(_mask_matches(ban, user.source) for ban in channel.bans):
+            return (n.ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)")
+        return None
+
+    def part(self, conn_id: str, name: str, reason: str) -> Outcome:
+        folded = casefold(name)
+        with self._lock:
+            user = self._users[conn_id]
+            channel = self._channels.get(folded)
+            if channel is None:
+                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+            if conn_id not in channel.members:
+                return _refused(n.ERR_NOTONCHANNEL, name, "You're not on that channel")
+            params = (channel.name, reason) if reason else (channel.name,)
+            seq = self._publish([Event("PART", user.source, params, conn_id, (folded,))])
+            self._leave(user, folded)
+            return Outcome(seq=seq)
+
+    def part_all(self, conn_id: str) -> Outcome:
+        """JOIN 0: leave every channel."""
+        with self._lock:
+            user = self._users[conn_id]
+            seq = 0
+            for key in sorted(user.channels):
+                seq = self.part(conn_id, self._channels[key].name, "").seq
+            return Outcome(seq=seq)
+
+    def channel(self, name: str) -> ChannelView | None:
+        with self._lock:
+            channel = self._channels.get(casefold(name))
+            return self._view(channel) if channel else None
+
+    def channels(self) -> list[ChannelView]:
+        with self._lock:
+            return [self._view(c) for c in self._channels.values()]
+
+    def set_topic(self, conn_id: str, name: str, topic: str, now: float) -> Outcome:
+        folded = casefold(name)
+        with self._lock:
+            user = self._users[conn_id]
+            channel = self._channels.get(folded)
+            if channel is None:
+                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+            if conn_id not in channel.members:
+                return _refused(n.ERR_NOTONCHANNEL, name, "You're not on that channel")
+            if "t" in channel.modes and not channel.is_op(conn_id):
+                return _refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+            channel.topic, channel.topic_by, channel.topic_time = topic, user.source, now
+            event = Event("TOPIC", user.source, (channel.name, topic), conn_id, (folded,))
+            return Outcome(seq=self._publish([event]))
+
+    def kick(self, conn_id: str, name: str, victim: str, reason: str) -> Outcome:
+        folded = casefold(name)
+        with self._lock:
+            user = self._users[conn_id]
+            channel = self._channels.get(folded)
+            if channel is None:
+                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+            if conn_id not in channel.members:
+                return _refused(n.ERR_NOTONCHANNEL, name, "You're not on that channel")
+            if not channel.is_op(conn_id):
+                return _refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+            victim_id = self._nicks.get(casefold(victim))
+            if victim_id is None or victim_id not in channel.members:
+                return _refused(n.ERR_USERNOTINCHANNEL, victim, channel.name, "They aren't on that channel")
+            target = self._users[victim_id]
+            event = Event("KICK", user.source, (channel.name, target.nick, reason or user.nick), conn_id,
+                          (folded,), target_conn=victim_id)
+            seq = self._publish([event])
+            self._leave(target, folded)
+            return Outcome(seq=seq)
+
+    def invite(self, conn_id: str, nick: str, name: str) -> Outcome:
+        folded = casefold(name)
+        with self._lock:
+            user = self._users[conn_id]
+            target_id = self._nicks.get(casefold(nick))
+            if target_id is None or not self._users[target_id].registered:
+                return _refused(n.ERR_NOSUCHNICK, nick, "No such nick/channel")
+            channel = self._channels.get(folded)
+            if channel is None:
+                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+            if conn_id not in channel.members:
+                return _refused(n.ERR_NOTONCHANNEL, name, "You're not on that channel")
+            if target_id in channel.members:
+                return _refused(n.ERR_USERONCHANNEL, nick, channel.name, "is already on channel")
+            if "i" in channel.modes and not channel.is_op(conn_id):
+                return _refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+            target = self._users[target_id]
+            channel.invited.add(casefold(target.nick))
+            event = Event("INVITE", user.source, (target.nick, channel.name), conn_id, target_conn=target_id)
+            return Outcome(seq=self._publish([event]))
+
+    def change_modes(self, conn_id: str, name: str, changes: list[ModeChange]) -> tuple[Outcome, list[str]]:
+        """Apply channel mode changes; returns the outcome and the ban list if one was queried."""
+        folded = casefold(name)
+        with self._lock:
+            user = self._users[conn_id]
+            channel = self._channels.get(folded)
+            if channel is None:
+                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), []
+            queries = [c for c in changes if c.letter == "b" and not c.arg]
+            edits = [c for c in changes if not (c.letter == "b" and not c.arg)][:MAX_MODES]
+            if edits and not channel.is_op(conn_id):
+                return _refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator"), []
+            refusals: list[tuple[str, ...]] = []
+            applied = [c for c in edits if self._apply_mode(channel, c, refusals)]
+            seq = 0
+            if applied:
+                params = (channel.name, *render_mode_changes(applied))
+                seq = self._publish([Event("MODE", user.source, params, conn_id, (folded,))])
+            return Outcome(tuple(refusals), seq), (list(channel.bans) if queries else [])
+
+    def _apply_mode(self, channel: Channel, change: ModeChange, refusals: list[Refusal]) -> bool:
+        letter, arg = change.letter, change.arg
+        if letter in "ov":
+            target_id = self._nicks.get(casefold(arg))
+            if target_id is None or target_id not in channel.members:
+                refusals.append((n.ERR_USERNOTINCHANNEL, arg, channel.name, "They aren't on that channel"))
+                return False
+            modes = channel.members[target_id]
+            if (letter in modes) == change.add:
+                return False
+            (modes.add if change.add else modes.discard)(letter)
+            return True
+        if letter == "b":
+            present = arg in channel.bans
+            if present == change.add:
+                return False
+            (channel.bans.append if change.add else channel.bans.remove)(arg)
+            return True
+        if letter == "k":
+            if change.add == bool(channel.key):
+                return False
+            channel.key = arg if change.add else ""
+            return True
+        if letter == "l":
+            if change.add:
+                if not arg.isdigit() or int(arg) <= 0:
+                    return False
+                channel.limit = int(arg)
+                return True
+            if not channel.limit:
+                return False
+            channel.limit = 0
+            return True
+        if (letter in channel.modes) == change.add:
+            return False
+        (channel.modes.add if change.add else channel.modes.discard)(letter)
+        return True
+
+    def channel_modes(self, name: str, conn_id: str) -> tuple[str, ...] | None:
+        with self._lock:
+            channel = self._channels.get(casefold(name))
+            if channel is None:
+                return None
+            return channel.mode_string(show_key=conn_id in channel.members)
+
+    # -- messages ------------------------------------------------------------
+
+    def message(self, conn_id: str, command: str, target: str, text: str,
+                tags: dict[str, str] | None = None) -> tuple[Outcome, str]:
+        """PRIVMSG or NOTICE to one channel or nick; returns the outcome and the target's away text."""
+        folded = casefold(target)
+        with self._lock:
+            user = self._users[conn_id]
+            params = (target, text)
+            channel = self._channels.get(folded)
+            if channel is not None:
+                refusal = self._speak_refusal(channel, conn_id, user)
+                if refusal:
+                    return Outcome((refusal,)), ""
+                event = Event(command, user.source, (channel.name, text), conn_id, (folded,), tags=tags or {})
+                return Outcome(seq=self._publish([event])), ""
+            target_id = self._nicks.get(folded)
+            if target_id is None or not self._users[target_id].registered:
+                return _refused(n.ERR_NOSUCHNICK, target, "No such nick/channel"), ""
+            recipient = self._users[target_id]
+            params = (recipient.nick, text)
+            event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {})
+            return Outcome(seq=self._publish([event])), recipient.away
+
+    @staticmethod
+    def _speak_refusal(channel: Channel, conn_id: str, user: User) -> Refusal | None:
+        modes = channel.members.get(conn_id)
+        if modes is None and "n" in channel.modes:
+            return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+n)")
+        if "m" in channel.modes and not modes:
+            return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+m)")
+        if modes is None or not modes:
+            if any(_mask_matches(ban, user.source) for ban in channel.bans):
+                return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+b)")
+        return None
+
+    # -- queries -------------------------------------------------------------
+
+    def user_by_nick(self, nick: str) -> tuple[UserView, tuple[str, ...]] | None:
+        """A registered user and the channels they are in, with their prefix (WHOIS)."""
+        with self._lock:
+            conn_id = self._nicks.get(casefold(nick))
+            if conn_id is None or not self._users[conn_id].registered:
+                return None
+            user = self._users[conn_id]
+            chans = []
+            for key in sorted(user.channels):
+                channel = self._channels[key]
+                if "s" in channel.modes:
+                    continue
+                member = Member(user.view(), "".join(sorted(channel.members[conn_id])))
+                chans.append(member.prefix() + channel.name)
+            return user.view(), tuple(chans)
+
+    def users(self) -> list[UserView]:
+        with self._lock:
+            return [u.view() for u in self._users.values() if u.registered]
+
+    def counts(self) -> tuple[int, int, int, int]:
+        """(registered users, unregistered connections, operators, channels)."""
+        with self._lock:
+            registered = sum(1 for u in self._users.values() if u.registered)
+            opers = sum(1 for u in self._users.values() if "o" in u.modes)
+            return registered, len(self._users) - registered, opers, len(self._channels)
+
+    def shares_channel(self, conn_a: str, conn_b: str) -> bool:
+        with self._lock:
+            a, b = self._users.get(conn_a), self._users.get(conn_b)
+            return bool(a and b and a.channels & b.channels)
+
+    def user(self, conn_id: str) -> UserView | None:
+        with self._lock:
+            user = self._users.get(conn_id)
+            return user.view() if user else None
+
+    def user_channels(self, conn_id: str) -> tuple[str, ...]:
+        with self._lock:
+            user = self._users.get(conn_id)
+            return tuple(self._channels[k].name for k in sorted(user.channels)) if user else ()
+
+
+def _mask_matches(mask: str, source: str) -> bool:
+    return fnmatchcase(casefold(source), casefold(mask).replace("[", "[[]"))

@@ -1,0 +1,9 @@
+"""The shared message log: one interface (MessageLog), several homes."""
+
+from __future__ import annotations
+
+from .base import MessageLog
+from .events import Entry, Event
+from .memory import LogOverrun, MemoryLog
+
+__all__ = ["Entry", "Event", "LogOverrun", "MemoryLog", "MessageLog"]

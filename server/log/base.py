@@ -1,0 +1,33 @@
+"""MessageLog: the one interface to the ordered, shared log of events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from .events import Entry, Event
+
+__all__ = ["MessageLog"]
+
+
+class MessageLog(Protocol):
+    """An append-only, totally ordered log; delivery tails it from a cursor.
+
+    Sequence numbers start at 1 and have no gaps. A cursor is the seq of the
+    last entry a reader has seen (0 before the first).
+    """
+
+    def append(self, events: Sequence[Event]) -> list[Entry]:
+        """Store events atomically, in order; return them with seq, msgid and time."""
+        ...
+
+    def read_after(self, cursor: int, limit: int = 1000) -> list[Entry]:
+        """Entries with seq > cursor, oldest first, at most ``limit``."""
+        ...
+
+    def wait_after(self, cursor: int, timeout: float, limit: int = 1000) -> list[Entry]:
+        """Like read_after, but block up to ``timeout`` seconds until there is one."""
+        ...
+
+    def last_seq(self) -> int:
+        ...

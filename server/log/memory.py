@@ -1,0 +1,65 @@
+"""MemoryLog: the log held in one process's memory, bounded to the newest entries."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from .events import Entry, Event
+
+__all__ = ["LogOverrun", "MemoryLog"]
+
+
+class LogOverrun(Exception):
+    """A reader's cursor points at entries the log no longer holds."""
+
+
+class MemoryLog:
+    """A ring buffer of the newest ``capacity`` entries, safe to share between threads."""
+
+    def __init__(self, capacity: int = 100_000, clock: Callable[[], float] = time.time) -> None:
+        self._entries: deque[Entry] = deque(maxlen=capacity)
+        self._clock = clock
+        self._last = 0
+        self._changed = threading.Condition(threading.Lock())
+        self._msgid_prefix = secrets.token_hex(4)
+
+    def append(self, events: Sequence[Event]) -> list[Entry]:
+        with self._changed:
+            now = self._clock()
+            stored = []
+            for event in events:
+                self._last += 1
+                entry = Entry(self._last, f"{self._msgid_prefix}-{self._last}", now, event)
+                self._entries.append(entry)
+                stored.append(entry)
+            if stored:
+                self._changed.notify_all()
+            return stored
+
+    def read_after(self, cursor: int, limit: int = 1000) -> list[Entry]:
+        with self._changed:
+            return self._slice_after(cursor, limit)
+
+    def wait_after(self, cursor: int, timeout: float, limit: int = 1000) -> list[Entry]:
+        with self._changed:
+            self._changed.wait_for(lambda: self._last > cursor, timeout)
+            return self._slice_after(cursor, limit)
+
+    def last_seq(self) -> int:
+        with self._changed:
+            return self._last
+
+    def _slice_after(self, cursor: int, limit: int) -> list[Entry]:
+        if cursor >= self._last:
+            return []
+        first = self._last - len(self._entries) + 1
+        if cursor + 1 < first:
+            raise LogOverrun(f"entries {cursor + 1}..{first - 1} were dropped from memory")
+        start = cursor + 1 - first
+        end = min(len(self._entries), start + limit)
+        entries = self._entries
+        return [entries[i] for i in range(start, end)]

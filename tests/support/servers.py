@@ -1,0 +1,96 @@
+"""Start a real chat-server in a subprocess on a free loopback port, and stop it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LISTENING = re.compile(r"listening on (?P<host>[0-9.]+):(?P<port>\d+)")
+MODES = ("thread", "pool", "process")
+
+
+@dataclass
+class RunningServer:
+    proc: subprocess.Popen[str]
+    host: str
+    port: int
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    def log_text(self) -> str:
+        return "".join(self.output)
+
+    def stop(self, timeout: float = 10.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
+def _pump(proc: subprocess.Popen[str], sink: list[str], ready: threading.Event, found: dict[str, str]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        sink.append(line)
+        match = LISTENING.search(line)
+        if match and not ready.is_set():
+            found.update(match.groupdict())
+            ready.set()
+    ready.set()
+
+
+@contextmanager
+def chat_server(mode: str = "pool", *args: str, data_dir: Path | None = None,
+                startup_timeout: float = 20.0) -> Iterator[RunningServer]:
+    """Run ``python -m server`` on 127.0.0.1 port 0 and yield it once it listens."""
+    cmd = [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--mode", mode,
+           "--log-level", "INFO", *args]
+    if data_dir is not None:
+        cmd += ["--data-dir", str(data_dir)]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    output: list[str] = []
+    ready = threading.Event()
+    found: dict[str, str] = {}
+    threading.Thread(target=_pump, args=(proc, output, ready, found), daemon=True).start()
+    try:
+        ready.wait(startup_timeout)
+        if not found:
+            proc.kill()
+            proc.wait(5)
+            raise RuntimeError("chat-server did not start:\n" + "".join(output))
+        server = RunningServer(proc, found["host"], int(found["port"]), output)
+        yield server
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01) -> bool:  # type: ignore[no-untyped-def]
+    """Poll a condition until it holds or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
