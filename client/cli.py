@@ -1,0 +1,128 @@
+"""The chat-client command: flags, config file and secrets into Settings, then the full-screen app."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .config import ConfigError, Settings, default_config_path, default_history_path, load_config
+
+__all__ = ["build_parser", "main", "resolve_settings"]
+
+SASL_ENV = "CHAT_CLIENT_SASL_PASSWORD"
+PASSWORD_ENV = "CHAT_CLIENT_PASSWORD"
+
+DESCRIPTION = """\
+A full-screen IRC client. With no arguments it connects to 127.0.0.1:8080 with
+your login name as nick (adding a suffix if it is taken) and joins #lobby.
+Type /help inside for the commands and keys."""
+
+EPILOG = f"""\
+config file:
+  {default_config_path()} (TOML) takes the same settings as the flags,
+  which win over it:
+    host = "irc.example.org"    port = 6697    tls = true    tls_insecure = false
+    nick = "ada"    channels = ["#lobby", "#dev"]    realname = "Ada"
+    sasl_user = "ada"    sasl_password = "..."    password = "..."
+    history_file = "~/.chat-history"    paste_confirm_lines = 3    reconnect_max = 60
+
+secrets:
+  Passwords never come from the command line alone. --sasl-password and --password
+  take no value (you are prompted) or env:NAME (read from the environment variable
+  NAME). With --sasl-user and no --sasl-password, ${SASL_ENV} is used if set,
+  otherwise you are prompted; ${PASSWORD_ENV} likewise gives the server password.
+
+input history is kept in {default_history_path()}.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chat-client", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", help="server address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="server port (default 8080)")
+    parser.add_argument("--nick", help="your nick (default: your login name)")
+    parser.add_argument("--join", metavar="'#A,#B'", help="channels to join, comma separated (default #lobby)")
+    parser.add_argument("--tls", action="store_true", default=None, help="connect with TLS")
+    parser.add_argument("--tls-insecure", action="store_true", default=None,
+                        help="with --tls, accept any certificate (self-signed servers)")
+    parser.add_argument("--sasl-user", metavar="ACCOUNT", help="log in to this account with SASL PLAIN")
+    parser.add_argument("--sasl-password", nargs="?", const="prompt", metavar="env:NAME",
+                        help="where the SASL password comes from: a prompt (no value) or env:NAME")
+    parser.add_argument("--password", nargs="?", const="prompt", metavar="env:NAME",
+                        help="server password (PASS), from a prompt (no value) or env:NAME")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help=f"config file (default {default_config_path()})")
+    parser.add_argument("--history-file", type=Path, metavar="FILE", help="where input history is kept")
+    parser.add_argument("--no-history", action="store_true", help="keep input history in memory only")
+    return parser
+
+
+def _secret(source: str | None, env_default: str, label: str,
+            prompt: Callable[[str], str]) -> str | None:
+    """Read a secret from env:NAME, the default env variable, or a prompt; never from argv itself."""
+    if source is None:
+        return os.environ.get(env_default)
+    if source == "prompt":
+        return prompt(f"{label}: ")
+    if source.startswith("env:"):
+        value = os.environ.get(source[4:])
+        if value is None:
+            raise ConfigError(f"{label}: environment variable {source[4:]} is not set")
+        return value
+    raise ConfigError(f"{label}: give no value (to be prompted) or env:NAME, not the password itself")
+
+
+def resolve_settings(args: argparse.Namespace, prompt: Callable[[str], str] = getpass.getpass) -> Settings:
+    """Defaults, then the config file, then the flags; secrets from the environment or a prompt."""
+    values = load_config(args.config or default_config_path())
+    for name in ("host", "port", "nick", "tls", "tls_insecure", "sasl_user", "history_file"):
+        value = getattr(args, name)
+        if value is not None:
+            values[name] = value
+    if args.join is not None:
+        values["channels"] = [c.strip() for c in args.join.split(",") if c.strip()]
+    if args.no_history:
+        values["history_file"] = None
+    sasl = _secret(args.sasl_password, SASL_ENV, "SASL password", prompt)
+    if sasl is not None:
+        values["sasl_password"] = sasl
+    elif values.get("sasl_user") and not values.get("sasl_password"):
+        values["sasl_password"] = prompt("SASL password: ")
+    password = _secret(args.password, PASSWORD_ENV, "server password", prompt)
+    if password is not None:
+        values["password"] = password
+    settings = Settings(**values)
+    settings.channels = [c if c[:1] in "#&" else "#" + c for c in settings.channels]
+    if not 0 < settings.port < 65536:
+        raise ConfigError(f"port {settings.port} is out of range")
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = resolve_settings(args)
+    except ConfigError as exc:
+        print(f"chat-client: {exc}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, EOFError):
+        return 1
+    from .ui import ChatApp
+
+    app = ChatApp(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(app.run_async())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""The slash-command table: turns one input line into actions, without doing any of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from server.protocol import Message, ProtocolError, is_channel, parse_line
+
+__all__ = [
+    "COMMANDS",
+    "Action",
+    "Clear",
+    "Close",
+    "CommandSpec",
+    "Context",
+    "Help",
+    "LocalError",
+    "Open",
+    "Quit",
+    "Raw",
+    "Say",
+    "parse_input",
+    "split_text",
+]
+
+# Bytes of text per PRIVMSG: 512 minus CRLF, the command, a long target and our own source prefix.
+TEXT_BYTES = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a command needs to know about where it was typed."""
+
+    window: str | None
+    is_channel_window: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    target: str
+    text: str
+    action: bool = False
+    notice: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Raw:
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quit:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Clear:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class LocalError:
+    text: str
+
+
+Action = Say | Raw | Open | Close | Quit | Clear | Help | LocalError
+Handler = Callable[[str, Context], list[Action]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    usage: str
+    help: str
+    handler: Handler
+
+
+def split_text(text: str, limit: int = TEXT_BYTES) -> list[str]:
+    """Split text into pieces of at most limit UTF-8 bytes, at spaces where possible."""
+    pieces: list[str] = []
+    while len(text.encode("utf-8")) > limit:
+        cut = 0
+        size = 0
+        for i, ch in enumerate(text):
+            size += len(ch.encode("utf-8"))
+            if size > limit:
+                break
+            cut = i + 1
+        space = text.rfind(" ", 0, cut)
+        if space > cut // 2:
+            cut = space
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip(" ") if space > 0 and cut == space else text[cut:]
+    if text or not pieces:
+        pieces.append(text)
+    return pieces
+
+
+def _raw(command: str, *params: str) -> list[Action]:
+    try:
+        return [Raw(Message(command, tuple(params)))]
+    except ProtocolError as exc:
+        return [LocalError(f"/{command.lower()}: {exc}")]
+
+
+def _need_window(ctx: Context, what: str) -> str | LocalError:
+    if ctx.window is None:
+        return LocalError(f"{what}: not in a channel or query window")
+    return ctx.window
+
+
+def _join(args: str, ctx: Context) -> list[Action]:
+    words = args.split()
+    if not words:
+        return [LocalError("usage: /join #channel[,#other] [key]")]
+    channels = ",".join(c if is_channel(c) else "#" + c for c in words[0].split(",") if c)
+    return _raw("JOIN", channels, *words[1:2])
+
+
+def _part(args: str, ctx: Context) -> list[Action]:
+    words = args.split(" ", 1)
+    if words[0] and is_channel(words[0]):
+        return _raw("PART", words[0], *(words[1:] if len(words) > 1 and words[1] else []))
+    target = _need_window(ctx, "/part")
+    if isinstance(target, LocalError):
+        return [target]
+    if not ctx.is_channel_window:
+        return [Close(target)]
+    return _raw("PART", target, *([args] if args else []))
+
+
+def _msg(args: str, ctx: Context) -> list[Action]:
+    target, _, text = args.partition(" ")
+    if not target or not text:
+        return [LocalError("usage: /msg <nick|#channel> <text>")]
+    return [Say(target, text)]
+
+
+def _notice(args: str, ctx: Context) -> list[Action]:
+    target, _, text = args.partition(" ")
+    if not target or not text:
+        return [LocalError("usage: /notice <nick|#channel> <text>")]
+    return [Say(target, text, notice=True)]
+
+
+def _query(args: str, ctx: Context) -> list[Action]:
+    nick, _, text = args.partition(" ")
+    if not nick or is_channel(nick):
+        return [LocalError("usage: /query <nick> [text]")]
+    actions: list[Action] = [Open(nick)]
+    if text:
+        actions.append(Say(nick, text))
+    return actions
+
+
+def _me(args: str, ctx: Context) -> list[Action]:
+    target = _need_window(ctx, "/me")
+    if isinstance(target, LocalError):
+        return [target]
+    if not args:
+        return [LocalError("usage: /me <action>")]
+    return [Say(target, args, action=True)]
+
+
+def _nick(args: str, ctx: Context) -> list[Action]:
+    if not args.strip():
+        return [LocalError("usage: /nick <newnick>")]
+    return _raw("NICK", args.split()[0])
+
+
+def _topic(args: str, ctx: Context) -> list[Action]:
+    words = args.split(" ", 1)
+    if words[0] and is_channel(words[0]):
+        return _raw("TOPIC", words[0], *words[1:])
+    target = _need_window(ctx, "/topic")
+    if isinstance(target, LocalError):
+        return [target]
+    return _raw("TOPIC", target, *([args] if args else []))
+
+
+def _names(args: str, ctx: Context) -> list[Action]:
+    channel = args.split()[0] if args.split() else ctx.window if ctx.is_channel_window else None
+    if channel is None:
+        return [LocalError("usage: /names [#channel]")]
+    return _raw("NAMES", channel)
+
+
+def _list(args: str, ctx: Context) -> list[Action]:
+    return _raw("LIST", *args.split()[:1])
+
+
+def _whois(args: str, ctx: Context) -> list[Action]:
+    if not args.strip():
+        return [LocalError("usage: /whois <nick>")]
+    return _raw("WHOIS", args.split()[0])
+
+
+def _away(args: str, ctx: Context) -> list[Action]:
+    return _raw("AWAY", *([args] if args else []))
+
+
+def _quit(args: str, ctx: Context) -> list[Action]:
+    return [Quit(args or "Leaving")]
+
+
+def _help(args: str, ctx: Context) -> list[Action]:
+    return [Help()]
+
+
+def _clear(args: str, ctx: Context) -> list[Action]:
+    return [Clear()]
+
+
+def _quote(args: str, ctx: Context) -> list[Action]:
+    if not args.strip():
+        return [LocalError("usage: /quote <raw IRC line>")]
+    try:
+        return [Raw(parse_line(args.strip()))]
+    except ProtocolError as exc:
+        return [LocalError(f"/quote: {exc}")]
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in [
+        CommandSpec("join", "/join #channel[,#more] [key]", "join channels", _join),
+        CommandSpec("part", "/part [#channel] [reason]", "leave a channel, or close a query", _part),
+        CommandSpec("msg", "/msg <target> <text>", "send a message without opening a window", _msg),
+        CommandSpec("query", "/query <nick> [text]", "open a private window with nick", _query),
+        CommandSpec("me", "/me <action>", "send an action (* you waves)", _me),
+        CommandSpec("notice", "/notice <target> <text>", "send a notice", _notice),
+        CommandSpec("nick", "/nick <newnick>", "change your nick", _nick),
+        CommandSpec("topic", "/topic [#channel] [text]", "show or set the topic", _topic),
+        CommandSpec("names", "/names [#channel]", "list the people in a channel", _names),
+        CommandSpec("list", "/list [#channel]", "list channels on the server", _list),
+        CommandSpec("whois", "/whois <nick>", "show who a nick is", _whois),
+        CommandSpec("away", "/away [message]", "set away with a message; no message comes back", _away),
+        CommandSpec("quit", "/quit [reason]", "disconnect and leave chat-client", _quit),
+        CommandSpec("help", "/help", "show this list", _help),
+        CommandSpec("clear", "/clear", "clear the current window", _clear),
+        CommandSpec("quote", "/quote <line>", "send a raw IRC line", _quote),
+    ]
+}
+
+
+def parse_input(text: str, ctx: Context) -> list[Action]:
+    """Turn one input line into actions: a slash command, or text said to the current window."""
+    if not text.strip():
+        return []
+    if text.startswith("/") and not text.startswith("//"):
+        name, _, args = text[1:].partition(" ")
+        spec = COMMANDS.get(name.lower())
+        if spec is None:
+            return [LocalError(f"unknown command /{name}; /help lists the commands")]
+        return spec.handler(args.strip(), ctx)
+    if text.startswith("//"):
+        text = text[1:]
+    if ctx.window is None:
+        return [LocalError("this is the server window: /join a channel or /query a nick to chat")]
+    return [Say(ctx.window, text)]

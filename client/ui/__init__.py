@@ -1,0 +1,7 @@
+"""The prompt-toolkit screen of chat-client."""
+
+from __future__ import annotations
+
+from .app import ChatApp
+
+__all__ = ["ChatApp"]

@@ -1,0 +1,369 @@
+"""The full-screen Application: layout, key bindings, and the glue between input, state and network."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from prompt_toolkit.application import Application, get_app
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
+from prompt_toolkit.layout import (
+    ConditionalContainer,
+    DynamicContainer,
+    Float,
+    FloatContainer,
+    HSplit,
+    Layout,
+    VSplit,
+    Window,
+)
+from prompt_toolkit.layout.controls import FormattedTextControl
+from prompt_toolkit.layout.menus import CompletionsMenu
+from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
+from prompt_toolkit.output import Output
+from prompt_toolkit.widgets import TextArea
+
+from server.protocol import Message
+
+from ..commands import COMMANDS, Clear, Close, Context, Help, LocalError, Open, Quit, Raw, Say, parse_input, split_text
+from ..config import Settings
+from ..net import Network
+from ..session import Identity, Session
+from ..state import ClientState, LineKind, WindowKind
+from .completion import ChatCompleter
+from .panes import Pane
+from .render import STYLE, fit, nicklist_fragments, window_label, winlist_fragments
+
+__all__ = ["KEYS_HELP", "ChatApp"]
+
+SIDE_WIDTH = 15
+WINLIST_MIN_COLUMNS = 50
+NICKLIST_MIN_COLUMNS = 80
+
+KEYS_HELP = (
+    ("Enter", "send the line"),
+    ("Up / Down", "input history (kept between runs)"),
+    ("Tab", "complete a nick, #channel or /command"),
+    ("Alt-1..9, Alt-0", "go to window 1..10"),
+    ("Ctrl-N / Ctrl-P", "next / previous window"),
+    ("Alt-A", "go to the most active window (mentions first)"),
+    ("PgUp / PgDn, wheel", "scroll the messages; PgDn at the end returns to live"),
+    ("Ctrl-C", "clear the input; on an empty input, quit"),
+)
+
+
+def _history(path: Path | None) -> History:
+    if path is None:
+        return InMemoryHistory()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(exist_ok=True)
+    except OSError:
+        return InMemoryHistory()
+    return FileHistory(str(path))
+
+
+class ChatApp:
+    """The client as one object: state, session, network and screen."""
+
+    def __init__(self, settings: Settings, *, input: Input | None = None, output: Output | None = None) -> None:
+        self.settings = settings
+        self.state = ClientState(nick=settings.nick, server=settings.host)
+        identity = Identity(settings.nick, settings.username, settings.realname, settings.password,
+                            settings.sasl_user, settings.sasl_password, list(settings.channels))
+        self.session = Session(self.state, identity)
+        self.net = Network(self.session, settings.host, settings.port, tls=settings.tls,
+                           tls_insecure=settings.tls_insecure, reconnect_max=settings.reconnect_max,
+                           on_change=self.refresh)
+        self.panes: dict[int, Pane] = {}
+        self.pending_paste: list[str] | None = None
+        self.input = TextArea(
+            height=1, multiline=False, wrap_lines=False, prompt=self._prompt,
+            history=_history(settings.history_file), completer=ChatCompleter(self.state),
+            complete_while_typing=False, accept_handler=self._accept, style="class:input",
+        )
+        self.app: Application[None] = Application(
+            layout=Layout(self._root(), focused_element=self.input),
+            key_bindings=self._keys(), style=STYLE, full_screen=True, mouse_support=True,
+            input=input, output=output,
+        )
+        self.refresh()
+
+    # -- layout ---------------------------------------------------------------
+
+    def _columns(self) -> int:
+        return get_app().output.get_size().columns
+
+    def _root(self) -> FloatContainer:
+        show_winlist = Condition(lambda: self._columns() >= WINLIST_MIN_COLUMNS)
+        show_nicklist = Condition(
+            lambda: self._columns() >= NICKLIST_MIN_COLUMNS and self.state.current_window.kind is WindowKind.CHANNEL
+        )
+        separator = Window(width=1, char="\u2502", style="class:separator")
+        body = VSplit([
+            ConditionalContainer(Window(FormattedTextControl(self._winlist), width=SIDE_WIDTH), show_winlist),
+            ConditionalContainer(separator, show_winlist),
+            DynamicContainer(lambda: self.current_pane().container),
+            ConditionalContainer(Window(width=1, char="\u2502", style="class:separator"), show_nicklist),
+            ConditionalContainer(Window(FormattedTextControl(self._nicklist), width=SIDE_WIDTH), show_nicklist),
+        ])
+        return FloatContainer(
+            HSplit([
+                Window(FormattedTextControl(self._status), height=1, style="class:status"),
+                body,
+                Window(FormattedTextControl(self._topicbar), height=1, style="class:topicbar"),
+                self.input,
+            ]),
+            floats=[Float(xcursor=True, ycursor=True, content=CompletionsMenu(max_height=8, scroll_offset=1))],
+        )
+
+    def _prompt(self) -> StyleAndTextTuples:
+        window = self.state.current_window
+        name = "server" if window.kind is WindowKind.SERVER else window.name
+        return [("bold", f"[{name}] ")]
+
+    def _status(self) -> StyleAndTextTuples:
+        state = self.state
+        lag = f"lag {state.lag * 1000:.0f}ms" if state.lag is not None else "lag -"
+        away = " (away)" if state.away else ""
+        tls = " tls" if self.settings.tls else ""
+        text = (f" chat-client | {self.settings.host}:{self.settings.port}{tls} | {state.nick}{away} | "
+                f"{state.status} | {lag}")
+        style = "class:status" if state.status == "connected" else "class:status.state.bad"
+        return [(style, fit(text, self._columns()))]
+
+    def _topicbar(self) -> StyleAndTextTuples:
+        width = self._columns()
+        if self.pending_paste is not None:
+            text = f" Send {len(self.pending_paste)} lines? Ctrl-Y sends them, Ctrl-N cancels"
+            return [("class:confirm", fit(text, width))]
+        window = self.state.current_window
+        label = window_label(self.state.current, window)
+        topic = f"  {window.topic}" if window.topic else ""
+        if window.kind is WindowKind.CHANNEL and not window.joined:
+            topic = "  (not joined)" + topic
+        pane = self.current_pane()
+        more = "" if pane.at_bottom else f" -- more: {pane.lines_below} below (PgDn) -- "
+        left = fit(f" {label}{topic}", max(0, width - len(more)))
+        return [("class:topicbar", left), ("class:topicbar.more", more)]
+
+    def _winlist(self) -> StyleAndTextTuples:
+        frags: StyleAndTextTuples = []
+        for style, text, index in winlist_fragments(self.state, SIDE_WIDTH):
+            def click(event: MouseEvent, index: int = index) -> None:
+                if event.event_type == MouseEventType.MOUSE_UP:
+                    self.switch(index)
+
+            frags.append((style, text, click))
+            frags.append(("", "\n"))
+        return frags
+
+    def _nicklist(self) -> StyleAndTextTuples:
+        return nicklist_fragments(self.state, self.state.current_window, SIDE_WIDTH)
+
+    def current_pane(self) -> Pane:
+        return self._pane_for(self.state.current)
+
+    def _pane_for(self, index: int) -> Pane:
+        window = self.state.windows[index]
+        pane = self.panes.get(id(window))
+        if pane is None or pane.window is not window:
+            pane = self.panes[id(window)] = Pane(window)
+            pane.update()
+        return pane
+
+    def refresh(self) -> None:
+        """Bring every pane up to date with the state, then ask for a redraw."""
+        live = {id(w) for w in self.state.windows}
+        for key in [k for k in self.panes if k not in live]:
+            del self.panes[key]
+        for index in range(len(self.state.windows)):
+            self._pane_for(index).update()
+        self.app.invalidate()
+
+    # -- input ----------------------------------------------------------------
+
+    def _accept(self, buffer: Buffer) -> bool:
+        self.submit(buffer.text)
+        return False
+
+    def submit(self, text: str) -> None:
+        """Run typed or pasted text; many lines (or one very long line) ask for confirmation first."""
+        lines = [line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
+        chunks = sum(len(split_text(line)) for line in lines if not line.startswith("/"))
+        if (len(lines) > 1 or chunks > 1) and max(len(lines), chunks) > self.settings.paste_confirm_lines:
+            self.pending_paste = lines
+            self.app.invalidate()
+            return
+        for line in lines:
+            self.execute(line)
+
+    def confirm_paste(self, send: bool) -> None:
+        lines, self.pending_paste = self.pending_paste or [], None
+        if send:
+            for line in lines:
+                self.execute(line)
+        else:
+            self.note(f"Paste of {len(lines)} lines cancelled", kind=LineKind.INFO)
+        self.refresh()
+
+    def note(self, text: str, *, kind: LineKind = LineKind.INFO) -> None:
+        self.session.info(self.state.current_window, text, kind=kind)
+
+    def execute(self, line: str) -> None:
+        window = self.state.current_window
+        ctx = Context(None if window.kind is WindowKind.SERVER else window.name,
+                      window.kind is WindowKind.CHANNEL)
+        for action in parse_input(line, ctx):
+            self._do(action)
+        self.refresh()
+
+    def _send(self, messages: list[Message]) -> bool:
+        if self.net.send(messages):
+            return True
+        self.note(f"Not connected ({self.state.status}); nothing was sent", kind=LineKind.ERROR)
+        return False
+
+    def _do(self, action: object) -> None:
+        if isinstance(action, Say):
+            if self.net.connected:
+                self.net.send(self.session.say(action.target, action.text, action=action.action,
+                                               notice=action.notice))
+            else:
+                self._send([])
+        elif isinstance(action, Raw):
+            message = action.message
+            if self._send([message]):
+                if message.command == "JOIN" and message.params:
+                    self.session.join_requested(message.params[0])
+                elif message.command == "NAMES" and message.params:
+                    self.session.names_requested(message.params[0])
+        elif isinstance(action, Open):
+            self.state.open(action.name, switch=True)
+        elif isinstance(action, Close):
+            window = self.state.find(action.name)
+            if window is not None:
+                self.state.close(window)
+        elif isinstance(action, Quit):
+            self.app.create_background_task(self.quit(action.reason))
+        elif isinstance(action, Clear):
+            window = self.state.current_window
+            window.lines.clear()
+            window.msgids.clear()
+            window.version += 1
+        elif isinstance(action, Help):
+            self._help()
+        elif isinstance(action, LocalError):
+            self.note(action.text, kind=LineKind.ERROR)
+
+    def _help(self) -> None:
+        self.note("Commands:")
+        for spec in COMMANDS.values():
+            self.note(f"  {spec.usage:<30} {spec.help}")
+        self.note("Keys:")
+        for key, what in KEYS_HELP:
+            self.note(f"  {key:<20} {what}")
+
+    async def quit(self, reason: str = "Leaving") -> None:
+        await self.net.quit(reason)
+        if self.app.is_running:
+            self.app.exit()
+
+    def switch(self, index: int) -> None:
+        if self.state.switch(index):
+            self.refresh()
+
+    # -- keys -----------------------------------------------------------------
+
+    def _keys(self) -> KeyBindings:
+        kb = KeyBindings()
+        confirming = Condition(lambda: self.pending_paste is not None)
+
+        for digit in "1234567890":
+            @kb.add("escape", digit)
+            def _goto(event: KeyPressEvent, digit: str = digit) -> None:
+                self.switch(int(digit) - 1 if digit != "0" else 9)
+
+        @kb.add("c-n", filter=~confirming)
+        def _next(event: KeyPressEvent) -> None:
+            self.state.switch_relative(1)
+            self.refresh()
+
+        @kb.add("c-p")
+        def _prev(event: KeyPressEvent) -> None:
+            self.state.switch_relative(-1)
+            self.refresh()
+
+        @kb.add("escape", "a")
+        def _active(event: KeyPressEvent) -> None:
+            index = self.state.most_active()
+            if index is not None:
+                self.switch(index)
+
+        @kb.add("pageup")
+        def _page_up(event: KeyPressEvent) -> None:
+            self.current_pane().page(-1)
+
+        @kb.add("pagedown")
+        def _page_down(event: KeyPressEvent) -> None:
+            self.current_pane().page(1)
+
+        @kb.add("c-y", filter=confirming)
+        def _paste_yes(event: KeyPressEvent) -> None:
+            self.confirm_paste(True)
+
+        @kb.add("c-n", filter=confirming)
+        def _paste_no(event: KeyPressEvent) -> None:
+            self.confirm_paste(False)
+
+        @kb.add("c-c")
+        def _interrupt(event: KeyPressEvent) -> None:
+            if self.pending_paste is not None:
+                self.confirm_paste(False)
+            elif self.input.text:
+                self.input.buffer.reset()
+            else:
+                self.app.create_background_task(self.quit("Leaving"))
+
+        @kb.add(Keys.BracketedPaste)
+        def _paste(event: KeyPressEvent) -> None:
+            data = event.data.replace("\r\n", "\n").replace("\r", "\n")
+            if "\n" not in data.strip("\n"):
+                self.input.buffer.insert_text(data.strip("\n"))
+                return
+            text = self.input.buffer.document.text_before_cursor + data
+            self.input.buffer.reset()
+            self.submit(text)
+
+        return kb
+
+    # -- running --------------------------------------------------------------
+
+    async def _network(self) -> None:
+        try:
+            await self.net.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the UI must survive a network bug, and show it as a line
+            self.session.info(self.state.server_window, f"Network task failed: {exc!r}", kind=LineKind.ERROR)
+            self.state.status = "disconnected"
+            self.refresh()
+
+    def _start_network(self) -> None:
+        self.app.create_background_task(self._network())
+
+    async def run_async(self) -> None:
+        """Run the screen and the network until the user quits."""
+        self.session.info(self.state.server_window,
+                          f"chat-client: connecting to {self.settings.host}:{self.settings.port} as "
+                          f"{self.settings.nick}; type /help for commands and keys")
+        try:
+            await self.app.run_async(pre_run=self._start_network)
+        finally:
+            self.net.stop()
