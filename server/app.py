@@ -12,6 +12,7 @@ from types import FrameType
 
 from .config import Config
 from .delivery import BlockedWriter, Fanout, LogTailer
+from .dispatch.connection import Connection
 from .dispatch.pool import PoolDispatcher
 from .dispatch.services import Limits, Services
 from .dispatch.thread import ThreadDispatcher
@@ -50,7 +51,7 @@ def listen(host: str, port: int) -> socket.socket:
 def build_dispatcher(config: Config, world: World, source: MessageLog, listener: socket.socket,
                      worker_id: str = "w0") -> tuple[Dispatcher, LogTailer]:
     """The pieces one worker runs: delivery from the log, and the mode's dispatcher."""
-    fanout = Fanout()
+    fanout: Fanout[Connection] = Fanout()
     services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config), worker_id)
     tailer = LogTailer(source, fanout)
     dispatcher: Dispatcher

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from server.log import Entry
 
@@ -32,25 +32,28 @@ class Recipient(Protocol):
     def abort(self, reason: str) -> None: ...
 
 
-class Fanout:
+R = TypeVar("R", bound=Recipient)
+
+
+class Fanout(Generic[R]):
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self._conns: dict[str, Recipient] = {}
+        self._conns: dict[str, R] = {}
         self._members: dict[str, set[str]] = {}  # casefolded channel -> local conn ids
         self._delivered = 0
         self._progress = threading.Condition(threading.Lock())
 
     # -- local connections ---------------------------------------------------
 
-    def add(self, conn: Recipient) -> None:
+    def add(self, conn: R) -> None:
         with self.lock:
             self._conns[conn.conn_id] = conn
 
-    def remove(self, conn: Recipient) -> None:
+    def remove(self, conn: R) -> None:
         with self.lock:
             self._conns.pop(conn.conn_id, None)
 
-    def connections(self) -> list[Recipient]:
+    def connections(self) -> list[R]:
         with self.lock:
             return list(self._conns.values())
 
@@ -77,8 +80,8 @@ class Fanout:
     def deliver(self, entries: Sequence[Entry]) -> None:
         if not entries:
             return
-        touched: dict[str, Recipient] = {}
-        overflowed: list[Recipient] = []
+        touched: dict[str, R] = {}
+        overflowed: list[R] = []
         with self.lock:
             for entry in entries:
                 line: bytes | None = None

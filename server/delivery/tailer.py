@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from server.log import LogOverrun, MessageLog
 
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 class LogTailer:
-    def __init__(self, source: MessageLog, fanout: Fanout, batch: int = 2000) -> None:
+    def __init__(self, source: MessageLog, fanout: Fanout[Any], batch: int = 2000) -> None:
         self._log = source
         self._fanout = fanout
         self._batch = batch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import selectors
 import socket
 import threading
@@ -29,19 +30,14 @@ class BlockedWriter:
         self._thread.start()
 
     def watch(self, outbound: Outbound, sock: socket.socket) -> None:
-        with self._lock:
-            try:
-                self._selector.register(sock, selectors.EVENT_WRITE, outbound)
-            except (KeyError, ValueError, OSError):
-                pass  # already watched, or already closed
+        # KeyError: already watched; ValueError/OSError: already closed
+        with self._lock, contextlib.suppress(KeyError, ValueError, OSError):
+            self._selector.register(sock, selectors.EVENT_WRITE, outbound)
 
     def discard(self, sock: socket.socket) -> None:
         """Stop watching a socket; call before closing it."""
-        with self._lock:
-            try:
-                self._selector.unregister(sock)
-            except (KeyError, ValueError, OSError):
-                pass
+        with self._lock, contextlib.suppress(KeyError, ValueError, OSError):
+            self._selector.unregister(sock)
 
     def stop(self) -> None:
         self._stopped = True

@@ -7,6 +7,7 @@ received (never from two threads at once), ``close`` when reading ends, and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -40,10 +41,8 @@ class Connection:
         self.closed = False
         self._close_lock = threading.Lock()
         self._last_seq = 0
-        try:
+        with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
 
     # -- input ---------------------------------------------------------------
 
@@ -125,10 +124,8 @@ class Connection:
             self.session.closing = reason
             level = logging.WARNING if reason == "SendQ exceeded" else logging.INFO
             log.log(level, "disconnecting %s (%s): %s", self.conn_id, self.session.nick or "*", reason)
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def close(self, reason: str = "Connection closed") -> None:
         """Quit the user, say goodbye, release the socket. Idempotent."""
@@ -147,14 +144,10 @@ class Connection:
         services.writer.discard(self.sock)
         goodbye = Message("ERROR", (reason,)).to_bytes()
         if self.outbound.overflowed:
-            try:
+            with contextlib.suppress(OSError):
                 self._send_nowait(goodbye)
-            except OSError:
-                pass
         else:
             self.outbound.put(goodbye)
             self.outbound.flush()
-        try:
+        with contextlib.suppress(OSError):
             self.sock.close()
-        except OSError:
-            pass

@@ -73,6 +73,6 @@ class PoolDispatcher(Dispatcher):
         if not conn.closed:
             self._arm(conn)
 
-    def stop(self) -> None:
-        super().stop()
+    def stop(self, reason: str = "Server shutting down") -> None:
+        super().stop(reason)
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from server.delivery import BlockedWriter, Fanout
 from server.domain import ServerSettings, World
 from server.domain.liveness import LivenessPolicy
+
+if TYPE_CHECKING:
+    from .connection import Connection
 
 __all__ = ["Limits", "Services"]
 
@@ -16,14 +20,14 @@ class Limits:
     sendq: int = 1 << 20
     max_clients: int = 10_000
     max_per_ip: int = 0  # 0: no limit per address
-    liveness: LivenessPolicy = LivenessPolicy()
+    liveness: LivenessPolicy = field(default_factory=LivenessPolicy)
 
 
 @dataclass
 class Services:
     world: World
     settings: ServerSettings
-    fanout: Fanout
+    fanout: Fanout[Connection]
     writer: BlockedWriter
     limits: Limits
     worker_id: str = "w0"

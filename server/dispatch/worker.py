@@ -83,8 +83,7 @@ class Dispatcher(ABC):
         while not self.stopping.wait(1.0):
             now = time.monotonic()
             for conn in self.services.fanout.connections():
-                if isinstance(conn, Connection):
-                    conn.tick(now)
+                conn.tick(now)
 
     def stop(self, reason: str = "Server shutting down") -> None:
         """Close every connection with ``reason`` and stop accepting."""
@@ -95,5 +94,4 @@ class Dispatcher(ABC):
         while len(self.services.fanout) and time.monotonic() < deadline:
             time.sleep(0.02)
         for conn in self.services.fanout.connections():
-            if isinstance(conn, Connection):
-                conn.close(reason)
+            conn.close(reason)

@@ -32,7 +32,7 @@ class Context:
         self.out.append(message.to_bytes())
 
     def reply(self, numeric: str, *params: str) -> None:
-        self.send(Message(numeric, (self.session.nick or "*", *params), self.settings.name))
+        self.send(Message(numeric, (self.session.nick or "*", *params), self.settings.name, force_trailing=True))
 
     def notice(self, text: str) -> None:
         self.send(Message("NOTICE", (self.session.nick or "*", text), self.settings.name))

@@ -362,9 +362,8 @@ class World:
             return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+n)")
         if "m" in channel.modes and not modes:
             return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+m)")
-        if modes is None or not modes:
-            if any(_mask_matches(ban, user.source) for ban in channel.bans):
-                return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+b)")
+        if (modes is None or not modes) and any(_mask_matches(ban, user.source) for ban in channel.bans):
+            return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+b)")
         return None
 
     # -- queries -------------------------------------------------------------

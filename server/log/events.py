@@ -8,6 +8,9 @@ from server.protocol import Message
 
 __all__ = ["Entry", "Event"]
 
+# Commands whose last parameter is free text, written with a colon always.
+_TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TOPIC", "PART", "KICK"})
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -29,7 +32,8 @@ class Event:
     tags: dict[str, str] = field(default_factory=dict)
 
     def message(self) -> Message:
-        return Message(self.command, self.params, self.source, self.tags)
+        text = self.command in _TEXT_COMMANDS and len(self.params) > 1 or self.command == "QUIT"
+        return Message(self.command, self.params, self.source, self.tags, force_trailing=text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ MAX_TAG_BYTES = 8191
 _COMMAND = re.compile(r"[A-Za-z]+\Z|[0-9]{3}\Z")
 _TAG_KEY = re.compile(r"\+?([A-Za-z0-9.-]+/)?[A-Za-z0-9-]+\Z")
 _FORBIDDEN_IN_PARAM = re.compile(r"[\x00\r\n]")
+_FORBIDDEN_IN_SOURCE = re.compile(r"[\x00\r\n ]")
 
 _ESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 _ESCAPE_OUT = str.maketrans({";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"})
@@ -61,6 +62,9 @@ class Message:
     params: tuple[str, ...] = ()
     source: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Write the last parameter with a colon even when it need not have one, as
+    # servers do for text and numerics: some clients expect it there.
+    force_trailing: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         if not _COMMAND.match(self.command):
@@ -75,14 +79,14 @@ class Message:
             last = i == len(self.params) - 1
             if not last and (not param or param[0] == ":" or " " in param):
                 raise MalformedMessage("only the last parameter may be empty, start with ':' or hold spaces")
-        if self.source is not None and (not self.source or _FORBIDDEN_IN_PARAM.search(self.source) or " " in self.source):
+        if self.source is not None and (not self.source or _FORBIDDEN_IN_SOURCE.search(self.source)):
             raise MalformedMessage("bad source")
         for key in self.tags:
             if not _TAG_KEY.match(key):
                 raise MalformedMessage(f"bad tag key {key!r}")
 
     def with_tags(self, tags: Mapping[str, str]) -> Message:
-        return Message(self.command, self.params, self.source, tags)
+        return Message(self.command, self.params, self.source, tags, self.force_trailing)
 
     def to_line(self) -> str:
         """Serialise without the line ending."""
@@ -101,7 +105,7 @@ class Message:
         if self.params:
             *middle, last = self.params
             parts.extend(middle)
-            if not last or last[0] == ":" or " " in last:
+            if self.force_trailing or not last or last[0] == ":" or " " in last:
                 last = ":" + last
             parts.append(last)
         return " ".join(parts)

@@ -1,0 +1,88 @@
+"""An in-memory network: sessions on a real World, MemoryLog and Fanout, no sockets.
+
+``NetUser.say(line)`` runs one command the way a Connection does (dispatch,
+fan out what it logged, then queue its replies) and ``NetUser.lines()``
+returns what that user would have received since the last call.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from server.delivery import Fanout, Outbound
+from server.domain import Context, ServerSettings, Session, World, dispatch
+from server.log import MemoryLog
+from server.protocol import Message, parse_line
+
+
+class NetUser:
+    def __init__(self, net: Net, conn_id: str) -> None:
+        self.net = net
+        self.conn_id = conn_id
+        self.session = Session(conn_id, "127.0.0.1")
+        self._received = bytearray()
+        self.outbound = Outbound(self._take, 1 << 20, lambda _o: None)
+        self.aborted: str | None = None
+        self.closed_with: str | None = None
+
+    def _take(self, data: bytes) -> int:
+        self._received += data
+        return len(data)
+
+    def abort(self, reason: str) -> None:
+        self.aborted = reason
+
+    def say(self, line: str) -> Context:
+        ctx = Context(self.session, self.net.world, self.net.settings, self.net.now)
+        dispatch(ctx, parse_line(line.encode()))
+        self.net.pump()
+        for out in ctx.out:
+            self.outbound.put(out)
+        self.outbound.flush()
+        if ctx.close_reason is not None:
+            self.closed_with = ctx.close_reason
+            self.net.world.quit(self.conn_id, ctx.close_reason)
+            self.net.fanout.remove(self)
+            self.net.pump()
+        return ctx
+
+    def lines(self) -> list[str]:
+        text = self._received.decode()
+        self._received.clear()
+        return [line for line in text.split("\r\n") if line]
+
+    def messages(self) -> list[Message]:
+        return [parse_line(line.encode()) for line in self.lines()]
+
+    def numerics(self) -> list[str]:
+        return [m.command for m in self.messages()]
+
+
+class Net:
+    def __init__(self, **settings: object) -> None:
+        self.log = MemoryLog()
+        self.world = World(self.log)
+        self.fanout: Fanout[NetUser] = Fanout()
+        self.settings = ServerSettings(**settings)  # type: ignore[arg-type]
+        self.now = 1_700_000_000.0
+        self._ids = itertools.count(1)
+        self.cursor = 0
+
+    def pump(self) -> None:
+        entries = self.log.read_after(self.cursor, 100_000)
+        self.fanout.deliver(entries)
+        if entries:
+            self.cursor = entries[-1].seq
+
+    def connect(self) -> NetUser:
+        user = NetUser(self, f"t:{next(self._ids)}")
+        self.fanout.add(user)
+        return user
+
+    def user(self, nick: str) -> NetUser:
+        user = self.connect()
+        user.say(f"NICK {nick}")
+        user.say(f"USER {nick} 0 * :{nick} real")
+        assert user.session.registered, user.lines()
+        user.lines()
+        return user

@@ -1,0 +1,135 @@
+"""PRIVMSG/NOTICE and the query handlers: WHO, WHOIS, LUSERS, MOTD, AWAY, VERSION, TIME, HELP."""
+
+from __future__ import annotations
+
+from .harness import Net
+
+
+def test_channel_message_reaches_members_but_not_sender_or_outsiders() -> None:
+    net = Net()
+    a, b, c = net.user("alice"), net.user("bob"), net.user("carol")
+    a.say("JOIN #x")
+    b.say("JOIN #x")
+    a.lines(), b.lines()
+    a.say("PRIVMSG #x :hello")
+    assert a.lines() == []
+    assert b.lines() == [":alice!~alice@127.0.0.1 PRIVMSG #x :hello"]
+    assert c.lines() == []
+    c.say("PRIVMSG #x :from outside")
+    assert c.numerics() == ["404"]  # +n by default
+
+
+def test_private_messages_several_targets_and_errors() -> None:
+    net = Net()
+    a, b, c = net.user("alice"), net.user("bob"), net.user("carol")
+    a.say("PRIVMSG bob,CAROL :hi both")
+    assert b.lines() == [":alice!~alice@127.0.0.1 PRIVMSG bob :hi both"]
+    assert c.lines() == [":alice!~alice@127.0.0.1 PRIVMSG carol :hi both"]
+    a.say("PRIVMSG nobody :x")
+    assert a.numerics() == ["401"]
+    a.say("PRIVMSG")
+    assert a.numerics() == ["411"]
+    a.say("PRIVMSG bob")
+    assert a.numerics() == ["412"]
+    a.say("PRIVMSG a,b,c,d,e :x")
+    assert a.numerics() == ["407"]
+
+
+def test_notice_never_gets_an_error_reply() -> None:
+    net = Net()
+    a, b = net.user("alice"), net.user("bob")
+    a.say("NOTICE nobody :x")
+    a.say("NOTICE")
+    assert a.lines() == []
+    a.say("NOTICE bob :psst")
+    assert b.lines() == [":alice!~alice@127.0.0.1 NOTICE bob :psst"]
+
+
+def test_client_only_tags_are_kept_on_the_event() -> None:
+    net = Net()
+    a, _b = net.user("alice"), net.user("bob")
+    a.say("@+draft/react=x;time=forged PRIVMSG bob :tagged")
+    entry = net.log.read_after(0)[-1]
+    assert entry.event.tags == {"+draft/react": "x"}
+
+
+def test_away_is_reported_to_private_senders_and_in_whois() -> None:
+    net = Net()
+    a, b = net.user("alice"), net.user("bob")
+    b.say("AWAY :lunch")
+    assert b.numerics() == ["306"]
+    a.say("PRIVMSG bob :there?")
+    assert a.lines() == [":chat.local 301 alice bob :lunch"]
+    a.say("WHOIS bob")
+    assert "301" in a.numerics()
+    assert b.lines() == [":alice!~alice@127.0.0.1 PRIVMSG bob :there?"]
+    b.say("AWAY")
+    assert b.numerics() == ["305"]
+
+
+def test_whois_and_who() -> None:
+    net = Net()
+    a, b = net.user("alice"), net.user("bob")
+    b.say("JOIN #x")
+    a.say("WHOIS BOB")
+    msgs = a.messages()
+    assert [m.command for m in msgs] == ["311", "319", "312", "317", "318"]
+    assert msgs[0].params[1:] == ("bob", "~bob", "127.0.0.1", "*", "bob real")
+    assert msgs[1].params[2] == "@#x"
+    a.say("WHOIS ghost")
+    assert a.numerics() == ["401", "318"]
+    a.say("WHO #x")
+    msgs = a.messages()
+    assert [m.command for m in msgs] == ["352", "315"]
+    assert msgs[0].params[1:7] == ("#x", "~bob", "127.0.0.1", "chat.local", "bob", "H@")
+    a.say("WHO b*")
+    assert [m.params[5] for m in a.messages() if m.command == "352"] == ["bob"]
+
+
+def test_multi_prefix_shows_every_prefix() -> None:
+    net = Net()
+    a = net.user("alice")
+    a.say("JOIN #x")
+    a.say("MODE #x +v alice")
+    a.lines()
+    a.say("NAMES #x")
+    assert a.lines()[0].endswith(":@alice")
+    a.session.caps.add("multi-prefix")
+    a.say("NAMES #x")
+    assert a.lines()[0].endswith(":@+alice")
+
+
+def test_lusers_motd_version_time_help() -> None:
+    net = Net(motd=("line one",))
+    a = net.user("alice")
+    net.connect()  # an unregistered connection
+    a.say("LUSERS")
+    msgs = a.messages()
+    assert msgs[0].params[1] == "There are 1 users and 0 invisible on 1 servers"
+    assert [m.params[1] for m in msgs if m.command == "253"] == ["0"]
+    a.say("MOTD")
+    assert a.lines() == [
+        ":chat.local 375 alice :- chat.local Message of the day - ",
+        ":chat.local 372 alice :- line one",
+        ":chat.local 376 alice :End of /MOTD command.",
+    ]
+    a.say("VERSION")
+    assert a.numerics() == ["351"]
+    a.say("TIME")
+    (time_reply,) = a.messages()
+    assert time_reply.command == "391" and time_reply.params[2] == str(int(net.now))
+    a.say("HELP")
+    helps = a.messages()
+    assert helps[0].command == "704" and helps[-1].command == "706" and len(helps) > 20
+    a.say("HELP join")
+    assert a.numerics() == ["704", "706"]
+    a.say("HELP nosuch")
+    assert a.numerics() == ["524"]
+
+
+def test_no_motd_is_422() -> None:
+    net = Net(motd=())
+    a = net.connect()
+    a.say("NICK a")
+    a.say("USER a 0 * :a")
+    assert a.numerics()[-1] == "422"

@@ -1,0 +1,53 @@
+"""Hypothesis: any bytes give a Message or a ProtocolError; valid messages round-trip."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from server.protocol import LineBuffer, Message, ProtocolError, parse_line
+from server.protocol.errors import InputTooLong
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=1200))
+def test_arbitrary_bytes_parse_or_raise_protocol_error(data: bytes) -> None:
+    try:
+        msg = parse_line(data)
+    except ProtocolError:
+        return
+    assert isinstance(msg, Message)
+    assert "\r" not in msg.to_line() and "\n" not in msg.to_line() and "\x00" not in msg.to_line()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=300), max_size=20))
+def test_framer_never_yields_line_endings_and_stays_bounded(chunks: list[bytes]) -> None:
+    buf = LineBuffer(max_line=600)
+    for chunk in chunks:
+        buf.feed(chunk)
+        for item in buf.lines():
+            if isinstance(item, InputTooLong):
+                continue
+            assert item and b"\r" not in item and b"\n" not in item
+        assert len(buf) <= 600 + 300
+
+
+_word = st.text(st.characters(blacklist_characters="\x00\r\n :", blacklist_categories=("Cs",)), min_size=1,
+                max_size=20)
+_trailing = st.text(st.characters(blacklist_characters="\x00\r\n", blacklist_categories=("Cs",)), max_size=80)
+_tag_key = st.from_regex(r"\A\+?[a-z][a-z0-9-]{0,10}\Z")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    command=st.from_regex(r"\A([A-Z]{1,10}|[0-9]{3})\Z"),
+    middle=st.lists(_word, max_size=5),
+    trailing=st.one_of(st.none(), _trailing),
+    source=st.one_of(st.none(), _word),
+    tags=st.dictionaries(_tag_key, _trailing, max_size=4),
+)
+def test_valid_messages_round_trip(command: str, middle: list[str], trailing: str | None, source: str | None,
+                                   tags: dict[str, str]) -> None:
+    params = tuple(middle) + ((trailing,) if trailing is not None else ())
+    msg = Message(command, params, source, tags)
+    assert parse_line(msg.to_bytes()[:-2]) == msg
