@@ -1,0 +1,139 @@
+"""The application on pipe input and a dummy output, against a real chat-server on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from client.state import LineKind, WindowKind
+from server.protocol import Message
+from tests.client.conftest import Peer, running_app, wait_until
+from tests.support.servers import RunningServer
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def joined(run, channel: str) -> bool:  # type: ignore[no-untyped-def]
+    window = run.chat.state.find(channel)
+    return window is not None and window.joined
+
+
+def texts(run, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+    window = run.chat.state.find(name)
+    return [line.text for line in window.lines] if window else []
+
+
+def test_typed_line_reaches_the_other_side_and_replies_land_with_unread(chat_srv: RunningServer) -> None:
+    async def scenario() -> None:
+        peer = await Peer.connect(chat_srv.port, "bob")
+        await peer.join("#lobby")
+        async with running_app(chat_srv.port, "alice") as run:
+            await wait_until(lambda: joined(run, "#lobby"), what="alice in #lobby")
+            assert run.chat.state.current_window.name == "#lobby"
+            run.type("hello from alice\r")
+            got = await peer.expect(lambda m: m.command == "PRIVMSG" and m.params[0] == "#lobby")
+            assert got.params[1] == "hello from alice"
+            assert (got.source or "").startswith("alice")
+            await wait_until(lambda: "hello from alice" in texts(run, "#lobby"), what="own line shown")
+
+            # A message to another channel lands in its window, unread, while #lobby stays current.
+            await peer.join("#other")
+            run.type("/join #other\r")
+            await wait_until(lambda: joined(run, "#other"), what="alice in #other")
+            assert run.chat.state.current_window.name == "#other"
+            run.type("\x1b2")  # Alt-2: back to #lobby
+            await wait_until(lambda: run.chat.state.current_window.name == "#lobby", what="switch to #lobby")
+            peer.send(Message("PRIVMSG", ("#other", "ping in other")))
+            peer.send(Message("PRIVMSG", ("#other", "alice: are you there?")))
+            other = run.chat.state.find("#other")
+            assert other is not None
+            await wait_until(lambda: other.unread == 2, what="two unread in #other")
+            assert other.mentions == 1
+            assert [line.text for line in other.lines][-2:] == ["ping in other", "alice: are you there?"]
+            assert "ping in other" not in texts(run, "#lobby")
+
+            # Alt-A jumps to the window with the mention and clears its counts.
+            run.type("\x1ba")
+            await wait_until(lambda: run.chat.state.current_window is other, what="Alt-A to #other")
+            assert other.unread == 0 and other.mentions == 0
+        await peer.close()
+
+    asyncio.run(scenario())
+
+
+def test_query_window_nick_list_and_completion(chat_srv: RunningServer) -> None:
+    async def scenario() -> None:
+        peer = await Peer.connect(chat_srv.port, "bobby")
+        await peer.join("#lobby")
+        async with running_app(chat_srv.port, "alice") as run:
+            await wait_until(lambda: joined(run, "#lobby"), what="alice in #lobby")
+            lobby = run.chat.state.find("#lobby")
+            assert lobby is not None
+            await wait_until(lambda: "bobby" in lobby.members, what="bobby in the nick list")
+
+            # Tab at the line start completes the nick with ": ".
+            run.type("bo\t")
+            await wait_until(lambda: run.chat.input.text == "bobby: ", what="nick completion")
+            run.type("hi\r")
+            got = await peer.expect(lambda m: m.command == "PRIVMSG")
+            assert got.params == ("#lobby", "bobby: hi")
+
+            # A private message opens a query window with an unread mention.
+            peer.send(Message("PRIVMSG", ("alice", "psst, private")))
+            await wait_until(lambda: run.chat.state.find("bobby") is not None, what="query window")
+            query = run.chat.state.find("bobby")
+            assert query is not None and query.kind is WindowKind.QUERY
+            await wait_until(lambda: query.mentions == 1, what="private message counted")
+
+            # /query switches to it; typing there goes to bobby only.
+            run.type("/query bobby\r")
+            await wait_until(lambda: run.chat.state.current_window is query, what="/query switch")
+            run.type("/me waves\r")
+            got = await peer.expect(lambda m: m.command == "PRIVMSG")
+            assert got.params == ("bobby", "\x01ACTION waves\x01")
+
+            # An error reply from the server shows as a readable line, not a traceback.
+            run.type("/msg nobody-here hello\r")
+            await wait_until(
+                lambda: any(line.kind is LineKind.ERROR for w in run.chat.state.windows for line in w.lines),
+                what="an error line for 401",
+            )
+        await peer.close()
+
+    asyncio.run(scenario())
+
+
+def test_scrolled_pane_is_not_yanked_and_paste_asks_first(chat_srv: RunningServer) -> None:
+    async def scenario() -> None:
+        peer = await Peer.connect(chat_srv.port, "carl")
+        await peer.join("#lobby")
+        async with running_app(chat_srv.port, "alice") as run:
+            await wait_until(lambda: joined(run, "#lobby"), what="alice in #lobby")
+            for i in range(60):
+                peer.send(Message("PRIVMSG", ("#lobby", f"line {i}")))
+            await wait_until(lambda: "line 59" in texts(run, "#lobby"), what="60 lines")
+            pane = run.chat.current_pane()
+            await wait_until(lambda: pane.container.render_info is not None, what="a first render")
+            assert pane.at_bottom
+            run.type("\x1b[5~")  # PgUp
+            await wait_until(lambda: not pane.at_bottom, what="scrolled up")
+            row = pane.buffer.document.cursor_position_row
+            peer.send(Message("PRIVMSG", ("#lobby", "a new line while scrolled")))
+            await wait_until(lambda: "a new line while scrolled" in texts(run, "#lobby"), what="new line")
+            assert pane.buffer.document.cursor_position_row == row
+            assert not pane.at_bottom
+            for _ in range(10):
+                run.type("\x1b[6~")  # PgDn back to the live end
+            await wait_until(lambda: pane.at_bottom, what="back at the bottom")
+
+            # A five-line paste asks first; Ctrl-Y sends each line as its own message.
+            run.type("\x1b[200~one\ntwo\nthree\nfour\nfive\x1b[201~")
+            await wait_until(lambda: run.chat.pending_paste is not None, what="paste confirmation")
+            run.type("\x19")  # Ctrl-Y
+            for word in ("one", "two", "three", "four", "five"):
+                got = await peer.expect(lambda m: m.command == "PRIVMSG" and m.params[0] == "#lobby")
+                assert got.params[1] == word
+        await peer.close()
+
+    asyncio.run(scenario())
