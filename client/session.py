@@ -183,7 +183,7 @@ class Session:
             floor = self._history_floor.get(casefold(target))
             count = floor is not None and line.time > floor
             line.mention = line.mention and count
-        self.state.add_line(window, line, count=count)
+        self.state.add_line(window, line, count=count, by_time=target is not None)
 
     def _on_PING(self, msg: Message) -> list[Message]:
         return [Message("PONG", msg.params[-1:] or ("",))]

@@ -99,8 +99,8 @@ class Window:
     def key(self) -> str:
         return casefold(self.name)
 
-    def add(self, line: Line) -> bool:
-        """Append a line, or insert it by time if it is older than the last one; False if a duplicate."""
+    def add(self, line: Line, *, by_time: bool = False) -> bool:
+        """Append a line (replayed history: insert it by time); False if its msgid was seen already."""
         if line.msgid is not None:
             if line.msgid in self.msgids:
                 return False
@@ -110,7 +110,7 @@ class Window:
             if old.msgid is not None:
                 self.msgids.discard(old.msgid)
             self.dropped += 1
-        if self.lines and line.time < self.lines[-1].time:
+        if by_time and self.lines and line.time < self.lines[-1].time:
             index = len(self.lines)
             while index > 0 and self.lines[index - 1].time > line.time:
                 index -= 1
@@ -230,9 +230,9 @@ class ClientState:
         nick = re.escape(casefold(self.nick))
         return re.search(rf"(?<![{_NICK_CHARS}]){nick}(?![{_NICK_CHARS}])", casefold(text)) is not None
 
-    def add_line(self, window: Window, line: Line, *, count: bool = True) -> bool:
+    def add_line(self, window: Window, line: Line, *, count: bool = True, by_time: bool = False) -> bool:
         """Add a line to a window and raise its activity when it is not the current one."""
-        if not window.add(line):
+        if not window.add(line, by_time=by_time):
             return False
         self.version += 1
         if not count or line.own or window is self.current_window:

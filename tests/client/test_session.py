@@ -1,0 +1,214 @@
+"""The sans-I/O session: CAP/SASL registration, routing of messages, history, errors, rejoin."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+from client.session import Identity, Session
+from client.state import ClientState, LineKind, WindowKind
+from server.protocol import Message, parse_line
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def make(nick: str = "alice", **identity: object) -> Session:
+    ident = Identity(nick, nick, "Alice", channels=["#lobby"])
+    for key, value in identity.items():
+        setattr(ident, key, value)
+    return Session(ClientState(nick=nick), ident, now=lambda: NOW)
+
+
+def feed(session: Session, *lines: str) -> list[str]:
+    out: list[str] = []
+    for raw in lines:
+        out += [m.to_line() for m in session.handle(parse_line(raw))]
+    return out
+
+
+def registered(session: Session, caps: str = "") -> Session:
+    session.start()
+    if caps:
+        feed(session, f":srv CAP * LS :{caps}")
+        feed(session, f":srv CAP alice ACK :{caps}")
+    feed(session, ":srv 001 alice :Welcome", ":alice!a@h JOIN #lobby")
+    return session
+
+
+def test_start_sends_cap_ls_then_nick_and_user() -> None:
+    session = make(password="pw")
+    assert [m.to_line() for m in session.start()] == [
+        "CAP LS 302", "PASS pw", "NICK alice", "USER alice 0 * Alice",
+    ]
+
+
+def test_server_without_cap_still_registers_and_autojoins() -> None:
+    session = make()
+    session.start()
+    assert feed(session, ":srv 421 alice CAP :Unknown command") == []
+    assert feed(session, ":srv 001 alice :Welcome to IRC") == ["JOIN #lobby"]
+    assert session.state.status == "connected"
+
+
+def test_cap_negotiation_requests_only_wanted_caps_and_ends() -> None:
+    session = make()
+    session.start()
+    assert feed(session, ":srv CAP * LS * :server-time foo") == []
+    assert feed(session, ":srv CAP * LS :echo-message batch chathistory=100 bar") == [
+        "CAP REQ :server-time echo-message batch chathistory"
+    ]
+    assert feed(session, ":srv CAP alice ACK :server-time echo-message batch chathistory") == ["CAP END"]
+    assert session.state.caps == {"server-time", "echo-message", "batch", "chathistory"}
+
+
+def test_empty_cap_list_ends_at_once() -> None:
+    session = make()
+    session.start()
+    assert feed(session, ":srv CAP * LS :") == ["CAP END"]
+
+
+def test_sasl_plain() -> None:
+    session = make(sasl_user="acct", sasl_password="secret")
+    session.start()
+    assert feed(session, ":srv CAP * LS :sasl server-time") == ["CAP REQ :server-time sasl"]
+    assert feed(session, ":srv CAP alice ACK :server-time sasl") == ["AUTHENTICATE PLAIN"]
+    token = base64.b64encode(b"acct\0acct\0secret").decode()
+    assert feed(session, "AUTHENTICATE +") == [f"AUTHENTICATE {token}"]
+    assert feed(session, ":srv 903 alice :SASL authentication successful") == ["CAP END"]
+
+
+def test_sasl_failure_is_a_readable_line_and_registration_goes_on() -> None:
+    session = make(sasl_user="acct", sasl_password="bad")
+    session.start()
+    feed(session, ":srv CAP * LS :sasl", ":srv CAP alice ACK :sasl", "AUTHENTICATE +")
+    assert feed(session, ":srv 904 alice :SASL authentication failed") == ["CAP END"]
+    assert any("SASL failed" in line.text for line in session.state.server_window.lines)
+
+
+def test_nick_in_use_during_registration_tries_another() -> None:
+    session = make()
+    session.start()
+    assert feed(session, ":srv 433 * alice :Nickname is already in use") == ["NICK alice_"]
+    assert feed(session, ":srv 433 * alice_ :Nickname is already in use") == ["NICK alice2"]
+    feed(session, ":srv 001 alice2 :Welcome")
+    assert session.state.nick == "alice2"
+
+
+def test_channel_messages_mentions_queries_and_server_notices_route_to_windows() -> None:
+    session = registered(make())
+    state = session.state
+    feed(session, ":bob!b@h PRIVMSG #lobby :hi all", ":bob!b@h PRIVMSG #lobby :alice: you there?")
+    lobby = state.find("#lobby")
+    assert lobby is not None
+    assert [(line.nick, line.text, line.mention) for line in lobby.lines][-2:] == [
+        ("bob", "hi all", False), ("bob", "alice: you there?", True),
+    ]
+    assert lobby.speakers[0] == "bob"
+    feed(session, ":bob!b@h PRIVMSG alice :private")
+    query = state.find("bob")
+    assert query is not None and query.kind is WindowKind.QUERY and query.unread == 1
+    feed(session, ":srv.example NOTICE alice :server notice")
+    assert state.server_window.lines[-1].text == "server notice"
+    feed(session, ":bob!b@h PRIVMSG #lobby :\x01ACTION waves\x01")
+    assert lobby.lines[-1].kind is LineKind.ACTION and lobby.lines[-1].text == "waves"
+
+
+def test_server_time_is_used_for_the_line_time() -> None:
+    session = registered(make())
+    feed(session, "@time=2023-01-02T03:04:05.000Z :bob!b@h PRIVMSG #lobby :old")
+    lobby = session.state.find("#lobby")
+    assert lobby is not None
+    assert lobby.lines[-1].time == datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_local_echo_unless_echo_message() -> None:
+    plain = registered(make())
+    assert [m.to_line() for m in plain.say("#lobby", "hello")] == ["PRIVMSG #lobby hello"]
+    lobby = plain.state.find("#lobby")
+    assert lobby is not None and lobby.lines[-1].own and lobby.lines[-1].text == "hello"
+    echo = registered(make(), caps="echo-message")
+    echo.say("#lobby", "hello")
+    lobby = echo.state.find("#lobby")
+    assert lobby is not None and all(line.text != "hello" for line in lobby.lines)
+    feed(echo, "@msgid=x1 :alice!a@h PRIVMSG #lobby :hello")
+    assert lobby.lines[-1].own and lobby.lines[-1].text == "hello"
+
+
+def test_long_text_is_split_into_several_privmsgs() -> None:
+    session = registered(make())
+    sent = session.say("#lobby", "x" * 1000)
+    assert len(sent) == 3 and all(len(m.to_bytes()) <= 512 for m in sent)
+
+
+def test_join_fetches_history_which_is_deduplicated_and_not_counted() -> None:
+    session = make()
+    session.start()
+    feed(session, ":srv CAP * LS :batch server-time message-tags chathistory",
+         ":srv CAP alice ACK :batch server-time message-tags chathistory", ":srv 001 alice :hi")
+    assert feed(session, ":alice!a@h JOIN #lobby") == ["CHATHISTORY LATEST #lobby * 100"]
+    session.state.switch(0)
+    history = [
+        ":srv BATCH +h1 chathistory #lobby",
+        "@batch=h1;msgid=a;time=2024-05-01T11:00:00.000Z :bob!b@h PRIVMSG #lobby :older",
+        "@batch=h1;msgid=b;time=2024-05-01T11:01:00.000Z :bob!b@h PRIVMSG #lobby :alice: old mention",
+        ":srv BATCH -h1",
+    ]
+    feed(session, *history)
+    lobby = session.state.find("#lobby")
+    assert lobby is not None
+    assert [line.text for line in lobby.lines][:2] == ["older", "alice: old mention"]
+    assert lobby.unread == 0 and lobby.mentions == 0
+    feed(session, *history)
+    assert [line.text for line in lobby.lines].count("older") == 1
+
+
+def test_errors_are_lines_in_the_right_window() -> None:
+    session = registered(make())
+    feed(session, ":srv 473 alice #secret :Cannot join channel (+i)")
+    current = session.state.current_window
+    assert current.lines[-1].kind is LineKind.ERROR
+    assert current.lines[-1].text == "Cannot join #secret: channel is invite only"
+    feed(session, ":srv 404 alice #lobby :Cannot send to channel")
+    lobby = session.state.find("#lobby")
+    assert lobby is not None and lobby.lines[-1].text == "#lobby Cannot send to channel"
+    feed(session, ":srv 433 alice bob :Nickname is already in use")
+    assert "already in use" in session.state.current_window.lines[-1].text
+
+
+def test_names_modes_joins_parts_quits_and_nick_changes_keep_the_nick_list() -> None:
+    session = registered(make())
+    feed(session, ":srv 005 alice PREFIX=(ov)@+ :are supported",
+         ":srv 353 alice = #lobby :@alice +bob carol", ":srv 366 alice #lobby :End")
+    lobby = session.state.find("#lobby")
+    assert lobby is not None
+    assert {m.nick: m.prefixes for m in lobby.members.values()} == {"alice": "@", "bob": "+", "carol": ""}
+    feed(session, ":dave!d@h JOIN #lobby", ":alice!a@h MODE #lobby +o-v dave bob")
+    assert lobby.members["dave"].prefixes == "@" and lobby.members["bob"].prefixes == ""
+    feed(session, ":carol!c@h NICK :caroline", ":bob!b@h PART #lobby :bye", ":dave!d@h QUIT :gone")
+    assert set(lobby.members) == {"alice", "caroline"}
+    assert lobby.lines[-1].kind is LineKind.EVENT
+
+
+def test_own_part_closes_the_window_and_forgets_it() -> None:
+    session = registered(make())
+    feed(session, ":alice!a@h PART #lobby")
+    assert session.state.find("#lobby") is None
+    assert session.autojoin == []
+
+
+def test_disconnect_then_reconnect_rejoins_open_channels() -> None:
+    session = registered(make())
+    feed(session, ":alice!a@h JOIN #dev")
+    session.disconnected("connection reset")
+    assert session.state.find("#dev") is not None
+    assert "Disconnected" in session.state.server_window.lines[-1].text
+    session.start()
+    assert feed(session, ":srv 001 alice :Welcome back") == ["JOIN #lobby,#dev"]
+
+
+def test_ping_gets_pong_and_pong_measures_lag() -> None:
+    session = registered(make())
+    assert feed(session, "PING :abc") == ["PONG abc"]
+    ping = session.ping()
+    session.handle(Message("PONG", ("srv", ping.params[0])))
+    assert session.state.lag is not None and session.state.lag >= 0
