@@ -84,7 +84,7 @@ def test_bad_input_is_a_local_error(text: str, ctx: Context) -> None:
 
 
 def test_issue_commands_are_all_in_the_table() -> None:
-    wanted = "join part msg query me nick topic names list whois away quit help clear quote".split()
+    wanted = ["join", "part", "msg", "query", "me", "nick", "topic", "names", "list", "whois", "away", "quit", "help", "clear", "quote"]
     assert set(wanted) <= set(COMMANDS)
 
 

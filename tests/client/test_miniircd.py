@@ -1,0 +1,52 @@
+"""The client against miniircd, an independent IRC server without CAP: chat, then reconnect and rejoin."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from server.protocol import Message
+from tests.client.conftest import Miniircd, Peer, running_app, wait_until
+
+pytestmark = pytest.mark.timeout(40)
+
+
+def test_chat_and_reconnect_against_miniircd(miniircd: Miniircd) -> None:
+    async def scenario() -> None:
+        peer = await Peer.connect(miniircd.port, "bob")
+        await peer.join("#lobby")
+        async with running_app(miniircd.port, "alice", ("#lobby", "#dev")) as run:
+            state = run.chat.state
+
+            def joined(name: str) -> bool:
+                window = state.find(name)
+                return window is not None and window.joined
+
+            await wait_until(lambda: joined("#lobby") and joined("#dev"), what="joined both channels")
+            assert state.caps == set()  # miniircd has no CAP; registration went on without it
+            run.type("hello miniircd\r")
+            got = await peer.expect(lambda m: m.command == "PRIVMSG")
+            assert got.params == ("#lobby", "hello miniircd")
+            peer.send(Message("PRIVMSG", ("#lobby", "hi alice")))
+            lobby = state.find("#lobby")
+            assert lobby is not None
+            await wait_until(lambda: any(line.text == "hi alice" for line in lobby.lines), what="bob's line")
+
+            # The server goes away: a clear status, the windows stay, then a reconnect rejoins both.
+            await peer.close()
+            miniircd.stop()
+            await wait_until(lambda: state.status.startswith("reconnecting"), what="reconnecting status")
+            assert not joined("#lobby") and state.find("#dev") is not None
+            assert any("Disconnected" in line.text for line in state.server_window.lines)
+            miniircd.start()
+            await wait_until(lambda: joined("#lobby") and joined("#dev"), timeout=15, what="rejoined after restart")
+            assert state.status == "connected"
+            peer = await Peer.connect(miniircd.port, "bob")
+            await peer.join("#dev")
+            run.type("\x1b3back again\r")
+            got = await peer.expect(lambda m: m.command == "PRIVMSG")
+            assert got.params == ("#dev", "back again")
+        await peer.close()
+
+    asyncio.run(scenario())
