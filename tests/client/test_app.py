@@ -8,18 +8,18 @@ import pytest
 
 from client.state import LineKind, WindowKind
 from server.protocol import Message
-from tests.client.conftest import Peer, running_app, wait_until
+from tests.client.conftest import Peer, Running, running_app, wait_until
 from tests.support.servers import RunningServer
 
 pytestmark = pytest.mark.timeout(30)
 
 
-def joined(run, channel: str) -> bool:  # type: ignore[no-untyped-def]
+def joined(run: Running, channel: str) -> bool:
     window = run.chat.state.find(channel)
     return window is not None and window.joined
 
 
-def texts(run, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+def texts(run: Running, name: str) -> list[str]:
     window = run.chat.state.find(name)
     return [line.text for line in window.lines] if window else []
 

@@ -45,7 +45,7 @@ def test_fit_counts_wide_characters() -> None:
 def test_line_fragments_carry_time_nick_and_mention_style() -> None:
     when = datetime(2024, 1, 1, 12, 34, tzinfo=UTC)
     frags = line_fragments(Line(when, LineKind.MESSAGE, "alice: hi", "bob", mention=True))
-    text = "".join(t for _, t in frags)
+    text = "".join(frag[1] for frag in frags)
     assert text.endswith("<bob> alice: hi")
     assert ("class:mention", "alice: hi") in frags
     event = line_fragments(Line(when, LineKind.EVENT, "bob joined"))
@@ -103,7 +103,12 @@ def test_secrets_come_from_env_or_prompt_never_argv(tmp_path: Path, monkeypatch:
     s = resolve_settings(args(*cfg, "--sasl-user", "acct", "--sasl-password", "env:MY_PW"))
     assert (s.sasl_user, s.sasl_password) == ("acct", "from-env")
     prompted: list[str] = []
-    s = resolve_settings(args(*cfg, "--sasl-user", "acct"), prompt=lambda label: prompted.append(label) or "typed")
+
+    def prompt(label: str) -> str:
+        prompted.append(label)
+        return "typed"
+
+    s = resolve_settings(args(*cfg, "--sasl-user", "acct"), prompt=prompt)
     assert s.sasl_password == "typed" and prompted == ["SASL password: "]
     with pytest.raises(ConfigError, match="not the password itself"):
         resolve_settings(args(*cfg, "--password", "hunter2"))
