@@ -43,6 +43,7 @@ class Network:
         self._queue: asyncio.Queue[Message | None] | None = None
         self._stop = asyncio.Event()
         self._writer: asyncio.StreamWriter | None = None
+        self._closed = asyncio.Event()
         self.connected = False
 
     @property
@@ -99,6 +100,7 @@ class Network:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
         self._queue = asyncio.Queue()
         self._writer = writer
+        self._closed.clear()
         self.connected = True
         self.session.state.server = self.host
         self.send(self.session.start())
@@ -117,6 +119,7 @@ class Network:
             with contextlib.suppress(OSError, TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(writer.wait_closed(), 2.0)
             self._writer = None
+            self._closed.set()
 
     async def _read_loop(self, reader: asyncio.StreamReader) -> str:
         buffer = LineBuffer()
@@ -176,10 +179,8 @@ class Network:
         writer = self._writer
         if self.connected and writer is not None:
             self.send([Message("QUIT", (reason,))])
-            with contextlib.suppress(OSError, TimeoutError, asyncio.CancelledError):
-                deadline = asyncio.get_running_loop().time() + timeout
-                while self.connected and asyncio.get_running_loop().time() < deadline:
-                    await asyncio.sleep(0.02)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), timeout)
             if self.connected:
                 writer.transport.abort()
 
