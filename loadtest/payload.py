@@ -1,0 +1,37 @@
+"""The text a load-test message carries: sender, sequence number and send time."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = ["MAGIC", "Stamp", "make_text", "read_text"]
+
+# Every load-test message starts with this word, so stray chat is never counted.
+MAGIC = "LT1"
+
+
+class Stamp(NamedTuple):
+    """What a delivered message says about itself."""
+
+    sender: int
+    seq: int
+    sent_ns: int
+
+
+def make_text(sender: int, seq: int, sent_ns: int, pad: int = 0) -> str:
+    """The message text: ``LT1 <sender> <seq> <monotonic ns> [padding]``."""
+    text = f"{MAGIC} {sender} {seq} {sent_ns}"
+    if pad > 0:
+        text += " " + "x" * pad
+    return text
+
+
+def read_text(text: str) -> Stamp | None:
+    """Read a message text back; None when it is not a well-formed load-test message."""
+    parts = text.split(" ", 4)
+    if len(parts) < 4 or parts[0] != MAGIC:
+        return None
+    try:
+        return Stamp(int(parts[1]), int(parts[2]), int(parts[3]))
+    except ValueError:
+        return None
