@@ -24,6 +24,8 @@ __all__ = ["Fanout", "Recipient"]
 
 log = logging.getLogger(__name__)
 
+DELIVERY_SLICE = 128
+
 
 class Recipient(Protocol):
     conn_id: str
@@ -78,6 +80,12 @@ class Fanout(Generic[R]):
     # -- delivery ------------------------------------------------------------
 
     def deliver(self, entries: Sequence[Entry]) -> None:
+        """Fan entries out in slices, flushing after each, so that a burst from the log
+        neither holds the lock long nor fills a fast reader's SendQ before it is flushed."""
+        for start in range(0, len(entries), DELIVERY_SLICE):
+            self._deliver_slice(entries[start : start + DELIVERY_SLICE])
+
+    def _deliver_slice(self, entries: Sequence[Entry]) -> None:
         if not entries:
             return
         touched: dict[str, R] = {}

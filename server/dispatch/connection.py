@@ -43,6 +43,7 @@ class Connection:
         self._last_seq = 0
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, services.limits.socket_sndbuf)
 
     # -- input ---------------------------------------------------------------
 
@@ -124,8 +125,9 @@ class Connection:
             self.session.closing = reason
             level = logging.WARNING if reason == "SendQ exceeded" else logging.INFO
             log.log(level, "disconnecting %s (%s): %s", self.conn_id, self.session.nick or "*", reason)
+        # Only the reading side: the reader wakes up with EOF and close() can still say ERROR.
         with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
+            self.sock.shutdown(socket.SHUT_RD)
 
     def close(self, reason: str = "Connection closed") -> None:
         """Quit the user, say goodbye, release the socket. Idempotent."""

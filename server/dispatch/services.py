@@ -18,6 +18,9 @@ __all__ = ["Limits", "Services"]
 @dataclass(frozen=True, slots=True)
 class Limits:
     sendq: int = 1 << 20
+    # A fixed kernel send buffer per socket: autotuning would let the kernel hold up
+    # to 4 MiB per slow client, making the SendQ limit meaningless and memory unbounded.
+    socket_sndbuf: int = 128 << 10
     max_clients: int = 10_000
     max_per_ip: int = 0  # 0: no limit per address
     liveness: LivenessPolicy = field(default_factory=LivenessPolicy)

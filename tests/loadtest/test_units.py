@@ -1,0 +1,74 @@
+"""Unit tests: payload text, per-receiver counting, the plan, histograms, /proc memory."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from loadtest.memory import tree_rss_kib
+from loadtest.params import Params, Plan
+from loadtest.payload import MAGIC, make_text, read_text
+from loadtest.stats import LatencyCounter, decode, summary
+from loadtest.tracker import ReceiverLog, SenderTally
+
+
+def test_payload_round_trip() -> None:
+    text = make_text(7, 42, 123456789, pad=10)
+    assert text.startswith(MAGIC + " ")
+    stamp = read_text(text)
+    assert stamp is not None and stamp == (7, 42, 123456789)
+
+
+@pytest.mark.parametrize("text", ["hello", "LT1 a b c", "LT1 1 2", "LT2 1 2 3", ""])
+def test_payload_ignores_other_text(text: str) -> None:
+    assert read_text(text) is None
+
+
+def test_tracker_counts_duplicates_and_reordering() -> None:
+    tallies: dict[int, SenderTally] = {}
+    log = ReceiverLog(tallies)
+    for seq in [0, 1, 3, 2, 3, 4, 0, 500]:
+        log.record(1, seq)
+    log.record(2, 0)
+    assert tallies[1] == SenderTally(unique=6, duplicated=2, reordered=1)
+    assert tallies[2] == SenderTally(unique=1)
+
+
+def test_tracker_keeps_receivers_apart() -> None:
+    tallies: dict[int, SenderTally] = {}
+    a, b = ReceiverLog(tallies), ReceiverLog(tallies)
+    a.record(5, 0)
+    b.record(5, 0)
+    assert tallies[5] == SenderTally(unique=2)
+
+
+def test_plan_expectations() -> None:
+    plan = Plan(Params("rooms", clients=10, channels=3, messages=4, procs=3))
+    assert sorted(c for w in range(3) for c in plan.clients_of(w)) == list(range(10))
+    assert plan.members_per_channel == [4, 3, 3]
+    assert plan.expected_for(0) == 3 * 4
+    fan = Plan(Params("fanout", clients=10, senders=3, messages=5))
+    assert fan.expected_for(0) == 2 * 5 and fan.expected_for(9) == 3 * 5
+
+
+def test_params_are_validated() -> None:
+    with pytest.raises(ValueError):
+        Params("nope")
+    with pytest.raises(ValueError):
+        Params("fanout", clients=2, senders=3)
+
+
+def test_histogram_percentiles_survive_encoding() -> None:
+    counter = LatencyCounter()
+    for ms in range(1, 101):
+        counter.add_ns(ms * 1_000_000)
+    s = summary(decode(counter.encoded()))
+    assert s["count"] == 100
+    assert 49.5 <= float(s["p50_ms"]) <= 50.5
+    assert 99.5 <= float(s["max_ms"]) <= 100.5
+
+
+def test_memory_of_own_process() -> None:
+    rss = tree_rss_kib(os.getpid())
+    assert rss is not None and rss > 0
