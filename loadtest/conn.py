@@ -148,7 +148,8 @@ class Client(asyncio.Protocol):
             await self._writable
 
     async def register(self) -> None:
-        self.send(Message("NICK", (self.nick,)).to_bytes() + Message("USER", (self.nick, "0", "*", "load test")).to_bytes())
+        user = Message("USER", (self.nick, "0", "*", "load test"))
+        self.send(Message("NICK", (self.nick,)).to_bytes() + user.to_bytes())
         await self.registered
 
     async def join(self, channel: str) -> None:
@@ -161,7 +162,8 @@ class Client(asyncio.Protocol):
         fut = self.pongs[token] = asyncio.get_running_loop().create_future()
         start = time.monotonic_ns()
         self.send(Message("PING", (token,)).to_bytes())
-        return await fut - start
+        end: int = await fut
+        return end - start
 
     async def quit(self, reason: str = "load test done") -> None:
         if self.transport is None or self.closed.done():

@@ -6,6 +6,7 @@ import asyncio
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 
 from server.protocol import Message
 
@@ -154,7 +155,7 @@ class Driver:
         p = self.params
         if self.plan.joins():
             timeout = min(p.timeout, _SETUP_TIMEOUT)
-            await self.bounded([lambda c=c: self.connect(c, True, timeout) for c in self.mine], self.in_flight)
+            await self.bounded([partial(self.connect, c, True, timeout) for c in self.mine], self.in_flight)
         elif p.workload == "idle":
             probes = range(self.worker, p.probes, self.plan.procs)
             await asyncio.gather(*(self.open_probe(j) for j in probes))
@@ -239,7 +240,7 @@ class Driver:
     async def storm(self) -> None:
         """connect and idle: N clients connect and register, in_flight at a time."""
         timeout = min(self.params.timeout, _SETUP_TIMEOUT)
-        await self.bounded([lambda c=c: self.connect(c, False, timeout) for c in self.mine], self.in_flight)
+        await self.bounded([partial(self.connect, c, False, timeout) for c in self.mine], self.in_flight)
 
     async def open_probe(self, j: int) -> None:
         p = self.params

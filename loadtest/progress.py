@@ -37,11 +37,7 @@ class Progress:
         if self.bar is None or (time.monotonic() < self.next and not force):
             return
         self.next = time.monotonic() + 0.2
-        if self.running and self.counts_deliveries:
-            value = received
-        else:
-            value = connected
-        self.bar.n = value
+        self.bar.n = received if self.running and self.counts_deliveries else connected
         self.bar.set_postfix(connected=connected, sent=sent, received=received, failed=failed, refresh=False)
         self.bar.refresh()
 

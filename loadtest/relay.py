@@ -157,7 +157,9 @@ class Relay:
         line = Message("JOIN", (name,), peer.prefix).to_bytes()
         for member in members:
             member.queue(line)
-        self.reply(peer, "353", "=", name, " ".join(m.nick for m in members))
+        nicks = [m.nick for m in members]
+        for i in range(0, len(nicks), 20):  # keep each 353 well under the 512-byte line limit
+            self.reply(peer, "353", "=", name, " ".join(nicks[i:i + 20]))
         self.reply(peer, "366", name, "End of /NAMES list")
 
     def part(self, peer: Peer, name: str) -> None:
@@ -216,6 +218,11 @@ class Relay:
                 member.queue(line)
 
 
+def _settle(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
 async def serve(host: str, port: int, options: RelayOptions) -> None:
     relay = Relay(options)
     loop = asyncio.get_running_loop()
@@ -224,7 +231,7 @@ async def serve(host: str, port: int, options: RelayOptions) -> None:
     print(f"relay listening on {addr[0]}:{addr[1]}", flush=True)
     stop = loop.create_future()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+        loop.add_signal_handler(sig, _settle, stop)
     async with server:
         await stop
 

@@ -26,7 +26,8 @@ _ORDER = [
     ("delivered", "delivered (unique)", ""), ("deliveries_per_s", "deliveries/s", ""),
     ("lost", "LOST", ""), ("duplicated", "DUPLICATED", ""), ("reordered", "out of order", ""),
     ("duration_s", "duration (go to last delivery)", "s"), ("send_lag_max_ms", "sender lag behind schedule, max", "ms"),
-    ("churn_cycles", "churn cycles", ""), ("churn_per_s", "churn cycles/s", ""), ("churn_failures", "churn failures", ""),
+    ("churn_cycles", "churn cycles", ""), ("churn_per_s", "churn cycles/s", ""),
+    ("churn_failures", "churn failures", ""),
     ("pings", "PING probes", ""), ("probe_failures", "probe failures", ""),
     ("server_rss_before_kib", "server RSS before", "KiB"), ("server_rss_loaded_kib", "server RSS loaded", "KiB"),
     ("server_rss_after_kib", "server RSS after", "KiB"), ("server_rss_peak_kib", "server RSS peak", "KiB"),
@@ -71,7 +72,8 @@ def format_table(result: RunResult, worst: int = 10) -> str:
         lines += ["", "problems seen:"]
         lines += [f"  {count:>8}  {what}" for what, count in sorted(result.problems.items(), key=lambda kv: -kv[1])]
     lines.append("")
-    lines.append("result: OK, nothing lost" if result.ok else "result: FAILED (something was lost, duplicated or failed)")
+    verdict = "OK, nothing lost" if result.ok else "FAILED (something was lost, duplicated or failed)"
+    lines.append("result: " + verdict)
     return "\n".join(lines)
 
 

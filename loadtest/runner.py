@@ -198,8 +198,8 @@ def _merge(parent: _Parent, results: list[WorkerResult]) -> RunResult:
             sent[k] = sent.get(k, 0) + v
         for k, t in r.tallies.items():
             tallies.setdefault(k, SenderTally()).add(t)
-        for k, v in r.problems.items():
-            problems[k] = problems.get(k, 0) + v
+        for what, count in r.problems.items():
+            problems[what] = problems.get(what, 0) + count
         failed.update(r.failed)
     f = parent.figures
     f.update({"procs": parent.n, "clients": params.clients, "connected": sum(r.connected for r in results),
