@@ -13,7 +13,9 @@ from types import FrameType
 from .config import Config
 from .delivery import BlockedWriter, Fanout, LogTailer
 from .dispatch.connection import Connection
+from .dispatch.manager import start_shared_state
 from .dispatch.pool import PoolDispatcher
+from .dispatch.process import run_process_mode
 from .dispatch.services import Limits, Services
 from .dispatch.thread import ThreadDispatcher
 from .dispatch.worker import Dispatcher
@@ -72,29 +74,40 @@ def wait_for_signal() -> str:
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
-    while not stop.wait(0.5):
+    while not stop.wait(0.2):
         pass
     return received[0]
 
 
-def run(config: Config) -> int:
-    if config.mode == "process":
-        from .dispatch.process import run_process_mode
-
-        return run_process_mode(config)
-    source = MemoryLog(config.log_memory)
-    world = World(source)
-    listener = listen(config.host, config.port)
-    host, port = listener.getsockname()[:2]
-    dispatcher, tailer = build_dispatcher(config, world, source, listener)
+def serve_until_signal(config: Config, world: World, source: MessageLog, listener: socket.socket,
+                       worker_id: str = "w0", announce: bool = True) -> None:
+    """Run one worker (the whole server in thread and pool mode) until SIGINT or SIGTERM."""
+    dispatcher, tailer = build_dispatcher(config, world, source, listener, worker_id)
     tailer.start()
     dispatcher.start()
-    log.info("listening on %s:%d (mode %s%s)", host, port, config.mode,
-             f", pool {config.pool}" if config.mode == "pool" else "")
+    if announce:
+        host, port = listener.getsockname()[:2]
+        log.info("listening on %s:%d (mode %s%s, log %s)", host, port, config.mode,
+                 f", pool {config.pool}" if config.mode == "pool" else "", config.log)
     name = wait_for_signal()
-    log.info("%s received, shutting down", name)
+    log.info("%s received, %s shutting down", name, worker_id)
     dispatcher.stop("Server shutting down")
     tailer.stop()
+
+
+def run(config: Config) -> int:
+    if config.mode == "process":
+        return run_process_mode(config)
+    listener = listen(config.host, config.port)
+    if config.log == "memory":
+        source = MemoryLog(config.log_memory)
+        serve_until_signal(config, World(source), source, listener)
+    else:
+        shared = start_shared_state(config.log_memory)
+        try:
+            serve_until_signal(config, shared.world(), shared.log(), listener)
+        finally:
+            shared.shutdown()
     listener.close()
     log.info("stopped")
     return 0

@@ -26,6 +26,7 @@ class Config:
     sendq: int = 1 << 20
     max_clients: int = 10_000
     max_per_ip: int = 0
+    log: str = "manager"
     log_memory: int = 100_000
     ping_interval: float = 120.0
     ping_timeout: float = 60.0
@@ -57,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sendq", type=int, help=f"bytes queued to a client before it is dropped (default {d.sendq})")
     p.add_argument("--max-clients", type=int, help=f"connections accepted at once (default {d.max_clients})")
     p.add_argument("--max-per-ip", type=int, help="connections per address (default 0: no limit)")
+    p.add_argument("--log", choices=["manager", "memory"],
+                   help="where the shared message log and the nick/channel registry live: in a "
+                   "multiprocessing Manager process (default; process mode always uses it) or in this "
+                   "process's memory (thread and pool mode only; no IPC per message)")
     p.add_argument("--log-memory", type=int, help=f"log entries kept in memory (default {d.log_memory})")
     p.add_argument("--ping-interval", type=float, help=f"seconds of silence before PING (default {d.ping_interval:g})")
     p.add_argument("--ping-timeout", type=float, help=f"seconds to answer a PING (default {d.ping_timeout:g})")

@@ -8,16 +8,14 @@ import pytest
 
 from tests.support.servers import MODES, RunningServer, chat_server
 
-AVAILABLE_MODES = [m for m in MODES if m != "process"]
 
-
-@pytest.fixture(params=AVAILABLE_MODES)
+@pytest.fixture(params=MODES)
 def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
     """A fresh chat-server in each dispatch mode."""
     with chat_server(request.param) as srv:
         yield srv
 
 
-@pytest.fixture(params=AVAILABLE_MODES)
+@pytest.fixture(params=MODES)
 def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)

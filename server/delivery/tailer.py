@@ -35,7 +35,7 @@ class LogTailer:
     def _run(self) -> None:
         while not self._stopped.is_set():
             try:
-                entries = self._log.wait_after(self.cursor, 0.5, self._batch)
+                entries = self._log.wait_after(self.cursor, 0.2, self._batch)
             except LogOverrun as exc:
                 log.error("delivery fell behind the in-memory log, skipping: %s", exc)
                 self.cursor = self._log.last_seq()

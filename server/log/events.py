@@ -32,7 +32,7 @@ class Event:
     tags: dict[str, str] = field(default_factory=dict)
 
     def message(self) -> Message:
-        text = self.command in _TEXT_COMMANDS and len(self.params) > 1 or self.command == "QUIT"
+        text = (self.command in _TEXT_COMMANDS and len(self.params) > 1) or self.command == "QUIT"
         return Message(self.command, self.params, self.source, self.tags, force_trailing=text)
 
 

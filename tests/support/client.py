@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import threading
 import time
 
 from server.protocol import LineBuffer, Message, parse_line
@@ -80,6 +81,19 @@ class LineClient:
         except ConnectionError:
             pass
         return self.seen[start:]
+
+    def drain_in_background(self) -> threading.Thread:
+        """Read and discard everything until the socket closes, as a live client would."""
+
+        def drain() -> None:
+            self.sock.settimeout(None)
+            with contextlib.suppress(OSError):
+                while self.sock.recv(65536):
+                    pass
+
+        thread = threading.Thread(target=drain, daemon=True)
+        thread.start()
+        return thread
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

@@ -86,7 +86,8 @@ def handle_whois(ctx: Context, msg: Message) -> None:
         ctx.reply(n.RPL_WHOISUSER, user.nick, user.user, user.host, "*", user.realname)
         if channels:
             ctx.reply(n.RPL_WHOISCHANNELS, user.nick, " ".join(channels))
-        ctx.reply(n.RPL_WHOISSERVER, user.nick, ctx.settings.name, ctx.settings.network)
+        worker = user.conn_id.partition(":")[0]  # which worker serves them: useful in process mode
+        ctx.reply(n.RPL_WHOISSERVER, user.nick, ctx.settings.name, f"{ctx.settings.network}, worker {worker}")
         if "o" in user.modes:
             ctx.reply(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
         if user.away:

@@ -1,0 +1,85 @@
+"""The Manager process that hosts the shared log and the World for every worker.
+
+Each proxy call is one round trip, run in the manager process, so the log
+and World expose coarse methods (``append`` a batch, ``wait_after`` a cursor,
+``join`` a channel) and never a compound of small calls.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable
+from multiprocessing.managers import BaseManager
+from typing import Any, cast
+
+from server.domain import World
+from server.log import MemoryLog, MessageLog
+
+__all__ = ["SharedState", "connect_shared_state", "exit_with_parent", "start_shared_state"]
+
+
+def exit_with_parent(parent_pid: int, on_orphaned: Callable[[], None]) -> None:
+    """Call ``on_orphaned`` once the parent process is gone (e.g. killed with -9)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            threading.Event().wait(1.0)
+        on_orphaned()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+# The objects live in the manager process; these build them once there.
+_hosted: dict[str, Any] = {}
+
+
+def _init_hosted(log_memory: int, parent_pid: int) -> None:
+    # Only the parent stops the manager (shutdown()); a signal to the whole
+    # process group must not take the shared state away from the workers first.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(parent_pid, lambda: os._exit(0))
+    log = MemoryLog(log_memory)
+    _hosted["log"] = log
+    _hosted["world"] = World(log)
+
+
+def _get_log() -> MemoryLog:
+    return cast(MemoryLog, _hosted["log"])
+
+
+def _get_world() -> World:
+    return cast(World, _hosted["world"])
+
+
+class SharedState(BaseManager):
+    """A BaseManager serving the one log and the one World."""
+
+    def __init__(self, address: tuple[str, int], authkey: bytes) -> None:
+        super().__init__(address=address, authkey=authkey)
+        self.authkey = authkey
+
+    def log(self) -> MessageLog:  # replaced by register() below; typed here for callers
+        raise RuntimeError("not registered")
+
+    def world(self) -> World:
+        raise RuntimeError("not registered")
+
+
+SharedState.register("log", _get_log)
+SharedState.register("world", _get_world)
+
+
+def start_shared_state(log_memory: int) -> SharedState:
+    """Start the manager process (it outlives nothing: stop it with ``shutdown()``)."""
+    manager = SharedState(("127.0.0.1", 0), os.urandom(32))
+    manager.start(_init_hosted, (log_memory, os.getpid()))
+    return manager
+
+
+def connect_shared_state(address: tuple[str, int], authkey: bytes) -> SharedState:
+    """Connect to a running manager, e.g. from a worker process."""
+    manager = SharedState(address, authkey)
+    manager.connect()
+    return manager
