@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import signal
 import socket
-import threading
 import time
 from pathlib import Path
-from types import FrameType
 
 from .config import Config
 from .delivery import BlockedWriter, Fanout, LogTailer
@@ -23,6 +20,7 @@ from .domain import ServerSettings, World
 from .domain.liveness import LivenessPolicy
 from .domain.settings import DEFAULT_MOTD
 from .log import MemoryLog, MessageLog
+from .signals import StopRequest
 
 __all__ = ["build_dispatcher", "limits_from", "listen", "run", "settings_from"]
 
@@ -64,24 +62,10 @@ def build_dispatcher(config: Config, world: World, source: MessageLog, listener:
     return dispatcher, tailer
 
 
-def wait_for_signal() -> str:
-    stop = threading.Event()
-    received: list[str] = []
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        received.append(signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    while not stop.wait(0.2):
-        pass
-    return received[0]
-
-
 def serve_until_signal(config: Config, world: World, source: MessageLog, listener: socket.socket,
-                       worker_id: str = "w0", announce: bool = True) -> None:
+                       worker_id: str = "w0", announce: bool = True, stop: StopRequest | None = None) -> None:
     """Run one worker (the whole server in thread and pool mode) until SIGINT or SIGTERM."""
+    stop = stop or StopRequest().install()
     dispatcher, tailer = build_dispatcher(config, world, source, listener, worker_id)
     tailer.start()
     dispatcher.start()
@@ -89,7 +73,7 @@ def serve_until_signal(config: Config, world: World, source: MessageLog, listene
         host, port = listener.getsockname()[:2]
         log.info("listening on %s:%d (mode %s%s, log %s)", host, port, config.mode,
                  f", pool {config.pool}" if config.mode == "pool" else "", config.log)
-    name = wait_for_signal()
+    name = stop.wait()
     log.info("%s received, %s shutting down", name, worker_id)
     dispatcher.stop("Server shutting down")
     tailer.stop()

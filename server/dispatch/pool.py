@@ -27,6 +27,7 @@ class PoolDispatcher(Dispatcher):
         self._executor = ThreadPoolExecutor(pool_size, thread_name_prefix="pool")
         self._selector = selectors.DefaultSelector()
         self._lock = threading.Lock()
+        self._closed = threading.Event()  # not Dispatcher.stopping: the loop must see the goodbyes through
         self._thread = threading.Thread(target=self._watch, name="pool-selector", daemon=True)
         self._thread.start()
 
@@ -42,7 +43,7 @@ class PoolDispatcher(Dispatcher):
                 conn.close()
 
     def _watch(self) -> None:
-        while not self.stopping.is_set():
+        while not self._closed.is_set():
             for key, _ in self._selector.select(0.5):
                 with self._lock:
                     try:
@@ -75,4 +76,5 @@ class PoolDispatcher(Dispatcher):
 
     def stop(self, reason: str = "Server shutting down") -> None:
         super().stop(reason)
+        self._closed.set()
         self._executor.shutdown(wait=True, cancel_futures=True)

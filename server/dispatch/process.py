@@ -20,6 +20,7 @@ import time
 from multiprocessing.process import BaseProcess
 
 from server.config import Config
+from server.signals import StopRequest
 
 from .manager import SharedState, connect_shared_state, exit_with_parent, start_shared_state
 
@@ -34,10 +35,12 @@ def _worker_main(config: Config, listener: socket.socket, address: tuple[str, in
                  parent_pid: int) -> None:
     from server.app import serve_until_signal
 
+    stop = StopRequest().install()
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, StopRequest.SIGNALS)  # blocked by spawn() around the fork
     exit_with_parent(parent_pid, lambda: os.kill(os.getpid(), signal.SIGTERM))
     shared = connect_shared_state(address, authkey)
     worker_id = f"p{os.getpid()}"
-    serve_until_signal(config, shared.world(), shared.log(), listener, worker_id, announce=False)
+    serve_until_signal(config, shared.world(), shared.log(), listener, worker_id, announce=False, stop=stop)
 
 
 class WorkerSet:
@@ -52,7 +55,14 @@ class WorkerSet:
         assert isinstance(address, tuple)
         proc = _fork.Process(target=_worker_main, name="chat-worker",
                              args=(self.config, self.listener, address, self.shared.authkey, os.getpid()))
-        proc.start()
+        # A stop signal that lands while the child is still starting would reach the
+        # parent's handler in the child and be lost: keep the signals blocked (pending)
+        # across the fork until the child has installed its own handler.
+        signal.pthread_sigmask(signal.SIG_BLOCK, StopRequest.SIGNALS)
+        try:
+            proc.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, StopRequest.SIGNALS)
         self.workers.append(proc)
         log.info("worker p%d started", proc.pid)
         return proc
@@ -91,24 +101,15 @@ def run_process_mode(config: Config) -> int:
     workers = WorkerSet(config, listener, shared)
     for _ in range(max(1, config.workers)):
         workers.spawn()
-    stop: list[str] = []
-
-    def on_signal(signum: int, _frame: object) -> None:
-        stop.append(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop = StopRequest().install()
     log.info("listening on %s:%d (mode process, %d workers, pool %d each)", host, port, config.workers, config.pool)
-    while not stop:
-        time.sleep(0.2)
-        if stop:
-            break
+    while not stop.event.wait(0.2):
         try:
             workers.replace_dead()
         except (ConnectionError, EOFError) as exc:
             log.error("the shared state is gone (%r): stopping", exc)
             break
-    log.info("%s, shutting down", f"{stop[0]} received" if stop else "shared state lost")
+    log.info("%s, shutting down", f"{stop.name} received" if stop.name else "shared state lost")
     workers.stop()
     listener.close()
     shared.shutdown()

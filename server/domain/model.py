@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Channel", "ChannelView", "Member", "Refusal", "User", "UserView"]
+__all__ = ["Channel", "ChannelView", "Member", "Refusal", "User", "UserView", "member_prefix"]
 
 # A refusal is a numeric and its parameters after the client's nick,
 # e.g. ("403", "#nope", "No such channel").
@@ -81,14 +81,19 @@ class UserView:
         return f"{self.nick}!{self.user}@{self.host}"
 
 
+def member_prefix(modes: str, all_prefixes: bool = False) -> str:
+    """``"ov"`` -> ``"@"`` (or ``"@+"`` for multi-prefix clients)."""
+    symbols = [PREFIX_SYMBOL[m] for m in PREFIX_ORDER if m in modes]
+    return "".join(symbols) if all_prefixes else "".join(symbols[:1])
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     user: UserView
     modes: str  # "o", "v", "ov" or ""
 
     def prefix(self, all_prefixes: bool = False) -> str:
-        symbols = [PREFIX_SYMBOL[m] for m in PREFIX_ORDER if m in self.modes]
-        return "".join(symbols) if all_prefixes else "".join(symbols[:1])
+        return member_prefix(self.modes, all_prefixes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,4 +105,12 @@ class ChannelView:
     modes: tuple[str, ...]
     created: float
     secret: bool
-    members: tuple[Member, ...]
+    size: int
+    viewer_is_member: bool
+    # (nick, member modes) of everyone, when asked for: plain tuples, because this
+    # crosses the Manager's pipe once per JOIN and NAMES and must stay cheap to pickle.
+    names: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def visible(self) -> bool:
+        return not self.secret or self.viewer_is_member

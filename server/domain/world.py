@@ -54,16 +54,13 @@ class World:
         entries = self._log.append(events)
         return entries[-1].seq if entries else 0
 
-    def _member_view(self, channel: Channel) -> tuple[Member, ...]:
-        return tuple(
-            Member(self._users[cid].view(), "".join(sorted(modes)))
-            for cid, modes in channel.members.items()
-        )
-
-    def _view(self, channel: Channel) -> ChannelView:
+    def _view(self, channel: Channel, viewer: str, with_names: bool = True) -> ChannelView:
+        names = tuple(
+            (self._users[cid].nick, "".join(sorted(modes))) for cid, modes in channel.members.items()
+        ) if with_names else ()
         return ChannelView(channel.name, channel.topic, channel.topic_by, channel.topic_time,
                            channel.mode_string(show_key=False), channel.created, "s" in channel.modes,
-                           self._member_view(channel))
+                           len(channel.members), viewer in channel.members, names)
 
     def _leave(self, user: User, key: str) -> None:
         channel = self._channels[key]
@@ -163,7 +160,7 @@ class World:
             channel.invited.discard(casefold(user.nick))
             user.channels.add(folded)
             seq = self._publish([Event("JOIN", user.source, (channel.name,), conn_id, (folded,))])
-            return Outcome(seq=seq), self._view(channel)
+            return Outcome(seq=seq), self._view(channel, conn_id)
 
     @staticmethod
     def _join_refusal(channel: Channel, user: User, key: str) -> Refusal | None:
@@ -200,14 +197,24 @@ class World:
                 seq = self.part(conn_id, self._channels[key].name, "").seq
             return Outcome(seq=seq)
 
-    def channel(self, name: str) -> ChannelView | None:
+    def channel(self, name: str, viewer: str) -> ChannelView | None:
+        """A channel as ``viewer`` (a conn id) may see it, with its names."""
         with self._lock:
             channel = self._channels.get(casefold(name))
-            return self._view(channel) if channel else None
+            return self._view(channel, viewer) if channel else None
 
-    def channels(self) -> list[ChannelView]:
+    def channels(self, viewer: str) -> list[ChannelView]:
+        """Every channel, without names (LIST)."""
         with self._lock:
-            return [self._view(c) for c in self._channels.values()]
+            return [self._view(c, viewer, with_names=False) for c in self._channels.values()]
+
+    def channel_members(self, name: str, viewer: str) -> list[Member] | None:
+        """Who is in a channel, in full (WHO); None if there is no such channel visible to ``viewer``."""
+        with self._lock:
+            channel = self._channels.get(casefold(name))
+            if channel is None or ("s" in channel.modes and viewer not in channel.members):
+                return None
+            return [Member(self._users[cid].view(), "".join(sorted(modes))) for cid, modes in channel.members.items()]
 
     def set_topic(self, conn_id: str, name: str, topic: str, now: float) -> Outcome:
         folded = casefold(name)

@@ -7,7 +7,7 @@ from server.protocol import numerics as n
 
 from ..commands import command
 from ..context import Context
-from ..model import ChannelView
+from ..model import ChannelView, member_prefix
 from ..modes import parse_mode_changes
 
 
@@ -20,10 +20,10 @@ def send_topic(ctx: Context, channel: ChannelView) -> None:
 
 
 def send_names(ctx: Context, channel: ChannelView | None, name: str) -> None:
-    if channel is not None and (not channel.secret or _is_member(ctx, channel)):
+    if channel is not None and channel.visible:
         all_prefixes = "multi-prefix" in ctx.session.caps
         symbol = "@" if channel.secret else "="
-        names = [m.prefix(all_prefixes) + m.user.nick for m in channel.members]
+        names = [member_prefix(modes, all_prefixes) + nick for nick, modes in channel.names]
         line: list[str] = []
         for item in names:
             line.append(item)
@@ -34,10 +34,6 @@ def send_names(ctx: Context, channel: ChannelView | None, name: str) -> None:
             ctx.reply(n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
         name = channel.name
     ctx.reply(n.RPL_ENDOFNAMES, name, "End of /NAMES list")
-
-
-def _is_member(ctx: Context, channel: ChannelView) -> bool:
-    return any(m.user.conn_id == ctx.session.conn_id for m in channel.members)
 
 
 @command("JOIN", min_params=1)
@@ -74,10 +70,10 @@ def handle_topic(ctx: Context, msg: Message) -> None:
         topic = msg.params[1][: ctx.settings.topic_len]
         ctx.published(ctx.world.set_topic(ctx.session.conn_id, name, topic, ctx.now))
         return
-    channel = ctx.world.channel(name)
+    channel = ctx.world.channel(name, ctx.session.conn_id)
     if channel is None:
         ctx.reply(n.ERR_NOSUCHCHANNEL, name, "No such channel")
-    elif channel.secret and not _is_member(ctx, channel):
+    elif not channel.visible:
         ctx.reply(n.ERR_NOTONCHANNEL, name, "You're not on that channel")
     else:
         send_topic(ctx, channel)
@@ -88,10 +84,10 @@ def handle_names(ctx: Context, msg: Message) -> None:
     """NAMES [#channel]: list who is in a channel."""
     if not msg.params:
         for name in ctx.world.user_channels(ctx.session.conn_id):
-            send_names(ctx, ctx.world.channel(name), name)
+            send_names(ctx, ctx.world.channel(name, ctx.session.conn_id), name)
         return
     for name in msg.params[0].split(","):
-        send_names(ctx, ctx.world.channel(name), name)
+        send_names(ctx, ctx.world.channel(name, ctx.session.conn_id), name)
 
 
 @command("LIST")
@@ -99,12 +95,9 @@ def handle_list(ctx: Context, msg: Message) -> None:
     """LIST [#channel[,...]]: list channels with their member counts and topics."""
     wanted = {c.lower() for c in msg.params[0].split(",")} if msg.params and msg.params[0] else None
     ctx.reply(n.RPL_LISTSTART, "Channel", "Users  Name")
-    for channel in sorted(ctx.world.channels(), key=lambda c: c.name.lower()):
-        if wanted is not None and channel.name.lower() not in wanted:
-            continue
-        if channel.secret and not _is_member(ctx, channel):
-            continue
-        ctx.reply(n.RPL_LIST, channel.name, str(len(channel.members)), channel.topic)
+    for channel in sorted(ctx.world.channels(ctx.session.conn_id), key=lambda c: c.name.lower()):
+        if (wanted is None or channel.name.lower() in wanted) and channel.visible:
+            ctx.reply(n.RPL_LIST, channel.name, str(channel.size), channel.topic)
     ctx.reply(n.RPL_LISTEND, "End of /LIST")
 
 
@@ -132,7 +125,7 @@ def handle_mode(ctx: Context, msg: Message) -> None:
         return
     if len(msg.params) == 1:
         modes = ctx.world.channel_modes(target, ctx.session.conn_id)
-        channel = ctx.world.channel(target)
+        channel = ctx.world.channel(target, ctx.session.conn_id)
         if modes is None or channel is None:
             ctx.reply(n.ERR_NOSUCHCHANNEL, target, "No such channel")
             return

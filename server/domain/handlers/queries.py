@@ -57,14 +57,10 @@ def handle_who(ctx: Context, msg: Message) -> None:
     """WHO <#channel|mask>: list users in a channel or matching a mask."""
     mask = msg.params[0] if msg.params else "*"
     if is_channel(mask):
-        channel = ctx.world.channel(mask)
-        visible = channel is not None and (
-            not channel.secret or any(m.user.conn_id == ctx.session.conn_id for m in channel.members)
-        )
-        if channel is not None and visible:
-            all_prefixes = "multi-prefix" in ctx.session.caps
-            for member in channel.members:
-                _who_line(ctx, channel.name, member.user, member.prefix(all_prefixes))
+        members = ctx.world.channel_members(mask, ctx.session.conn_id)
+        all_prefixes = "multi-prefix" in ctx.session.caps
+        for member in members or ():
+            _who_line(ctx, mask, member.user, member.prefix(all_prefixes))
     else:
         pattern = casefold(mask)
         for user in ctx.world.users():

@@ -1,0 +1,61 @@
+"""Outbound: the SendQ never blocks, never reorders, coalesces, and refuses past its limit."""
+
+from __future__ import annotations
+
+from server.delivery import Outbound
+
+
+class Sink:
+    def __init__(self, accept: int | None = None) -> None:
+        self.calls: list[bytes] = []
+        self.accept = accept
+
+    def send(self, data: bytes) -> int:
+        if self.accept == 0:
+            raise BlockingIOError
+        taken = data if self.accept is None else data[: self.accept]
+        self.calls.append(taken)
+        return len(taken)
+
+
+def test_queued_lines_go_out_in_one_send_in_order() -> None:
+    sink = Sink()
+    out = Outbound(sink.send, 1000, lambda _o: None)
+    for n in range(5):
+        assert out.put(f"line {n}\r\n".encode())
+    out.flush()
+    assert sink.calls == [b"".join(f"line {n}\r\n".encode() for n in range(5))]
+    assert out.pending == 0
+
+
+def test_a_full_socket_keeps_the_rest_and_asks_to_be_woken() -> None:
+    sink = Sink(accept=4)
+    blocked: list[Outbound] = []
+    out = Outbound(sink.send, 1000, blocked.append)
+    out.put(b"abcdefgh")
+    out.flush()
+    assert sink.calls == [b"abcd"] and blocked == [out] and out.pending == 4
+    sink.accept = None
+    out.put(b"ij")
+    out.flush()
+    assert sink.calls[-1] == b"efghij"
+
+
+def test_past_the_limit_it_refuses_and_reports_overflow() -> None:
+    sink = Sink(accept=0)
+    out = Outbound(sink.send, 100, lambda _o: None)
+    assert out.put(b"x" * 60)
+    out.flush()
+    assert not out.put(b"y" * 60)
+    assert out.overflowed and out.pending == 0
+    assert not out.put(b"z")
+
+
+def test_a_broken_socket_drops_the_queue() -> None:
+    def broken(_data: bytes) -> int:
+        raise ConnectionResetError
+
+    out = Outbound(broken, 100, lambda _o: None)
+    out.put(b"hello")
+    out.flush()
+    assert out.broken and not out.put(b"more")
