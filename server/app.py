@@ -6,6 +6,7 @@ import logging
 import socket
 import time
 from pathlib import Path
+from typing import cast
 
 from .config import Config
 from .delivery import BlockedWriter, Fanout, LogTailer
@@ -17,9 +18,11 @@ from .dispatch.services import Limits, Services
 from .dispatch.thread import ThreadDispatcher
 from .dispatch.worker import Dispatcher
 from .domain import ServerSettings, World
+from .domain.context import HistoryReader
 from .domain.liveness import LivenessPolicy
 from .domain.settings import DEFAULT_MOTD
-from .log import MemoryLog, MessageLog
+from .log import MessageLog
+from .log.durable import DurableLog
 from .signals import StopRequest
 
 __all__ = ["build_dispatcher", "limits_from", "listen", "run", "settings_from"]
@@ -31,7 +34,7 @@ def settings_from(config: Config) -> ServerSettings:
     motd = tuple(Path(config.motd).read_text().splitlines()) if config.motd else DEFAULT_MOTD
     created = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     return ServerSettings(name=config.server_name, network=config.network, created=created,
-                          password=config.password, motd=motd)
+                          password=config.password, motd=motd, join_replay=config.join_replay)
 
 
 def limits_from(config: Config) -> Limits:
@@ -43,6 +46,15 @@ def limits_from(config: Config) -> Limits:
     )
 
 
+def open_log(config: Config) -> DurableLog:
+    """The log, written ahead to SQLite under the data directory (created if need be)."""
+    path = Path(config.data_dir).expanduser() / "history.sqlite3"
+    source = DurableLog(path, config.log_memory, history_days=config.history_days or None,
+                        history_max_per_target=config.history_max_per_target or None)
+    log.info("history in %s (%d entries so far)", path, source.last_seq())
+    return source
+
+
 def listen(host: str, port: int) -> socket.socket:
     sock = socket.create_server((host, port), backlog=4096, reuse_port=False)
     return sock
@@ -52,7 +64,8 @@ def build_dispatcher(config: Config, world: World, source: MessageLog, listener:
                      worker_id: str = "w0") -> tuple[Dispatcher, LogTailer]:
     """The pieces one worker runs: delivery from the log, and the mode's dispatcher."""
     fanout: Fanout[Connection] = Fanout()
-    services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config), worker_id)
+    services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config),
+                        cast(HistoryReader, source), worker_id)
     tailer = LogTailer(source, fanout)
     dispatcher: Dispatcher
     if config.mode == "thread":
@@ -83,11 +96,14 @@ def run(config: Config) -> int:
     if config.mode == "process":
         return run_process_mode(config)
     listener = listen(config.host, config.port)
-    if config.log == "memory":
-        source = MemoryLog(config.log_memory)
-        serve_until_signal(config, World(source), source, listener)
+    if config.log == "local":
+        source = open_log(config)
+        try:
+            serve_until_signal(config, World(source, archive=source), source, listener)
+        finally:
+            source.close()
     else:
-        shared = start_shared_state(config.log_memory)
+        shared = start_shared_state(config)
         try:
             serve_until_signal(config, shared.world(), shared.log(), listener)
         finally:

@@ -27,6 +27,9 @@ class Config:
     max_clients: int = 10_000
     max_per_ip: int = 0
     log: str = "manager"
+    history_days: float = 0.0
+    history_max_per_target: int = 0
+    join_replay: int = 20
     log_memory: int = 100_000
     ping_interval: float = 120.0
     ping_timeout: float = 60.0
@@ -58,10 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sendq", type=int, help=f"bytes queued to a client before it is dropped (default {d.sendq})")
     p.add_argument("--max-clients", type=int, help=f"connections accepted at once (default {d.max_clients})")
     p.add_argument("--max-per-ip", type=int, help="connections per address (default 0: no limit)")
-    p.add_argument("--log", choices=["manager", "memory"],
+    p.add_argument("--log", choices=["manager", "local"],
                    help="where the shared message log and the nick/channel registry live: in a "
                    "multiprocessing Manager process (default; process mode always uses it) or in this "
-                   "process's memory (thread and pool mode only; no IPC per message)")
+                   "process (thread and pool mode only; no IPC per command). Either way it is written to SQLite "
+                   "under --data-dir before anyone is sent an entry")
+    p.add_argument("--history-days", type=float, help="forget history older than this (default 0: keep)")
+    p.add_argument("--history-max-per-target", type=int,
+                   help="keep at most this many messages per channel or conversation (default 0: no limit)")
+    p.add_argument("--join-replay", type=int,
+                   help=f"messages replayed on JOIN to clients without chathistory (default {d.join_replay})")
     p.add_argument("--log-memory", type=int, help=f"log entries kept in memory (default {d.log_memory})")
     p.add_argument("--ping-interval", type=float, help=f"seconds of silence before PING (default {d.ping_interval:g})")
     p.add_argument("--ping-timeout", type=float, help=f"seconds to answer a PING (default {d.ping_timeout:g})")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Generic, Protocol, TypeVar
 
 from server.log import Entry
@@ -26,10 +27,17 @@ log = logging.getLogger(__name__)
 
 DELIVERY_SLICE = 128
 
+# Events only clients that asked for them get.
+REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "setname"}
+MESSAGES = ("PRIVMSG", "NOTICE", "TAGMSG")
+
 
 class Recipient(Protocol):
     conn_id: str
     outbound: Outbound
+
+    @property
+    def caps(self) -> AbstractSet[str]: ...
 
     def abort(self, reason: str) -> None: ...
 
@@ -92,13 +100,20 @@ class Fanout(Generic[R]):
         overflowed: list[R] = []
         with self.lock:
             for entry in entries:
-                line: bytes | None = None
+                required = REQUIRED_CAP.get(entry.event.command)
+                is_join = entry.event.command == "JOIN"
+                lines: dict[tuple[bool, bool, bool], bytes] = {}  # encoded once per wire format
                 for conn_id in self._route(entry):
                     conn = self._conns.get(conn_id)
                     if conn is None:
                         continue
+                    caps = conn.caps
+                    if required is not None and required not in caps:
+                        continue
+                    wire = ("server-time" in caps, "message-tags" in caps, is_join and "extended-join" in caps)
+                    line = lines.get(wire)
                     if line is None:
-                        line = entry.event.message().to_bytes()
+                        line = lines[wire] = entry.message(*wire).to_bytes()
                     if conn.outbound.put(line):
                         touched[conn_id] = conn
                     elif conn.outbound.overflowed:
@@ -115,10 +130,11 @@ class Fanout(Generic[R]):
         """Who sees ``entry``; also applies its membership change. Lock held."""
         event = entry.event
         command, origin = event.command, event.origin
-        if command in ("PRIVMSG", "NOTICE", "TAGMSG"):
+        if command in MESSAGES:
+            echo = origin in self._conns and "echo-message" in self._conns[origin].caps
             if not event.channels:
-                return (event.target_conn,)
-            return [cid for cid in self._members.get(event.channels[0], ()) if cid != origin]
+                return (event.target_conn, origin) if echo and origin != event.target_conn else (event.target_conn,)
+            return [cid for cid in self._members.get(event.channels[0], ()) if echo or cid != origin]
         if command == "JOIN":
             if origin in self._conns:
                 self._members.setdefault(event.channels[0], set()).add(origin)
@@ -128,16 +144,17 @@ class Fanout(Generic[R]):
             seen = list(members)
             self._discard(event.channels[0], event.target_conn if command == "KICK" else origin)
             return seen
-        if command in ("QUIT", "NICK"):
+        if command in ("QUIT", "NICK", "AWAY", "SETNAME"):
             seen_set: set[str] = set()
             for channel in event.channels:
                 seen_set.update(self._members.get(channel, ()))
-            if command == "QUIT":
+            if command in ("QUIT", "AWAY"):
                 seen_set.discard(origin)
-                for channel in event.channels:
-                    self._discard(channel, origin)
             else:
                 seen_set.add(origin)
+            if command == "QUIT":
+                for channel in event.channels:
+                    self._discard(channel, origin)
             return seen_set
         if event.target_conn:
             return (event.target_conn,)

@@ -16,6 +16,7 @@ import time
 from server.delivery import Outbound
 from server.domain import Context, Session, dispatch
 from server.domain.liveness import Liveness
+from server.domain.replies import encode_replies
 from server.protocol import LineBuffer, Message, ProtocolError, parse_line
 
 from .services import Services
@@ -45,6 +46,10 @@ class Connection:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, services.limits.socket_sndbuf)
 
+    @property
+    def caps(self) -> set[str]:
+        return self.session.caps
+
     # -- input ---------------------------------------------------------------
 
     def on_bytes(self, data: bytes) -> None:
@@ -57,14 +62,14 @@ class Connection:
                 self._refuse_line(item)
                 continue
             try:
-                msg = parse_line(item)
+                msg = parse_line(item, strict_utf8=True)
             except ProtocolError as exc:
                 self._refuse_line(exc)
                 continue
             self._run(msg)
 
     def _run(self, msg: Message) -> None:
-        ctx = Context(self.session, self.services.world, self.services.settings, time.time())
+        ctx = Context(self.session, self.services.world, self.services.settings, time.time(), self.services.history)
         try:
             dispatch(ctx, msg)
         except Exception:
@@ -72,7 +77,7 @@ class Connection:
             ctx.send(Message("FAIL", (msg.command, "INTERNAL_ERROR", "Internal error; the command was not completed"),
                              self.services.settings.name))
         self._last_seq = max(self._last_seq, ctx.seq)
-        self.send(ctx.out)
+        self.send(encode_replies(ctx, msg))
         if ctx.close_reason is not None:
             self.close(ctx.close_reason)
 
@@ -82,7 +87,7 @@ class Connection:
         if error.numeric:
             msg = Message(error.numeric, (nick, "Input line was too long"), settings.name)
         else:
-            msg = Message("FAIL", ("*", error.fail_code, f"Line dropped: {error}"), settings.name)
+            msg = Message("FAIL", ("*", error.fail_code, f"Line dropped: {error}"), settings.name, force_trailing=True)
         self.send([msg.to_bytes()])
 
     # -- output --------------------------------------------------------------

@@ -7,15 +7,20 @@ and World expose coarse methods (``append`` a batch, ``wait_after`` a cursor,
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.managers import BaseManager
+from multiprocessing.util import Finalize
 from typing import Any, cast
 
+from server.config import Config
 from server.domain import World
-from server.log import MemoryLog, MessageLog
+from server.log import MessageLog
+from server.log.durable import DurableLog
 
 __all__ = ["SharedState", "connect_shared_state", "exit_with_parent", "start_shared_state"]
 
@@ -34,19 +39,25 @@ def exit_with_parent(parent_pid: int, on_orphaned: Callable[[], None]) -> None:
 _hosted: dict[str, Any] = {}
 
 
-def _init_hosted(log_memory: int, parent_pid: int) -> None:
+def _init_hosted(config: Config, parent_pid: int) -> None:
     # Only the parent stops the manager (shutdown()); a signal to the whole
     # process group must not take the shared state away from the workers first.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent(parent_pid, lambda: os._exit(0))
-    log = MemoryLog(log_memory)
+    from server.app import open_log
+
+    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stdout)
+    log = open_log(config)
     _hosted["log"] = log
-    _hosted["world"] = World(log)
+    _hosted["world"] = World(log, archive=log)
+    # The manager process ends through os._exit; finalizers still run, atexit would not.
+    Finalize(None, log.close, exitpriority=10)
 
 
-def _get_log() -> MemoryLog:
-    return cast(MemoryLog, _hosted["log"])
+def _get_log() -> DurableLog:
+    return cast(DurableLog, _hosted["log"])
 
 
 def _get_world() -> World:
@@ -71,10 +82,10 @@ SharedState.register("log", _get_log)
 SharedState.register("world", _get_world)
 
 
-def start_shared_state(log_memory: int) -> SharedState:
+def start_shared_state(config: Config) -> SharedState:
     """Start the manager process (it outlives nothing: stop it with ``shutdown()``)."""
     manager = SharedState(("127.0.0.1", 0), os.urandom(32))
-    manager.start(_init_hosted, (log_memory, os.getpid()))
+    manager.start(_init_hosted, (config, os.getpid()))
     return manager
 
 

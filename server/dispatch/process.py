@@ -95,7 +95,7 @@ class WorkerSet:
 def run_process_mode(config: Config) -> int:
     from server.app import listen
 
-    shared = start_shared_state(config.log_memory)
+    shared = start_shared_state(config)
     listener = listen(config.host, config.port)
     host, port = listener.getsockname()[:2]
     workers = WorkerSet(config, listener, shared)

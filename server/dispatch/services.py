@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from server.delivery import BlockedWriter, Fanout
 from server.domain import ServerSettings, World
+from server.domain.context import HistoryReader
 from server.domain.liveness import LivenessPolicy
 
 if TYPE_CHECKING:
@@ -33,4 +34,5 @@ class Services:
     fanout: Fanout[Connection]
     writer: BlockedWriter
     limits: Limits
+    history: HistoryReader | None = None
     worker_id: str = "w0"

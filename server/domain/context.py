@@ -8,6 +8,10 @@ the connection to be closed.
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from server.log import Entry
+from server.log.history import HistoryQuery
 from server.protocol import Message
 
 from .model import Refusal
@@ -15,21 +19,40 @@ from .session import Session
 from .settings import ServerSettings
 from .world import Outcome, World
 
-__all__ = ["Context"]
+__all__ = ["Context", "HistoryReader"]
+
+
+class HistoryReader(Protocol):
+    """What handlers read history through (a DurableLog, or its Manager proxy)."""
+
+    def history(self, query: HistoryQuery) -> list[Entry]: ...
+
+    def targets(self, keys: list[str], after: float, before: float, limit: int) -> list[tuple[str, float]]: ...
+
+    def conversations(self, nick: str, after: float, before: float, limit: int) -> list[tuple[str, float]]: ...
 
 
 class Context:
-    def __init__(self, session: Session, world: World, settings: ServerSettings, now: float) -> None:
+    def __init__(self, session: Session, world: World, settings: ServerSettings, now: float,
+                 history: HistoryReader | None = None) -> None:
         self.session = session
         self.world = world
         self.settings = settings
         self.now = now
-        self.out: list[bytes] = []
+        self.history = history
+        self.out: list[Message] = []
         self.seq = 0
         self.close_reason: str | None = None
 
     def send(self, message: Message) -> None:
-        self.out.append(message.to_bytes())
+        self.out.append(message)
+
+    def has(self, cap: str) -> bool:
+        return cap in self.session.caps
+
+    def fail(self, command: str, code: str, *context: str) -> None:
+        """A standard reply: FAIL <command> <code> [context...] :<description>."""
+        self.send(Message("FAIL", (command, code, *context), self.settings.name, force_trailing=True))
 
     def reply(self, numeric: str, *params: str) -> None:
         self.send(Message(numeric, (self.session.nick or "*", *params), self.settings.name, force_trailing=True))

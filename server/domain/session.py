@@ -19,6 +19,11 @@ class Session:
     caps: set[str] = field(default_factory=set)
     password: str | None = None
     closing: str | None = None  # the reason, once the connection is on its way out
+    batches: int = 0
+
+    def new_batch_id(self) -> str:
+        self.batches += 1
+        return f"b{self.batches}"
 
     @property
     def source(self) -> str:

@@ -23,3 +23,5 @@ class ServerSettings:
     topic_len: int = 390
     kick_len: int = 255
     away_len: int = 200
+    join_replay: int = 20
+    history_limit: int = 100  # most messages one CHATHISTORY request returns

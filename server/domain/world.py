@@ -13,8 +13,10 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import Protocol
 
 from server.log import Event, MessageLog
+from server.log.sqlite import ChannelSettings
 from server.protocol import casefold, is_valid_channel
 from server.protocol import numerics as n
 
@@ -40,9 +42,19 @@ def _refused(*refusal: str) -> Outcome:
     return Outcome((refusal,))
 
 
+class ChannelArchive(Protocol):
+    """Where channel topics and modes outlive the channel (a DurableLog)."""
+
+    def remember_channel(self, key: str, settings: ChannelSettings) -> None: ...
+
+    def channel_settings(self) -> dict[str, ChannelSettings]: ...
+
+
 class World:
-    def __init__(self, log: MessageLog) -> None:
+    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None) -> None:
         self._log = log
+        self._archive = archive
+        self._saved: dict[str, ChannelSettings] = archive.channel_settings() if archive else {}
         self._lock = threading.RLock()
         self._users: dict[str, User] = {}  # conn_id -> user
         self._nicks: dict[str, str] = {}  # casefolded nick -> conn_id
@@ -126,9 +138,21 @@ class World:
         with self._lock:
             return [cid for cid in self._users if cid.startswith(prefix)]
 
-    def set_away(self, conn_id: str, text: str) -> None:
+    def set_away(self, conn_id: str, text: str) -> int:
+        """Mark a user away (or back, with ""); away-notify clients sharing a channel hear of it."""
         with self._lock:
-            self._users[conn_id].away = text
+            user = self._users[conn_id]
+            user.away = text
+            params = (text,) if text else ()
+            return self._publish([Event("AWAY", user.source, params, conn_id, tuple(sorted(user.channels)))])
+
+    def set_realname(self, conn_id: str, realname: str) -> int:
+        """SETNAME: a new realname, told to setname clients sharing a channel and to the user."""
+        with self._lock:
+            user = self._users[conn_id]
+            user.realname = realname
+            event = Event("SETNAME", user.source, (realname,), conn_id, tuple(sorted(user.channels)))
+            return self._publish([event])
 
     def set_user_modes(self, conn_id: str, add: str, remove: str) -> str:
         with self._lock:
@@ -147,7 +171,7 @@ class World:
             user = self._users[conn_id]
             channel = self._channels.get(folded)
             if channel is None:
-                channel = self._channels[folded] = Channel(name, created=now)
+                channel = self._channels[folded] = self._new_channel(folded, name, now)
                 modes = {"o"}
             elif conn_id in channel.members:
                 return Outcome(), None
@@ -159,8 +183,24 @@ class World:
             channel.members[conn_id] = modes
             channel.invited.discard(casefold(user.nick))
             user.channels.add(folded)
-            seq = self._publish([Event("JOIN", user.source, (channel.name,), conn_id, (folded,))])
+            event = Event("JOIN", user.source, (channel.name,), conn_id, (folded,), extra=("*", user.realname))
+            seq = self._publish([event])
             return Outcome(seq=seq), self._view(channel, conn_id)
+
+    def _new_channel(self, key: str, name: str, now: float) -> Channel:
+        saved = self._saved.get(key)
+        if saved is None:
+            return Channel(name, created=now)
+        name, topic, topic_by, topic_time, modes, chan_key, limit = saved
+        return Channel(name, created=now, topic=topic, topic_by=topic_by, topic_time=topic_time,
+                       modes=set(modes), key=chan_key, limit=limit)
+
+    def _remember(self, key: str, channel: Channel) -> None:
+        settings = (channel.name, channel.topic, channel.topic_by, channel.topic_time,
+                    "".join(sorted(channel.modes)), channel.key, channel.limit)
+        self._saved[key] = settings
+        if self._archive is not None:
+            self._archive.remember_channel(key, settings)
 
     @staticmethod
     def _join_refusal(channel: Channel, user: User, key: str) -> Refusal | None:
@@ -228,6 +268,7 @@ class World:
             if "t" in channel.modes and not channel.is_op(conn_id):
                 return _refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
             channel.topic, channel.topic_by, channel.topic_time = topic, user.source, now
+            self._remember(folded, channel)
             event = Event("TOPIC", user.source, (channel.name, topic), conn_id, (folded,))
             return Outcome(seq=self._publish([event]))
 
@@ -289,6 +330,7 @@ class World:
             applied = [c for c in edits if self._apply_mode(channel, c, refusals)]
             seq = 0
             if applied:
+                self._remember(folded, channel)
                 params = (channel.name, *render_mode_changes(applied))
                 seq = self._publish([Event("MODE", user.source, params, conn_id, (folded,))])
             return Outcome(tuple(refusals), seq), (list(channel.bans) if queries else [])
@@ -340,25 +382,28 @@ class World:
 
     # -- messages ------------------------------------------------------------
 
-    def message(self, conn_id: str, command: str, target: str, text: str,
+    def message(self, conn_id: str, command: str, target: str, text: str | None,
                 tags: dict[str, str] | None = None) -> tuple[Outcome, str]:
-        """PRIVMSG or NOTICE to one channel or nick; returns the outcome and the target's away text."""
+        """PRIVMSG, NOTICE or (text None) TAGMSG to one channel or nick.
+
+        Returns the outcome and the target's away text.
+        """
         folded = casefold(target)
+        extra = (text,) if text is not None else ()
         with self._lock:
             user = self._users[conn_id]
-            params = (target, text)
             channel = self._channels.get(folded)
             if channel is not None:
                 refusal = self._speak_refusal(channel, conn_id, user)
                 if refusal:
                     return Outcome((refusal,)), ""
-                event = Event(command, user.source, (channel.name, text), conn_id, (folded,), tags=tags or {})
+                event = Event(command, user.source, (channel.name, *extra), conn_id, (folded,), tags=tags or {})
                 return Outcome(seq=self._publish([event])), ""
             target_id = self._nicks.get(folded)
             if target_id is None or not self._users[target_id].registered:
                 return _refused(n.ERR_NOSUCHNICK, target, "No such nick/channel"), ""
             recipient = self._users[target_id]
-            params = (recipient.nick, text)
+            params = (recipient.nick, *extra)
             event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {})
             return Outcome(seq=self._publish([event])), recipient.away
 

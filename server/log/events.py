@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from server.protocol import Message
 
-__all__ = ["Entry", "Event"]
+__all__ = ["Entry", "Event", "format_time", "parse_time"]
 
 # Commands whose last parameter is free text, written with a colon always.
 _TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TOPIC", "PART", "KICK"})
+_ALWAYS_TRAILING = frozenset({"QUIT", "AWAY", "SETNAME"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +32,22 @@ class Event:
     origin: str
     channels: tuple[str, ...] = ()
     target_conn: str = ""
-    tags: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)  # client-only (+) tags the sender attached
+    extra: tuple[str, ...] = ()  # parameters only some clients get: extended-join's account and realname
 
-    def message(self) -> Message:
-        text = (self.command in _TEXT_COMMANDS and len(self.params) > 1) or self.command == "QUIT"
-        return Message(self.command, self.params, self.source, self.tags, force_trailing=text)
+
+def format_time(epoch: float) -> str:
+    """The server-time tag format: ISO 8601 in UTC with milliseconds."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
+    return f"{stamp}.{int(epoch * 1000) % 1000:03d}Z"
+
+
+def parse_time(text: str) -> float:
+    """Inverse of format_time (milliseconds optional); raises ValueError on anything else."""
+    if not text.endswith("Z"):
+        raise ValueError(f"not a UTC timestamp: {text!r}")
+    pattern = "%Y-%m-%dT%H:%M:%S.%f" if "." in text else "%Y-%m-%dT%H:%M:%S"
+    return datetime.strptime(text[:-1], pattern).replace(tzinfo=UTC).timestamp()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +58,19 @@ class Entry:
     msgid: str
     time: float
     event: Event
+
+    def message(self, server_time: bool = False, message_tags: bool = False, extended_join: bool = False,
+                batch: str = "") -> Message:
+        """The line a client gets for this entry, with the tags its capabilities ask for."""
+        event = self.event
+        tags: dict[str, str] = {}
+        if message_tags:
+            tags.update(event.tags)
+            tags["msgid"] = self.msgid
+        if server_time:
+            tags["time"] = format_time(self.time)
+        if batch:
+            tags["batch"] = batch
+        params = event.params + event.extra if extended_join and event.command == "JOIN" else event.params
+        text = (event.command in _TEXT_COMMANDS and len(params) > 1) or event.command in _ALWAYS_TRAILING
+        return Message(event.command, params, event.source, tags, force_trailing=text)

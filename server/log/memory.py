@@ -24,6 +24,7 @@ class MemoryLog:
         self._entries: deque[Entry] = deque(maxlen=capacity)
         self._clock = clock
         self._last = 0
+        self._visible = 0  # readers see entries up to here; a durable log holds it back until committed
         self._changed = threading.Condition(threading.Lock())
         self._msgid_prefix = secrets.token_hex(4)
 
@@ -37,8 +38,13 @@ class MemoryLog:
                 self._entries.append(entry)
                 stored.append(entry)
             if stored:
-                self._changed.notify_all()
+                self._published(stored)
             return stored
+
+    def _published(self, stored: list[Entry]) -> None:
+        """Make appended entries visible to readers (lock held). Overridden to wait for disk."""
+        self._visible = self._last
+        self._changed.notify_all()
 
     def read_after(self, cursor: int, limit: int = 1000) -> list[Entry]:
         with self._changed:
@@ -46,20 +52,21 @@ class MemoryLog:
 
     def wait_after(self, cursor: int, timeout: float, limit: int = 1000) -> list[Entry]:
         with self._changed:
-            self._changed.wait_for(lambda: self._last > cursor, timeout)
+            self._changed.wait_for(lambda: self._visible > cursor, timeout)
             return self._slice_after(cursor, limit)
 
     def last_seq(self) -> int:
+        """The last entry readers can see."""
         with self._changed:
-            return self._last
+            return self._visible
 
     def _slice_after(self, cursor: int, limit: int) -> list[Entry]:
-        if cursor >= self._last:
+        if cursor >= self._visible:
             return []
         first = self._last - len(self._entries) + 1
         if cursor + 1 < first:
             raise LogOverrun(f"entries {cursor + 1}..{first - 1} were dropped from memory")
         start = cursor + 1 - first
-        end = min(len(self._entries), start + limit)
+        end = min(len(self._entries) - (self._last - self._visible), start + limit)
         entries = self._entries
         return [entries[i] for i in range(start, end)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import numerics
 from .casemap import CHANNELLEN, CHANTYPES, NICKLEN, casefold, is_channel, is_valid_channel, is_valid_nick
-from .errors import BadCharacter, InputTooLong, MalformedMessage, ProtocolError, TagsTooLong
+from .errors import BadCharacter, InputTooLong, InvalidUtf8, MalformedMessage, ProtocolError, TagsTooLong
 from .framing import LineBuffer
 from .message import MAX_BODY_BYTES, MAX_TAG_BYTES, Message, escape_tag_value, parse_line, unescape_tag_value
 
@@ -20,6 +20,7 @@ __all__ = [
     "NICKLEN",
     "BadCharacter",
     "InputTooLong",
+    "InvalidUtf8",
     "LineBuffer",
     "MalformedMessage",
     "Message",

@@ -8,6 +8,7 @@ I/O layer maps an error to a reply without knowing why it happened::
      +-- TagsTooLong         417 ERR_INPUTTOOLONG (tag section over 8191 bytes)
      +-- BadCharacter        NUL byte in a line
      +-- MalformedMessage    no command, bad command, or bad tag syntax
+     +-- InvalidUtf8         bytes that are not UTF-8, when the caller asks for strictness
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 __all__ = [
     "BadCharacter",
     "InputTooLong",
+    "InvalidUtf8",
     "MalformedMessage",
     "ProtocolError",
     "TagsTooLong",
@@ -43,3 +45,7 @@ class BadCharacter(ProtocolError):
 
 class MalformedMessage(ProtocolError):
     pass
+
+
+class InvalidUtf8(ProtocolError):
+    fail_code = "INVALID_UTF8"

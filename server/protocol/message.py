@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import BadCharacter, InputTooLong, MalformedMessage, TagsTooLong
+from .errors import BadCharacter, InputTooLong, InvalidUtf8, MalformedMessage, TagsTooLong
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -127,8 +127,12 @@ def _parse_tags(raw: str) -> dict[str, str]:
     return tags
 
 
-def parse_line(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: int = MAX_TAG_BYTES) -> Message:
+def parse_line(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: int = MAX_TAG_BYTES,
+               strict_utf8: bool = False) -> Message:
     """Parse one line (without its line ending) into a Message.
+
+    Invalid UTF-8 is replaced with U+FFFD, or refused with InvalidUtf8 when
+    ``strict_utf8`` is set (a UTF8ONLY server).
 
     Raises:
         ProtocolError: a subclass saying why the line was refused; nothing else.
@@ -149,6 +153,11 @@ def parse_line(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: i
     body = body.lstrip(b" ")
     if len(body) + 2 > max_body:
         raise InputTooLong("line too long")
+    if strict_utf8:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidUtf8("line is not valid UTF-8") from None
     text = body.decode("utf-8", "replace")
     tags = _parse_tags(tag_section[1:].decode("utf-8", "replace")) if tag_section else {}
 

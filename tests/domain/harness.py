@@ -8,10 +8,13 @@ returns what that user would have received since the last call.
 from __future__ import annotations
 
 import itertools
+import tempfile
+from pathlib import Path
 
 from server.delivery import Fanout, Outbound
 from server.domain import Context, ServerSettings, Session, World, dispatch
-from server.log import MemoryLog
+from server.domain.replies import encode_replies
+from server.log.durable import DurableLog
 from server.protocol import Message, parse_line
 
 
@@ -25,6 +28,10 @@ class NetUser:
         self.aborted: str | None = None
         self.closed_with: str | None = None
 
+    @property
+    def caps(self) -> set[str]:
+        return self.session.caps
+
     def _take(self, data: bytes) -> int:
         self._received += data
         return len(data)
@@ -33,10 +40,11 @@ class NetUser:
         self.aborted = reason
 
     def say(self, line: str) -> Context:
-        ctx = Context(self.session, self.net.world, self.net.settings, self.net.now)
-        dispatch(ctx, parse_line(line.encode()))
+        ctx = Context(self.session, self.net.world, self.net.settings, self.net.now, self.net.log)
+        msg = parse_line(line.encode())
+        dispatch(ctx, msg)
         self.net.pump()
-        for out in ctx.out:
+        for out in encode_replies(ctx, msg):
             self.outbound.put(out)
         self.outbound.flush()
         if ctx.close_reason is not None:
@@ -60,8 +68,9 @@ class NetUser:
 
 class Net:
     def __init__(self, **settings: object) -> None:
-        self.log = MemoryLog()
-        self.world = World(self.log)
+        self._dir = tempfile.TemporaryDirectory(prefix="chat-net-")
+        self.log = DurableLog(Path(self._dir.name) / "history.sqlite3")
+        self.world = World(self.log, archive=self.log)
         self.fanout: Fanout[NetUser] = Fanout()
         self.settings = ServerSettings(**settings)  # type: ignore[arg-type]
         self.now = 1_700_000_000.0
@@ -69,6 +78,7 @@ class Net:
         self.cursor = 0
 
     def pump(self) -> None:
+        assert self.log.flush()
         entries = self.log.read_after(self.cursor, 100_000)
         self.fanout.deliver(entries)
         if entries:

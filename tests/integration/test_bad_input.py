@@ -39,8 +39,8 @@ def test_invalid_utf8_and_nul_cannot_inject_lines_into_other_streams(server: Run
             client.send("JOIN #safe")
             client.expect(" 366 ")
         evil.expect("JOIN #safe")
-        evil.send(b"PRIVMSG #safe :bad \xff\xfe utf8\r\n")
-        assert victim.expect("PRIVMSG #safe").params[1] == "bad \ufffd\ufffd utf8"
+        evil.send(b"PRIVMSG #safe :bad \xff\xfe utf8\r\n")  # UTF8ONLY: refused, not relayed
+        evil.expect("FAIL \\* INVALID_UTF8")
         evil.send(b"PRIVMSG #safe :nul\x00QUIT :injected\r\n")
         evil.expect("FAIL \\* BAD_CHARACTER")
         evil.send(b"PRIVMSG #safe :before\r:victim!~v@h PRIVMSG #safe :forged\r\n")

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -60,8 +61,11 @@ def chat_server(mode: str = "pool", *args: str, data_dir: Path | None = None,
     """Run ``python -m server`` on 127.0.0.1 port 0 and yield it once it listens."""
     cmd = [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--mode", mode,
            "--log-level", "INFO", *args]
-    if data_dir is not None:
-        cmd += ["--data-dir", str(data_dir)]
+    scratch = None
+    if data_dir is None:  # a fresh history for every server, unless a test wants one kept
+        scratch = tempfile.TemporaryDirectory(prefix="chat-test-")
+        data_dir = Path(scratch.name)
+    cmd += ["--data-dir", str(data_dir)]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     output: list[str] = []
@@ -84,6 +88,8 @@ def chat_server(mode: str = "pool", *args: str, data_dir: Path | None = None,
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
+        if scratch is not None:
+            scratch.cleanup()
 
 
 def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01) -> bool:  # type: ignore[no-untyped-def]

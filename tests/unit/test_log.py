@@ -5,27 +5,44 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from server.config import Config
 from server.dispatch.manager import start_shared_state
 from server.log import Event, LogOverrun, MemoryLog, MessageLog
+from server.log.durable import DurableLog
+from server.log.history import HistoryQuery
 
 
 def event(n: int, origin: str = "t:1") -> Event:
     return Event("PRIVMSG", "a!u@h", ("#c", f"m{n}"), origin, ("#c",))
 
 
-@pytest.fixture(params=["memory", "manager"])
-def log(request: pytest.FixtureRequest) -> Iterator[MessageLog]:
+@pytest.fixture(params=["memory", "durable", "manager"])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MessageLog]:
     if request.param == "memory":
         yield MemoryLog(capacity=1000)
         return
-    manager = start_shared_state(log_memory=1000)
+    if request.param == "durable":
+        durable = DurableLog(tmp_path / "h.sqlite3", capacity=1000)
+        yield durable
+        durable.close()
+        return
+    manager = start_shared_state(Config(data_dir=str(tmp_path), log_memory=1000))
     try:
         yield manager.log()
     finally:
         manager.shutdown()
+
+
+def settle(log: MessageLog, seq: int) -> None:
+    """Wait until readers can see ``seq`` (a durable log shows entries once they are on disk)."""
+    deadline = time.monotonic() + 5
+    while log.last_seq() < seq and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert log.last_seq() == seq
 
 
 def test_append_assigns_gapless_seq_unique_msgid_and_time(log: MessageLog) -> None:
@@ -35,11 +52,12 @@ def test_append_assigns_gapless_seq_unique_msgid_and_time(log: MessageLog) -> No
     assert [e.seq for e in entries] == [1, 2, 3]
     assert len({e.msgid for e in entries}) == 3
     assert all(e.time > 1_600_000_000 for e in entries)
-    assert log.last_seq() == 3
+    settle(log, 3)
 
 
 def test_read_after_a_cursor_in_batches(log: MessageLog) -> None:
     log.append([event(n) for n in range(10)])
+    settle(log, 10)
     assert [e.event.params[1] for e in log.read_after(7)] == ["m7", "m8", "m9"]
     assert [e.seq for e in log.read_after(0, limit=4)] == [1, 2, 3, 4]
     assert log.read_after(10) == []
@@ -61,9 +79,12 @@ def test_wait_after_times_out_empty_then_wakes_on_append(log: MessageLog) -> Non
 def test_memory_is_bounded_and_a_reader_left_behind_is_told(log: MessageLog) -> None:
     for start in range(0, 1500, 100):
         log.append([event(n) for n in range(start, start + 100)])
+    settle(log, 1500)
     assert log.read_after(1400)[0].seq == 1401
     with pytest.raises(LogOverrun):
         log.read_after(10)
+    if isinstance(log, DurableLog):  # memory is bounded; the disk keeps everything
+        assert log.history(HistoryQuery("AFTER", "#c", 5, ("time", "0")))[0].event.params[1] == "m0"
 
 
 def test_concurrent_appenders_get_one_total_order(log: MessageLog) -> None:
@@ -76,8 +97,55 @@ def test_concurrent_appenders_get_one_total_order(log: MessageLog) -> None:
         thread.start()
     for thread in threads:
         thread.join(10)
+    settle(log, 400)
     entries = log.read_after(0, limit=1000)
     assert [e.seq for e in entries] == list(range(1, 401))
     for i in range(4):
         mine = [e.event.params[1] for e in entries if e.event.origin == f"t:{i}"]
         assert mine == [f"m{n}" for n in range(100)]
+
+
+def test_durable_log_survives_a_restart_and_keeps_numbering(tmp_path: Path) -> None:
+    first = DurableLog(tmp_path / "h.sqlite3")
+    stored = first.append([event(n) for n in range(3)])
+    assert first.wait_after(0, 5)[-1].seq == 3  # readers only see what is on disk
+    first.close()
+    second = DurableLog(tmp_path / "h.sqlite3")
+    assert second.last_seq() == 3
+    assert second.append([event(3)])[0].seq == 4
+    assert second.flush()
+    history = second.history(HistoryQuery("LATEST", "#c", 10))
+    assert [e.msgid for e in history[:3]] == [e.msgid for e in stored]
+    assert [e.event.params[1] for e in history] == ["m0", "m1", "m2", "m3"]
+    second.close()
+
+
+def test_history_queries_by_msgid_and_time(tmp_path: Path) -> None:
+    clock = iter(float(t) for t in range(1000, 2000))
+    log = DurableLog(tmp_path / "h.sqlite3", clock=lambda: next(clock))
+    entries = [log.append([event(n)])[0] for n in range(10)]
+    assert log.flush()
+
+    def texts(kind: str, limit: int, first=None, second=None) -> list[str]:  # type: ignore[no-untyped-def]
+        return [e.event.params[1] for e in log.history(HistoryQuery(kind, "#c", limit, first, second))]
+
+    mid = ("msgid", entries[5].msgid)
+    assert texts("LATEST", 3) == ["m7", "m8", "m9"]
+    assert texts("LATEST", 10, mid) == ["m6", "m7", "m8", "m9"]
+    assert texts("BEFORE", 2, mid) == ["m3", "m4"]
+    assert texts("AFTER", 2, mid) == ["m6", "m7"]
+    assert texts("AROUND", 4, mid) == ["m3", "m4", "m5", "m6"]
+    assert texts("BETWEEN", 10, ("msgid", entries[2].msgid), mid) == ["m3", "m4"]
+    assert texts("BEFORE", 2, ("time", str(entries[3].time))) == ["m1", "m2"]
+    assert texts("BEFORE", 5, ("msgid", "no-such-id")) == []
+    assert log.history(HistoryQuery("LATEST", "#other", 5)) == []
+    log.close()
+
+
+def test_retention_prunes_per_target(tmp_path: Path) -> None:
+    log = DurableLog(tmp_path / "h.sqlite3")
+    log.append([event(n) for n in range(10)])
+    assert log.flush()
+    assert log.store.prune(None, 4) == 6
+    assert [e.event.params[1] for e in log.history(HistoryQuery("LATEST", "#c", 10))] == ["m6", "m7", "m8", "m9"]
+    log.close()

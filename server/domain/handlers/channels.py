@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.log.history import HistoryQuery
 from server.protocol import Message, casefold, is_channel
 from server.protocol import numerics as n
 
@@ -9,6 +10,7 @@ from ..commands import command
 from ..context import Context
 from ..model import ChannelView, member_prefix
 from ..modes import parse_mode_changes
+from .history import send_history
 
 
 def send_topic(ctx: Context, channel: ChannelView) -> None:
@@ -51,6 +53,17 @@ def handle_join(ctx: Context, msg: Message) -> None:
             if channel.topic:
                 send_topic(ctx, channel)
             send_names(ctx, channel, channel.name)
+            replay(ctx, channel.name, outcome.seq)
+
+
+def replay(ctx: Context, name: str, join_seq: int) -> None:
+    """The last messages before this join, for clients that do not fetch history themselves."""
+    if ctx.history is None or ctx.settings.join_replay <= 0 or ctx.has("draft/chathistory"):
+        return
+    query = HistoryQuery("LATEST", casefold(name), ctx.settings.join_replay, up_to_seq=join_seq)
+    entries = ctx.history.history(query)
+    if entries:
+        send_history(ctx, name, entries)
 
 
 @command("PART", min_params=1)

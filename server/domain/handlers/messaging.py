@@ -12,12 +12,13 @@ MAX_TARGETS = 4
 
 
 def _relay(ctx: Context, msg: Message) -> None:
-    notice = msg.command == "NOTICE"
+    notice = msg.command in ("NOTICE", "TAGMSG")  # neither causes automatic error replies
+    tagmsg = msg.command == "TAGMSG"
     if not msg.params or not msg.params[0]:
         if not notice:
             ctx.reply(n.ERR_NORECIPIENT, f"No recipient given ({msg.command})")
         return
-    if len(msg.params) < 2 or not msg.params[1]:
+    if not tagmsg and (len(msg.params) < 2 or not msg.params[1]):
         if not notice:
             ctx.reply(n.ERR_NOTEXTTOSEND, "No text to send")
         return
@@ -28,7 +29,8 @@ def _relay(ctx: Context, msg: Message) -> None:
         return
     client_tags = {k: v for k, v in msg.tags.items() if k.startswith("+")}
     for target in targets:
-        outcome, away = ctx.world.message(ctx.session.conn_id, msg.command, target, msg.params[1], client_tags)
+        text = None if tagmsg else msg.params[1]
+        outcome, away = ctx.world.message(ctx.session.conn_id, msg.command, target, text, client_tags)
         ctx.seq = max(ctx.seq, outcome.seq)
         if notice:
             continue  # NOTICE never causes an automatic reply
@@ -46,4 +48,10 @@ def handle_privmsg(ctx: Context, msg: Message) -> None:
 @command("NOTICE")
 def handle_notice(ctx: Context, msg: Message) -> None:
     """NOTICE <target>[,<target>...] :<text>: like PRIVMSG, but never answered automatically."""
+    _relay(ctx, msg)
+
+
+@command("TAGMSG")
+def handle_tagmsg(ctx: Context, msg: Message) -> None:
+    """@+tag=value TAGMSG <target>: send only client tags (reactions, typing) to message-tags clients."""
     _relay(ctx, msg)

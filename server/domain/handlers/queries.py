@@ -97,11 +97,23 @@ def handle_whois(ctx: Context, msg: Message) -> None:
 def handle_away(ctx: Context, msg: Message) -> None:
     """AWAY [:message]: mark yourself away, or back without a message."""
     text = msg.params[0][: ctx.settings.away_len] if msg.params else ""
-    ctx.world.set_away(ctx.session.conn_id, text)
+    ctx.seq = max(ctx.seq, ctx.world.set_away(ctx.session.conn_id, text))
     if text:
         ctx.reply(n.RPL_NOWAWAY, "You have been marked as being away")
     else:
         ctx.reply(n.RPL_UNAWAY, "You are no longer marked as being away")
+
+
+@command("SETNAME", min_params=1)
+def handle_setname(ctx: Context, msg: Message) -> None:
+    """SETNAME :<realname>: change your realname (needs the setname capability)."""
+    realname = msg.params[0]
+    if not ctx.has("setname"):
+        ctx.fail("SETNAME", "CANNOT_CHANGE_REALNAME", "Request the setname capability first")
+    elif not realname or len(realname) > 100:
+        ctx.fail("SETNAME", "INVALID_REALNAME", "Realname must be 1 to 100 characters")
+    else:
+        ctx.seq = max(ctx.seq, ctx.world.set_realname(ctx.session.conn_id, realname))
 
 
 @command("VERSION")

@@ -13,7 +13,17 @@ from .queries import send_lusers, send_motd
 # Capabilities this server offers, with their CAP LS 302 values. Filled in by
 # the features that implement them; an unknown REQ is NAKed whole.
 SUPPORTED_CAPS: dict[str, str] = {
+    "away-notify": "",
+    "batch": "",
+    "cap-notify": "",  # the set never changes while we run, so there is never a NEW or DEL to send
+    "draft/chathistory": "",
+    "echo-message": "",
+    "extended-join": "",
+    "labeled-response": "",
+    "message-tags": "",
     "multi-prefix": "",
+    "server-time": "",
+    "setname": "",
 }
 
 
@@ -33,6 +43,9 @@ def isupport(ctx: Context) -> list[str]:
         f"NETWORK={s.network}",
         "TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:1,WHOIS:1,KICK:1",
         "STATUSMSG=@+",
+        f"CHATHISTORY={s.history_limit}",
+        "MSGREFTYPES=msgid,timestamp",
+        "UTF8ONLY",
     ]
 
 

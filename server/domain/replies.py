@@ -1,0 +1,32 @@
+"""Turning a handler's replies into wire lines: labeled-response wrapping, then encoding."""
+
+from __future__ import annotations
+
+from server.protocol import Message
+
+from .context import Context
+
+__all__ = ["encode_replies", "label_replies"]
+
+
+def label_replies(replies: list[Message], label: str, batch_id: str, server: str) -> list[Message]:
+    """Apply IRCv3 labeled-response: ACK for nothing, a tag on one line, a batch around several."""
+    if not replies:
+        return [Message("ACK", (), server, {"label": label})]
+    if len(replies) == 1:
+        return [replies[0].with_tags({"label": label, **replies[0].tags})]
+    inner = [m if "batch" in m.tags else m.with_tags({**m.tags, "batch": batch_id}) for m in replies]
+    return [
+        Message("BATCH", (f"+{batch_id}", "labeled-response"), server, {"label": label}),
+        *inner,
+        Message("BATCH", (f"-{batch_id}",), server),
+    ]
+
+
+def encode_replies(ctx: Context, command: Message) -> list[bytes]:
+    """The bytes to send for ``command``'s replies, labelled if the client asked for it."""
+    replies = ctx.out
+    label = command.tags.get("label")
+    if label and ctx.has("labeled-response"):
+        replies = label_replies(replies, label, ctx.session.new_batch_id(), ctx.settings.name)
+    return [m.to_bytes() for m in replies]

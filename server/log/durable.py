@@ -1,0 +1,115 @@
+"""DurableLog: the in-memory log, written ahead to SQLite before anyone is sent an entry.
+
+``append`` returns at once with the entries numbered; a writer thread commits
+whatever has accumulated in one transaction (group commit) and only then
+makes those entries visible to readers, so every entry a client receives is
+already on disk. History (CHATHISTORY, replay on join) is read from SQLite.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .events import Entry
+from .history import HistoryQuery
+from .memory import MemoryLog
+from .sqlite import ChannelSettings, HistoryStore
+
+__all__ = ["DurableLog"]
+
+log = logging.getLogger(__name__)
+
+
+class DurableLog(MemoryLog):
+    def __init__(self, path: Path, capacity: int = 100_000, clock: Callable[[], float] = time.time,
+                 history_days: float | None = None, history_max_per_target: int | None = None) -> None:
+        super().__init__(capacity, clock)
+        self.store = HistoryStore(path)
+        self._last = self._visible = self.store.max_seq()
+        self._pending: list[Entry] = []
+        self._channels: dict[str, ChannelSettings] = {}
+        self._retention = (history_days, history_max_per_target)
+        self._stopped = False
+        self._writer = threading.Thread(target=self._write_loop, name="log-writer", daemon=True)
+        self._writer.start()
+        self._pruner = threading.Thread(target=self._prune_loop, name="log-pruner", daemon=True)
+        self._pruner.start()
+
+    def _published(self, stored: list[Entry]) -> None:
+        self._pending.extend(stored)
+        self._changed.notify_all()  # wakes the writer
+
+    def remember_channel(self, key: str, settings: ChannelSettings) -> None:
+        """Keep a channel's topic and modes with the next commit."""
+        with self._changed:
+            self._channels[key] = settings
+            self._changed.notify_all()
+
+    def channel_settings(self) -> dict[str, ChannelSettings]:
+        return self.store.channel_settings()
+
+    def history(self, query: HistoryQuery) -> list[Entry]:
+        if query.up_to_seq:
+            with self._changed:  # everything before the bound must be on disk first
+                self._changed.wait_for(lambda: self._visible >= query.up_to_seq - 1, 5.0)
+        return self.store.query(query)
+
+    def targets(self, keys: list[str], after: float, before: float, limit: int) -> list[tuple[str, float]]:
+        return self.store.targets(keys, after, before, limit)
+
+    def conversations(self, nick: str, after: float, before: float, limit: int) -> list[tuple[str, float]]:
+        return self.store.conversations(nick, after, before, limit)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything appended so far is on disk."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._visible >= self._last and not self._channels, timeout)
+
+    def close(self) -> None:
+        self.flush()
+        self._stopped = True
+        with self._changed:
+            self._changed.notify_all()
+        self._writer.join(5)
+        self.store.close()
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: bool(self._pending or self._channels or self._stopped))
+                if self._stopped and not self._pending and not self._channels:
+                    return
+                batch, self._pending = self._pending, []
+                channels, self._channels = self._channels, {}
+            try:
+                self.store.write(batch, channels)
+            except Exception:
+                log.exception("writing %d entries to %s failed; retrying", len(batch), self.store.path)
+                with self._changed:
+                    self._pending[:0] = batch
+                    for key, value in channels.items():
+                        self._channels.setdefault(key, value)
+                time.sleep(0.5)
+                continue
+            with self._changed:
+                if batch:
+                    self._visible = batch[-1].seq
+                self._changed.notify_all()
+
+    def _prune_loop(self) -> None:
+        days, per_target = self._retention
+        if days is None and not per_target:
+            return
+        while not self._stopped:
+            cutoff = self._clock() - days * 86400 if days is not None else None
+            removed = self.store.prune(cutoff, per_target)
+            if removed:
+                log.info("history retention: pruned %d entries", removed)
+            for _ in range(600):
+                if self._stopped:
+                    return
+                time.sleep(0.1)

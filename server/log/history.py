@@ -1,0 +1,47 @@
+"""History queries: the targets and bounds of CHATHISTORY, independent of where history is kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.protocol import casefold
+
+from .events import Event
+
+__all__ = ["HISTORY_COMMANDS", "HistoryQuery", "dm_key", "history_key"]
+
+# Events that history keeps and replays: what people said.
+HISTORY_COMMANDS = frozenset({"PRIVMSG", "NOTICE"})
+
+
+def dm_key(nick_a: str, nick_b: str) -> str:
+    """The key of a private conversation: the same whichever side asks."""
+    a, b = sorted((casefold(nick_a), casefold(nick_b)))
+    return f"{a} {b}"
+
+
+def history_key(event: Event) -> str | None:
+    """Where an event is filed in history, or None if history does not keep it."""
+    if event.command not in HISTORY_COMMANDS:
+        return None
+    if event.channels:
+        return event.channels[0]
+    return dm_key(event.source.split("!", 1)[0], event.params[0])
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    """One CHATHISTORY request, with its bounds already resolved to times or msgids.
+
+    ``kind`` is LATEST, BEFORE, AFTER, AROUND or BETWEEN. A bound is
+    ("msgid", value), ("time", epoch seconds as text) or None (``*``).
+    """
+
+    kind: str
+    key: str
+    limit: int
+    first: tuple[str, str] | None = None
+    second: tuple[str, str] | None = None
+    up_to_seq: int = 0  # only entries before this seq (0: no bound); e.g. a join's replay
+
+

@@ -1,0 +1,200 @@
+"""HistoryStore: the log's entries and the channels' settings in SQLite (WAL mode)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from .events import Entry, Event
+from .history import HistoryQuery, history_key
+
+__all__ = ["ChannelSettings", "HistoryStore"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY,
+    msgid TEXT NOT NULL,
+    time REAL NOT NULL,
+    key TEXT,
+    command TEXT NOT NULL,
+    source TEXT NOT NULL,
+    params TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    channels TEXT NOT NULL,
+    target_conn TEXT NOT NULL,
+    tags TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_by_key ON entries (key, seq) WHERE key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_by_msgid ON entries (msgid);
+CREATE TABLE IF NOT EXISTS channels (
+    key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    topic TEXT NOT NULL DEFAULT '',
+    topic_by TEXT NOT NULL DEFAULT '',
+    topic_time REAL NOT NULL DEFAULT 0,
+    modes TEXT NOT NULL DEFAULT 'nt',
+    chan_key TEXT NOT NULL DEFAULT '',
+    chan_limit INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+# (name, topic, topic_by, topic_time, modes, key, limit)
+ChannelSettings = tuple[str, str, str, float, str, str, int]
+
+
+class HistoryStore:
+    """One SQLite database; every method is safe to call from any thread (one lock)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def max_seq(self) -> int:
+        with self._lock:
+            (seq,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()
+            return int(seq)
+
+    # -- writing -------------------------------------------------------------
+
+    def write(self, entries: Sequence[Entry], channels: dict[str, ChannelSettings]) -> None:
+        """Commit a batch of entries and channel settings in one transaction (the group commit)."""
+        rows = [
+            (e.seq, e.msgid, e.time, history_key(e.event), e.event.command, e.event.source,
+             json.dumps(e.event.params), e.event.origin, json.dumps(e.event.channels), e.event.target_conn,
+             json.dumps(e.event.tags))
+            for e in entries
+        ]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR IGNORE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                self._db.executemany(
+                    "INSERT INTO channels VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET name=excluded.name,"
+                    " topic=excluded.topic, topic_by=excluded.topic_by, topic_time=excluded.topic_time,"
+                    " modes=excluded.modes, chan_key=excluded.chan_key, chan_limit=excluded.chan_limit",
+                    [(key, *settings) for key, settings in channels.items()],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def prune(self, older_than: float | None, max_per_key: int | None) -> int:
+        """Drop history past the retention limits; returns how many entries went."""
+        removed = 0
+        with self._lock:
+            if older_than is not None:
+                removed += self._db.execute("DELETE FROM entries WHERE time < ? AND seq < "
+                                            "(SELECT MAX(seq) FROM entries)", (older_than,)).rowcount
+            if max_per_key:
+                removed += self._db.execute(
+                    "DELETE FROM entries WHERE key IS NOT NULL AND seq IN (SELECT seq FROM ("
+                    " SELECT seq, ROW_NUMBER() OVER (PARTITION BY key ORDER BY seq DESC) AS age"
+                    " FROM entries WHERE key IS NOT NULL) WHERE age > ?)", (max_per_key,)).rowcount
+        return removed
+
+    # -- reading -------------------------------------------------------------
+
+    def channel_settings(self) -> dict[str, ChannelSettings]:
+        with self._lock:
+            rows = self._db.execute("SELECT key, name, topic, topic_by, topic_time, modes, chan_key, chan_limit "
+                                    "FROM channels").fetchall()
+        return {row[0]: (row[1], row[2], row[3], float(row[4]), row[5], row[6], int(row[7])) for row in rows}
+
+    def _seq_of(self, bound: tuple[str, str] | None, key: str) -> tuple[str, float] | None:
+        """Resolve a bound to ("seq", n) for a msgid or ("time", t) for a timestamp."""
+        if bound is None:
+            return None
+        kind, value = bound
+        if kind == "msgid":
+            row = self._db.execute("SELECT seq FROM entries WHERE msgid = ? AND key = ?", (value, key)).fetchone()
+            return ("seq", float(row[0])) if row else ("missing", 0.0)
+        return ("time", float(value))
+
+    def query(self, q: HistoryQuery) -> list[Entry]:
+        with self._lock:
+            first = self._seq_of(q.first, q.key)
+            second = self._seq_of(q.second, q.key)
+            if (first and first[0] == "missing") or (second and second[0] == "missing"):
+                return []
+            where = ["key = ?"]
+            args: list[object] = [q.key]
+            if q.up_to_seq:
+                where.append("seq < ?")
+                args.append(q.up_to_seq)
+
+            def cond(bound: tuple[str, float], op: str) -> None:
+                column = "seq" if bound[0] == "seq" else "time"
+                where.append(f"{column} {op} ?")
+                args.append(bound[1])
+
+            order = "DESC"
+            if q.kind == "LATEST" and first is not None:
+                cond(first, ">")
+            elif q.kind == "BEFORE" and first is not None:
+                cond(first, "<")
+            elif q.kind == "AFTER" and first is not None:
+                cond(first, ">")
+                order = "ASC"
+            elif q.kind == "BETWEEN" and first is not None and second is not None:
+                low, high = sorted((first, second), key=lambda b: b[1]) if first[0] == second[0] else (first, second)
+                ascending = first[1] <= second[1] if first[0] == second[0] else True
+                cond(low, ">")
+                cond(high, "<")
+                order = "ASC" if ascending else "DESC"
+            elif q.kind == "AROUND" and first is not None:
+                column = "seq" if first[0] == "seq" else "time"
+                before = self._select([*where, f"{column} < ?"], [*args, first[1]], "DESC", max(1, q.limit // 2))
+                after = self._select([*where, f"{column} >= ?"], [*args, first[1]], "ASC", q.limit - len(before))
+                return sorted(before + after, key=lambda e: e.seq)
+            rows = self._select(where, args, order, q.limit)
+            return sorted(rows, key=lambda e: e.seq)
+
+    def _select(self, where: list[str], args: list[object], order: str, limit: int) -> list[Entry]:
+        sql = (f"SELECT seq, msgid, time, command, source, params, origin, channels, target_conn, tags FROM entries "
+               f"WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?")
+        return [
+            Entry(row[0], row[1], row[2], Event(row[3], row[4], tuple(json.loads(row[5])), row[6],
+                                                tuple(json.loads(row[7])), row[8], json.loads(row[9])))
+            for row in self._db.execute(sql, [*args, limit])
+        ]
+
+    def conversations(self, nick: str, after: float, before: float, limit: int) -> list[tuple[str, float]]:
+        """(the other party, time of the latest message) of each private conversation of a casefolded nick."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, MAX(time) FROM entries WHERE (key LIKE ? ESCAPE '!' OR key LIKE ? ESCAPE '!') "
+                "AND time > ? AND time < ? GROUP BY key ORDER BY MAX(time) LIMIT ?",
+                [_like(nick) + " %", "% " + _like(nick), after, before, limit]).fetchall()
+        out = []
+        for key, when in rows:
+            a, _, b = key.partition(" ")
+            out.append((b if a == nick else a, float(when)))
+        return out
+
+    def targets(self, keys: Sequence[str], after: float, before: float, limit: int) -> list[tuple[str, float]]:
+        """(key, time of the latest message) for each of ``keys`` with messages in (after, before)."""
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT key, MAX(time) FROM entries WHERE key IN ({marks}) AND time > ? AND time < ? "
+                f"GROUP BY key ORDER BY MAX(time) LIMIT ?", [*keys, after, before, limit]).fetchall()
+        return [(row[0], float(row[1])) for row in rows]
+
+
+def _like(text: str) -> str:
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
