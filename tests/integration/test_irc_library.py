@@ -82,3 +82,34 @@ def test_irc_library_sees_our_errors_as_the_numerics_it_knows(server: RunningSer
     conn.send_raw("NOSUCHCOMMAND")
     rec.until(lambda: rec.saw("err", "unknowncommand"))
     conn.disconnect("done")
+
+
+@pytest.mark.timeout(60)
+def test_irc_library_reads_back_yesterdays_conversation_after_a_restart(mode: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.servers import chat_server
+
+    with chat_server(mode, data_dir=tmp_path) as first:
+        rec = Recorder(first)
+        old = rec.connect("olduser")
+        old.join("#diary")
+        rec.until(lambda: rec.saw("olduser", "endofnames"))
+        for n in range(5):
+            old.privmsg("#diary", f"entry {n}")
+        old.ping("written")
+        rec.until(lambda: rec.saw("olduser", "pong"))
+        old.disconnect("bye")
+    with chat_server(mode, data_dir=tmp_path) as second:
+        rec = Recorder(second)
+        new = rec.connect("newuser")
+        new.cap("REQ", "draft/chathistory", "batch", "server-time")
+        rec.until(lambda: rec.saw("newuser", "cap", lambda e: "ACK" in e.arguments))
+        new.join("#diary")
+        rec.until(lambda: rec.saw("newuser", "endofnames"))
+        new.send_raw("CHATHISTORY LATEST #diary * 50")
+        rec.until(lambda: rec.saw("newuser", "pubmsg", lambda e: e.arguments == ["entry 4"]))
+        got = [e.arguments[0] for n, t, e in rec.events if n == "newuser" and t == "pubmsg"]
+        assert got == [f"entry {n}" for n in range(5)]
+        stamps = [dict((t["key"], t["value"]) for t in e.tags) for n, t, e in rec.events
+                  if n == "newuser" and t == "pubmsg"]
+        assert all(s.get("time", "").endswith("Z") for s in stamps)
+        new.disconnect("done")

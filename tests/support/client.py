@@ -33,6 +33,14 @@ class LineClient:
         self.send(f"USER {nick} 0 * :{nick} tester")
         return self.expect_until(r" 376 | 422 ")
 
+    def register_after_cap(self, nick: str) -> list[Message]:
+        """Finish a registration that began with CAP negotiation."""
+        self.nick = nick
+        self.send(f"NICK {nick}")
+        self.send(f"USER {nick} 0 * :{nick} tester")
+        self.send("CAP END")
+        return self.expect_until(r" 376 | 422 ")
+
     def _read_line(self, deadline: float) -> str | None:
         while True:
             line = self.buffer.next_line()
