@@ -47,22 +47,22 @@ def test_plain_clients_get_the_recent_conversation_when_they_join(server) -> Non
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("how", ["clean", "kill -9"])
 def test_history_survives_a_restart(mode: str, how: str, tmp_path: Path) -> None:
-    with chat_server(mode, data_dir=tmp_path) as srv:
-        with history_client(srv.address, "writer") as writer, history_client(srv.address, "reader") as reader:
-            for client in (writer, reader):
-                client.send("JOIN #durable")
-                client.expect(" 366 ")
-            writer.send("TOPIC #durable :kept across restarts")
-            writer.send("MODE #durable +s")
-            for n in range(20):
-                writer.send(f"PRIVMSG #durable :yesterday {n}")
-            writer.send("PRIVMSG reader :a private word")
-            reader.expect("PRIVMSG #durable :yesterday 19")  # received, so it is on disk
-            reader.expect("PRIVMSG reader :a private word")
-            if how == "kill -9":
-                for pid in server_pids(srv.proc.pid):
-                    os.kill(pid, signal.SIGKILL)
-                srv.proc.wait(10)
+    with chat_server(mode, data_dir=tmp_path) as srv, history_client(srv.address, "writer") as writer, \
+            history_client(srv.address, "reader") as reader:
+        for client in (writer, reader):
+            client.send("JOIN #durable")
+            client.expect(" 366 ")
+        writer.send("TOPIC #durable :kept across restarts")
+        writer.send("MODE #durable +s")
+        for n in range(20):
+            writer.send(f"PRIVMSG #durable :yesterday {n}")
+        writer.send("PRIVMSG reader :a private word")
+        reader.expect("PRIVMSG #durable :yesterday 19")  # received, so it is on disk
+        reader.expect("PRIVMSG reader :a private word")
+        if how == "kill -9":
+            for pid in server_pids(srv.proc.pid):
+                os.kill(pid, signal.SIGKILL)
+            srv.proc.wait(10)
     with chat_server(mode, data_dir=tmp_path) as srv, history_client(srv.address, "reader") as reader:
         reader.send("JOIN #durable")
         assert reader.expect(" 332 reader #durable ").params[-1] == "kept across restarts"
