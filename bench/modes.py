@@ -167,6 +167,9 @@ def render(args: argparse.Namespace, argv: list[str] | None, names: list[str], w
         lines.append(f"| {m.label} | {m.anchor} | {m.target} | " + " | ".join(cells) + " |")
     lines.append("| lost + failed clients (all runs) | | 0 | " + " | ".join(str(lost.get(n, "n/a")) for n in names)
                  + " |")
+    lines += ["", "Read the fanout row with the load tester's own ceiling (section \"chat-loadtest ceiling against "
+              "the minimal relay\", `python -m bench.ceiling`): a figure close to it measures chat-loadtest on "
+              "these 2 cores, not the server."]
     if "ngircd" in names:
         lines += ["", "Ratio to ngircd on the same run (median; >1 is better than ngircd):", "",
                   "| figure | " + " | ".join(n for n in names if n != "ngircd") + " |",

@@ -55,6 +55,7 @@ class Client(asyncio.Protocol):
         self.joined: dict[str, asyncio.Future[None]] = {}
         self.pongs: dict[str, asyncio.Future[int]] = {}
         self._writable: asyncio.Future[None] | None = None
+        self.quitting = False
 
     # asyncio callbacks
 
@@ -64,6 +65,8 @@ class Client(asyncio.Protocol):
         transport.set_write_buffer_limits(high=32 * 1024)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if not self.quitting:
+            self.shared.problems["connection closed by the server" + (f" ({exc})" if exc else "")] += 1
         lost = ConnectionLost(f"{self.nick}: connection closed" + (f" ({exc})" if exc else ""))
         _fail(self.registered, lost)
         for fut in self.joined.values():
@@ -168,6 +171,7 @@ class Client(asyncio.Protocol):
     async def quit(self, reason: str = "load test done") -> None:
         if self.transport is None or self.closed.done():
             return
+        self.quitting = True
         self.send(Message("QUIT", (reason,)).to_bytes())
         try:
             await asyncio.wait_for(asyncio.shield(self.closed), 2.0)
@@ -175,6 +179,7 @@ class Client(asyncio.Protocol):
             self.abort()
 
     def abort(self) -> None:
+        self.quitting = True
         if self.transport is not None:
             self.transport.abort()
 

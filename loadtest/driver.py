@@ -84,18 +84,21 @@ class Driver:
         log = ReceiverLog(self.tallies) if self.plan.joins() else None
         start = time.monotonic_ns()
         client: Client | None = None
+        stage = "connecting"
         try:
             async with asyncio.timeout(timeout):
                 client = await open_client(p.host, p.port, self.plan.nick(index), self.shared, log)
+                stage = "registering"
                 await client.register()
                 now = time.monotonic_ns()
                 self.registered.add_ns(now - start)
                 self.result.last_registered_ns = max(self.result.last_registered_ns, now)
                 if join:
+                    stage = "joining"
                     await client.join(self.plan.channel(self.plan.channel_index(index)))
         except (ConnectionLost, TimeoutError) as exc:
             self.result.failed.append(index)
-            self.shared.problems[_reason(exc)] += 1
+            self.shared.problems[f"{stage}: {_reason(exc)}"] += 1
             if client is not None:
                 client.abort()
             return
@@ -105,6 +108,7 @@ class Driver:
     async def close_all(self) -> None:
         everyone = [*self.clients.values(), *self.extra]
         for client in everyone:
+            client.quitting = True
             if client.transport is not None and not client.closed.done():
                 client.send(Message("QUIT", ("load test done",)).to_bytes())
                 client.transport.close()
