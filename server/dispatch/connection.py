@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 from server.delivery import Outbound
 from server.domain import Context, Session, dispatch
@@ -30,8 +31,10 @@ BARRIER_TIMEOUT = 5.0
 
 
 class Connection:
-    def __init__(self, conn_id: str, sock: socket.socket, host: str, services: Services) -> None:
+    def __init__(self, conn_id: str, sock: socket.socket, host: str, services: Services,
+                 on_closed: Callable[[Connection], None] | None = None) -> None:
         self.conn_id = conn_id
+        self._on_closed = on_closed
         self.sock = sock
         self.services = services
         self.session = Session(conn_id, host)
@@ -148,6 +151,8 @@ class Connection:
         except Exception:
             log.exception("quitting %s failed", self.conn_id)
         services.fanout.remove(self)
+        if self._on_closed is not None:
+            self._on_closed(self)  # before the goodbye: whoever reads it may reconnect at once
         services.writer.discard(self.sock)
         goodbye = Message("ERROR", (reason,)).to_bytes()
         if self.outbound.overflowed:

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections import Counter
 
 from server.protocol import Message
 
@@ -28,7 +29,8 @@ class Dispatcher(ABC):
         self.listener = listener
         self.stopping = threading.Event()
         self._ids = itertools.count(1)
-        self._per_ip: dict[str, int] = {}
+        self._per_ip: Counter[str] = Counter()
+        self._per_ip_lock = threading.Lock()
         self._threads = [
             threading.Thread(target=self._accept_loop, name="accept", daemon=True),
             threading.Thread(target=self._housekeep, name="housekeeper", daemon=True),
@@ -62,7 +64,7 @@ class Dispatcher(ABC):
         refusal = None
         if len(self.services.fanout) >= limits.max_clients:
             refusal = "Server full"
-        elif limits.max_per_ip and self._count_ip(host) >= limits.max_per_ip:
+        elif limits.max_per_ip and self._per_ip[host] >= limits.max_per_ip:
             refusal = f"Too many connections from {host}"
         if refusal is not None:
             log.warning("refused a connection from %s: %s", host, refusal)
@@ -72,12 +74,18 @@ class Dispatcher(ABC):
             except OSError:
                 pass
             return
-        conn = Connection(f"{self.services.worker_id}:{next(self._ids)}", sock, host, self.services)
+        conn = Connection(f"{self.services.worker_id}:{next(self._ids)}", sock, host, self.services,
+                          on_closed=self._connection_closed)
+        with self._per_ip_lock:
+            self._per_ip[host] += 1
         self.services.fanout.add(conn)
         self.start_connection(conn)
 
-    def _count_ip(self, host: str) -> int:
-        return sum(1 for c in self.services.fanout.connections() if c.session.host == host)
+    def _connection_closed(self, conn: Connection) -> None:
+        with self._per_ip_lock:
+            self._per_ip[conn.session.host] -= 1
+            if self._per_ip[conn.session.host] <= 0:
+                del self._per_ip[conn.session.host]
 
     def _housekeep(self) -> None:
         while not self.stopping.wait(1.0):
