@@ -21,6 +21,17 @@ class SenderTally:
         self.reordered += other.reordered
 
 
+class _FromSender:
+    """One receiver's view of one sender: the sequence numbers seen and the highest."""
+
+    __slots__ = ("highest", "seen", "tally")
+
+    def __init__(self, tally: SenderTally, size: int) -> None:
+        self.seen = bytearray(size)
+        self.highest = -1
+        self.tally = tally
+
+
 @dataclass
 class ReceiverLog:
     """What one receiving connection has seen from each sender.
@@ -31,25 +42,24 @@ class ReceiverLog:
     """
 
     tallies: dict[int, SenderTally]
-    seen: dict[int, bytearray] = field(default_factory=dict)
-    highest: dict[int, int] = field(default_factory=dict)
+    senders: dict[int, _FromSender] = field(default_factory=dict)
 
     def record(self, sender: int, seq: int) -> None:
-        seen = self.seen.get(sender)
-        if seen is None:
-            seen = self.seen[sender] = bytearray(max(64, seq + 1))
-            self.highest[sender] = -1
-        elif seq >= len(seen):
+        state = self.senders.get(sender)
+        if state is None:
+            tally = self.tallies.get(sender)
+            if tally is None:
+                tally = self.tallies[sender] = SenderTally()
+            state = self.senders[sender] = _FromSender(tally, max(64, seq + 1))
+        seen = state.seen
+        if seq >= len(seen):
             seen.extend(bytes(max(seq + 1 - len(seen), len(seen))))
-        tally = self.tallies.get(sender)
-        if tally is None:
-            tally = self.tallies[sender] = SenderTally()
         if seen[seq]:
-            tally.duplicated += 1
+            state.tally.duplicated += 1
             return
         seen[seq] = 1
-        tally.unique += 1
-        if seq < self.highest[sender]:
-            tally.reordered += 1
+        state.tally.unique += 1
+        if seq < state.highest:
+            state.tally.reordered += 1
         else:
-            self.highest[sender] = seq
+            state.highest = seq
