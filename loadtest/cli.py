@@ -104,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as exc:
         print(f"chat-loadtest: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("chat-loadtest: interrupted", file=sys.stderr)
+        return 130
     from .report import format_table, write_json
 
     print(format_table(result))

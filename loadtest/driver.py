@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
@@ -25,7 +26,9 @@ _BURST = 16
 
 def driver_main(params: Params, worker: int, ctl: Control) -> None:
     """Entry point of one driver process."""
-    asyncio.run(Driver(params, worker, ctl).main())
+    # Ctrl-C reaches the whole process group; the parent reports it.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(Driver(params, worker, ctl).main())
 
 
 def _share(total: int, worker: int, procs: int) -> int:
@@ -248,10 +251,17 @@ class Driver:
 
     async def open_probe(self, j: int) -> None:
         p = self.params
-        client = await open_client(p.host, p.port, f"lt{p.run_id}p{j}", Shared(), None)
+        client: Client | None = None
+        try:
+            async with asyncio.timeout(min(p.timeout, _SETUP_TIMEOUT)):
+                client = await open_client(p.host, p.port, f"lt{p.run_id}p{j}", Shared(), None)
+                await client.register()
+        except (ConnectionLost, TimeoutError) as exc:
+            self.shared.problems["probe: " + _reason(exc)] += 1
+            if client is not None:
+                client.abort()
+            return
         self.extra.append(client)
-        async with asyncio.timeout(_SETUP_TIMEOUT):
-            await client.register()
 
     async def probe(self, client: Client) -> None:
         """idle: PING round trips, one outstanding at a time, for --hold seconds."""

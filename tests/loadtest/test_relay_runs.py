@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -101,3 +103,18 @@ def test_churn(relay: RunningRelay) -> None:
     assert f["churn_cycles"] > 0 and f["churn_failures"] == 0
     assert f["delivered"] == f["deliveries_expected"] == 60 * 29
     assert result.ok
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("workload", ["connect", "fanout", "idle"])
+def test_silent_server_is_bounded(workload: str) -> None:
+    # A server that accepts and never answers: every workload gives up by itself and says so.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        params = Params(workload, port=port, clients=6, senders=2, messages=5, probes=1, hold=0.2, procs=2,
+                        timeout=1.5, drain=0.5)
+        started = time.monotonic()
+        result = run(params, show_progress=False)
+    assert time.monotonic() - started < 20
+    assert result.figures["failures"] == 6
+    assert not result.ok
