@@ -74,6 +74,17 @@ class World:
                            channel.mode_string(show_key=False), channel.created, "s" in channel.modes,
                            len(channel.members), viewer in channel.members, names)
 
+    def _channel_of(self, conn_id: str, name: str, op: bool = False) -> Channel | Refusal:
+        """The channel ``conn_id`` is in (and is an operator of, if ``op``), or why not."""
+        channel = self._channels.get(casefold(name))
+        if channel is None:
+            return (n.ERR_NOSUCHCHANNEL, name, "No such channel")
+        if conn_id not in channel.members:
+            return (n.ERR_NOTONCHANNEL, name, "You're not on that channel")
+        if op and not channel.is_op(conn_id):
+            return (n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+        return channel
+
     def _leave(self, user: User, key: str) -> None:
         channel = self._channels[key]
         channel.members.pop(user.conn_id, None)
@@ -218,11 +229,9 @@ class World:
         folded = casefold(name)
         with self._lock:
             user = self._users[conn_id]
-            channel = self._channels.get(folded)
-            if channel is None:
-                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
-            if conn_id not in channel.members:
-                return _refused(n.ERR_NOTONCHANNEL, name, "You're not on that channel")
+            channel = self._channel_of(conn_id, name)
+            if not isinstance(channel, Channel):
+                return Outcome((channel,))
             params = (channel.name, reason) if reason else (channel.name,)
             seq = self._publish([Event("PART", user.source, params, conn_id, (folded,))])
             self._leave(user, folded)
@@ -260,13 +269,11 @@ class World:
         folded = casefold(name)
         with self._lock:
             user = self._users[conn_id]
-            channel = self._channels.get(folded)
-            if channel is None:
-                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
-            if conn_id not in channel.members:
-                return _refused(n.ERR_NOTONCHANNEL, name, "You're not on that channel")
-            if "t" in channel.modes and not channel.is_op(conn_id):
-                return _refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+            channel = self._channel_of(conn_id, name)
+            if isinstance(channel, Channel) and "t" in channel.modes:
+                channel = self._channel_of(conn_id, name, op=True)
+            if not isinstance(channel, Channel):
+                return Outcome((channel,))
             channel.topic, channel.topic_by, channel.topic_time = topic, user.source, now
             self._remember(folded, channel)
             event = Event("TOPIC", user.source, (channel.name, topic), conn_id, (folded,))
@@ -276,13 +283,9 @@ class World:
         folded = casefold(name)
         with self._lock:
             user = self._users[conn_id]
-            channel = self._channels.get(folded)
-            if channel is None:
-                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
-            if conn_id not in channel.members:
-                return _refused(n.ERR_NOTONCHANNEL, name, "You're not on that channel")
-            if not channel.is_op(conn_id):
-                return _refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+            channel = self._channel_of(conn_id, name, op=True)
+            if not isinstance(channel, Channel):
+                return Outcome((channel,))
             victim_id = self._nicks.get(casefold(victim))
             if victim_id is None or victim_id not in channel.members:
                 return _refused(n.ERR_USERNOTINCHANNEL, victim, channel.name, "They aren't on that channel")
@@ -294,21 +297,18 @@ class World:
             return Outcome(seq=seq)
 
     def invite(self, conn_id: str, nick: str, name: str) -> Outcome:
-        folded = casefold(name)
         with self._lock:
             user = self._users[conn_id]
             target_id = self._nicks.get(casefold(nick))
             if target_id is None or not self._users[target_id].registered:
                 return _refused(n.ERR_NOSUCHNICK, nick, "No such nick/channel")
-            channel = self._channels.get(folded)
-            if channel is None:
-                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
-            if conn_id not in channel.members:
-                return _refused(n.ERR_NOTONCHANNEL, name, "You're not on that channel")
-            if target_id in channel.members:
+            channel = self._channel_of(conn_id, name)
+            if isinstance(channel, Channel) and target_id in channel.members:
                 return _refused(n.ERR_USERONCHANNEL, nick, channel.name, "is already on channel")
-            if "i" in channel.modes and not channel.is_op(conn_id):
-                return _refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+            if isinstance(channel, Channel) and "i" in channel.modes:
+                channel = self._channel_of(conn_id, name, op=True)
+            if not isinstance(channel, Channel):
+                return Outcome((channel,))
             target = self._users[target_id]
             channel.invited.add(casefold(target.nick))
             event = Event("INVITE", user.source, (target.nick, channel.name), conn_id, target_conn=target_id)

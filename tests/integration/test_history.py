@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from loadtest.memory import descendants
 from tests.support.client import LineClient
 from tests.support.servers import chat_server
 
@@ -60,7 +61,7 @@ def test_history_survives_a_restart(mode: str, how: str, tmp_path: Path) -> None
         reader.expect("PRIVMSG #durable :yesterday 19")  # received, so it is on disk
         reader.expect("PRIVMSG reader :a private word")
         if how == "kill -9":
-            for pid in server_pids(srv.proc.pid):
+            for pid in descendants(srv.proc.pid):
                 os.kill(pid, signal.SIGKILL)
             srv.proc.wait(10)
     with chat_server(mode, data_dir=tmp_path) as srv, history_client(srv.address, "reader") as reader:
@@ -70,24 +71,6 @@ def test_history_survives_a_restart(mode: str, how: str, tmp_path: Path) -> None
         reader.expect(" 366 ")
         assert chathistory(reader, "#durable") == [f"yesterday {n}" for n in range(20)]
         assert chathistory(reader, "writer") == ["a private word"]
-
-
-def server_pids(root: int) -> list[int]:
-    """The server process and all its descendants (workers, the Manager)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
 
 
 def test_echo_message_gives_the_sender_the_msgid_everyone_else_got(server) -> None:  # type: ignore[no-untyped-def]
