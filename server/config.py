@@ -26,7 +26,7 @@ class Config:
     sendq: int = 1 << 20
     max_clients: int = 10_000
     max_per_ip: int = 0
-    log: str = "manager"
+    log: str = "auto"
     history_days: float = 0.0
     history_max_per_target: int = 0
     join_replay: int = 20
@@ -61,11 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sendq", type=int, help=f"bytes queued to a client before it is dropped (default {d.sendq})")
     p.add_argument("--max-clients", type=int, help=f"connections accepted at once (default {d.max_clients})")
     p.add_argument("--max-per-ip", type=int, help="connections per address (default 0: no limit)")
-    p.add_argument("--log", choices=["manager", "local"],
+    p.add_argument("--log", choices=["auto", "manager", "local"],
                    help="where the shared message log and the nick/channel registry live: in a "
-                   "multiprocessing Manager process (default; process mode always uses it) or in this "
-                   "process (thread and pool mode only; no IPC per command). Either way it is written to SQLite "
-                   "under --data-dir before anyone is sent an entry")
+                   "multiprocessing Manager process (process mode always; pool mode by default) or in this "
+                   "process (thread mode by default, where every connection thread would otherwise open a "
+                   "Manager connection of its own). Either way it is written to SQLite under --data-dir "
+                   "before anyone is sent an entry")
     p.add_argument("--history-days", type=float, help="forget history older than this (default 0: keep)")
     p.add_argument("--history-max-per-target", type=int,
                    help="keep at most this many messages per channel or conversation (default 0: no limit)")
@@ -115,4 +116,8 @@ def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = 
         value = getattr(args, name, None)
         if value is not None:
             setattr(config, name, value)
+    if config.log == "auto":
+        config.log = "local" if config.mode == "thread" else "manager"
+    if config.mode == "process" and config.log == "local":
+        raise SystemExit("chat-server: process mode needs the shared log in a Manager (--log manager)")
     return config

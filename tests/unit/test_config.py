@@ -1,0 +1,32 @@
+"""Configuration: defaults, then a TOML file, then CHAT_* variables, then flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.config import load_config
+
+
+def test_flags_beat_environment_which_beats_the_file(tmp_path: Path) -> None:
+    toml = tmp_path / "server.toml"
+    toml.write_text('port = 7000\npool = 7\nmotd = "/etc/motd"\nmax-clients = 50\n')
+    config = load_config(["--config", str(toml), "--pool", "9"], {"CHAT_PORT": "7100"})
+    assert (config.port, config.pool, config.motd, config.max_clients) == (7100, 9, "/etc/motd", 50)
+
+
+def test_unknown_file_option_is_refused(tmp_path: Path) -> None:
+    toml = tmp_path / "server.toml"
+    toml.write_text("prot = 1\n")
+    with pytest.raises(SystemExit, match="unknown option 'prot'"):
+        load_config(["--config", str(toml)], {})
+
+
+def test_where_the_log_lives_follows_the_mode() -> None:
+    assert load_config(["--mode", "thread"], {}).log == "local"
+    assert load_config(["--mode", "pool"], {}).log == "manager"
+    assert load_config(["--mode", "process"], {}).log == "manager"
+    assert load_config(["--mode", "thread", "--log", "manager"], {}).log == "manager"
+    with pytest.raises(SystemExit, match="process mode needs"):
+        load_config(["--mode", "process", "--log", "local"], {})
