@@ -27,8 +27,13 @@ test: $(STAMP) system-deps
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check server client loadtest tests
+	$(VENV)/bin/ruff check server client loadtest bench tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy bench
+
+bench: $(STAMP)
+	$(PY) -m bench.ceiling
+	$(PY) -m bench.modes --ngircd
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ Medians and ranges go to BENCHMARKS.md, optionally as ratios to ngircd.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shlex
 import sys
@@ -86,7 +87,7 @@ def servers(names: list[str], pool: int) -> Iterator[tuple[str, Callable[[], Abs
         if name == "ngircd":
             yield name, ngircd_server
         else:
-            yield name, (lambda mode=name: chat_server(mode, pool))
+            yield name, functools.partial(chat_server, name, pool)
 
 
 def main(argv: list[str] | None = None) -> int:

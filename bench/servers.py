@@ -48,9 +48,9 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def _announced(name: str, cmd: list[str], timeout: float = 20.0) -> Iterator[Server]:
-    """Start cmd and wait for its 'listening on HOST:PORT' line."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _announced(name: str, cmd: list[str], timeout: float = 20.0, cwd: Path | None = None) -> Iterator[Server]:
+    """Start cmd (in cwd) and wait for its 'listening on HOST:PORT' line."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd)
     found: dict[str, str] = {}
     ready = threading.Event()
     lines: list[str] = []
@@ -77,11 +77,12 @@ def _announced(name: str, cmd: list[str], timeout: float = 20.0) -> Iterator[Ser
 
 
 @contextmanager
-def chat_server(mode: str, pool: int = 20) -> Iterator[Server]:
+def chat_server(mode: str, pool: int = 20, source: Path | None = None) -> Iterator[Server]:
+    """chat-server from this checkout, or from ``source`` (another checkout, e.g. an older commit)."""
     cmd = [sys.executable, "-m", "server", "--host", HOST, "--port", "0", "--mode", mode, "--pool", str(pool),
            "--log-level", "INFO"]
     with tempfile.TemporaryDirectory(prefix="bench-chat-") as data, \
-            _announced(f"chat-server --mode {mode}", [*cmd, "--data-dir", data]) as server:
+            _announced(f"chat-server --mode {mode}", [*cmd, "--data-dir", data], cwd=source) as server:
         yield server
 
 
