@@ -26,14 +26,17 @@ log = logging.getLogger(__name__)
 
 class DurableLog(MemoryLog):
     def __init__(self, path: Path, capacity: int = 100_000, clock: Callable[[], float] = time.time,
-                 history_days: float | None = None, history_max_per_target: int | None = None) -> None:
+                 history_days: float | None = None, history_max_per_target: int | None = None,
+                 prune_every: float = 60.0) -> None:
         super().__init__(capacity, clock)
         self.store = HistoryStore(path)
         self._last = self._visible = self.store.max_seq()
         self._pending: list[Entry] = []
         self._channels: dict[str, ChannelSettings] = {}
         self._retention = (history_days, history_max_per_target)
+        self._prune_every = prune_every
         self._stopped = False
+        self._closing = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="log-writer", daemon=True)
         self._writer.start()
         self._pruner = threading.Thread(target=self._prune_loop, name="log-pruner", daemon=True)
@@ -72,6 +75,7 @@ class DurableLog(MemoryLog):
     def close(self) -> None:
         self.flush()
         self._stopped = True
+        self._closing.set()
         with self._changed:
             self._changed.notify_all()
         self._writer.join(5)
@@ -93,7 +97,7 @@ class DurableLog(MemoryLog):
                     self._pending[:0] = batch
                     for key, value in channels.items():
                         self._channels.setdefault(key, value)
-                time.sleep(0.5)
+                self._closing.wait(0.5)
                 continue
             with self._changed:
                 if batch:
@@ -104,12 +108,9 @@ class DurableLog(MemoryLog):
         days, per_target = self._retention
         if days is None and not per_target:
             return
-        while not self._stopped:
+        while not self._closing.is_set():
             cutoff = self._clock() - days * 86400 if days is not None else None
             removed = self.store.prune(cutoff, per_target)
             if removed:
                 log.info("history retention: pruned %d entries", removed)
-            for _ in range(600):
-                if self._stopped:
-                    return
-                time.sleep(0.1)
+            self._closing.wait(self._prune_every)

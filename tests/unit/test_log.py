@@ -149,3 +149,14 @@ def test_retention_prunes_per_target(tmp_path: Path) -> None:
     assert log.store.prune(None, 4) == 6
     assert [e.event.params[1] for e in log.history(HistoryQuery("LATEST", "#c", 10))] == ["m6", "m7", "m8", "m9"]
     log.close()
+
+
+def test_retention_runs_in_the_background(tmp_path: Path) -> None:
+    log = DurableLog(tmp_path / "h.sqlite3", history_max_per_target=3, prune_every=0.05)
+    log.append([event(n) for n in range(8)])
+    assert log.flush()
+    deadline = time.monotonic() + 5
+    while len(log.history(HistoryQuery("LATEST", "#c", 10))) > 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [e.event.params[1] for e in log.history(HistoryQuery("LATEST", "#c", 10))] == ["m5", "m6", "m7"]
+    log.close()
