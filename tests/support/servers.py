@@ -10,7 +10,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +92,7 @@ def chat_server(mode: str = "pool", *args: str, data_dir: Path | None = None,
             scratch.cleanup()
 
 
-def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.01) -> bool:
     """Poll a condition until it holds or the deadline passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
