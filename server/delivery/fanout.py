@@ -62,6 +62,15 @@ class Fanout(Generic[R]):
     def remove(self, conn: R) -> None:
         with self.lock:
             self._conns.pop(conn.conn_id, None)
+            empty = not self._conns
+        if empty:
+            with self._progress:
+                self._progress.notify_all()
+
+    def wait_empty(self, timeout: float) -> bool:
+        """Block until every local connection has gone (at shutdown)."""
+        with self._progress:
+            return self._progress.wait_for(lambda: not self._conns, timeout)
 
     def connections(self) -> list[R]:
         with self.lock:

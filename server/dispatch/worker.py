@@ -98,8 +98,6 @@ class Dispatcher(ABC):
         self.stopping.set()
         for conn in self.services.fanout.connections():
             conn.abort(reason)
-        deadline = time.monotonic() + 3.0
-        while len(self.services.fanout) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        self.services.fanout.wait_empty(3.0)
         for conn in self.services.fanout.connections():
             conn.close(reason)

@@ -70,7 +70,8 @@ def test_wait_after_times_out_empty_then_wakes_on_append(log: MessageLog) -> Non
     got: list[int] = []
     waiter = threading.Thread(target=lambda: got.extend(e.seq for e in log.wait_after(0, timeout=5)))
     waiter.start()
-    time.sleep(0.1)
+    waiter.join(0.1)
+    assert waiter.is_alive() and got == []  # still blocked: nothing to read yet
     log.append([event(1), event(2)])
     waiter.join(5)
     assert got == [1, 2]
