@@ -9,6 +9,7 @@ costs nobody else anything.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 __all__ = ["Outbound"]
@@ -20,7 +21,7 @@ class Outbound:
         self._send = send
         self.limit = limit
         self._on_blocked = on_blocked
-        self._lock = threading.Lock()
+        self._lock = threading.Condition(threading.Lock())  # notified when a writer finishes
         self._chunks: list[bytes] = []
         self._size = 0
         self._writing = False
@@ -64,9 +65,11 @@ class Outbound:
                     self._chunks.clear()
                     self._size = 0
                     self._writing = False
+                    self._lock.notify_all()
                 return
             with self._lock:
                 self._writing = False
+                self._lock.notify_all()
                 self._size -= sent
                 if sent < len(data):
                     self._chunks.insert(0, data[sent:])
@@ -76,3 +79,20 @@ class Outbound:
             if blocked:
                 self._on_blocked(self)
                 return
+
+    def drain(self, timeout: float) -> bool:
+        """Send everything queued before a close, waiting out another thread's send in progress.
+
+        Gives up (False) when the socket stays full, or at ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if not self._lock.wait_for(lambda: not self._writing, max(0.0, deadline - time.monotonic())):
+                    return False
+                if not self._chunks or self.broken:
+                    return not self._chunks
+            self.flush()
+            with self._lock:
+                if self._chunks and not self._writing:
+                    return False  # the kernel buffer is full: a goodbye cannot wait for a slow reader

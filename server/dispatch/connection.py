@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # How long a command's replies may wait for its own events to be fanned out.
 BARRIER_TIMEOUT = 5.0
+# How long closing may wait to hand the last lines to the kernel.
+GOODBYE_TIMEOUT = 1.0
 
 
 class Connection:
@@ -160,6 +162,8 @@ class Connection:
                 self._send_nowait(goodbye)
         else:
             self.outbound.put(goodbye)
-            self.outbound.flush()
+            # Another thread may be mid-send on this socket: wait for it, or the goodbye
+            # (and anything queued before it) would be lost when the socket closes.
+            self.outbound.drain(GOODBYE_TIMEOUT)
         with contextlib.suppress(OSError):
             self.sock.close()

@@ -59,3 +59,35 @@ def test_a_broken_socket_drops_the_queue() -> None:
     out.put(b"hello")
     out.flush()
     assert out.broken and not out.put(b"more")
+
+
+def test_drain_waits_for_a_send_in_progress_on_another_thread() -> None:
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    sent: list[bytes] = []
+
+    def slow_send(data: bytes) -> int:
+        started.set()
+        release.wait(5)
+        sent.append(data)
+        return len(data)
+
+    out = Outbound(slow_send, 1000, lambda _o: None)
+    out.put(b"first\r\n")
+    writer = threading.Thread(target=out.flush)
+    writer.start()
+    assert started.wait(5)
+    out.put(b"ERROR :bye\r\n")
+    out.flush()  # returns at once: the other thread is writing
+    assert sent == []
+    threading.Timer(0.05, release.set).start()
+    assert out.drain(5)
+    writer.join(5)
+    assert b"".join(sent) == b"first\r\nERROR :bye\r\n"
+
+
+def test_drain_gives_up_on_a_full_socket() -> None:
+    out = Outbound(Sink(accept=0).send, 1000, lambda _o: None)
+    out.put(b"stuck")
+    assert not out.drain(1)
