@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from server.protocol import InputTooLong, LineBuffer, Message, ProtocolError, casefold, parse_line
 
 from .payload import read_text
-from .stats import LatencyCounter
+from .stats import EXACT_BITS, LatencyCounter
 from .tracker import ReceiverLog
 
 __all__ = ["Client", "ConnectionLost", "Shared", "open_client"]
@@ -114,6 +114,9 @@ class Client(asyncio.Protocol):
                     sender, seq, sent_ns = stamp
                     delivered += 1
                     us = (now - sent_ns) // 1000
+                    if us >> EXACT_BITS:
+                        drop = us.bit_length() - EXACT_BITS
+                        us = us >> drop << drop
                     latency[us] = latency.get(us, 0) + 1
                     if record is not None:
                         record(sender, seq)

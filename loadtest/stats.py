@@ -10,6 +10,12 @@ __all__ = ["PERCENTILES", "LatencyCounter", "decode", "new_histogram", "summary"
 LOWEST_US = 1
 HIGHEST_US = 3_600_000_000
 DIGITS = 3
+# With three significant digits the histogram keeps 2**11 steps per power of
+# two: a value of more bits is recorded with its lowest (bits - 11) bits
+# dropped. Counting values already rounded that way keeps the dict small
+# (a few thousand keys rather than one per microsecond of a long tail) and
+# changes no percentile.
+EXACT_BITS = 11
 PERCENTILES = (50.0, 90.0, 99.0, 99.9)
 
 
@@ -29,6 +35,9 @@ class LatencyCounter:
 
     def add_ns(self, ns: int) -> None:
         us = ns // 1000
+        if us >> EXACT_BITS:
+            drop = us.bit_length() - EXACT_BITS
+            us = us >> drop << drop
         counts = self.counts
         counts[us] = counts.get(us, 0) + 1
 

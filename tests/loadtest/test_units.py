@@ -9,7 +9,7 @@ import pytest
 from loadtest.memory import tree_rss_kib
 from loadtest.params import Params, Plan
 from loadtest.payload import MAGIC, make_text, read_text
-from loadtest.stats import LatencyCounter, decode, summary
+from loadtest.stats import LatencyCounter, decode, new_histogram, summary
 from loadtest.tracker import ReceiverLog, SenderTally
 
 
@@ -67,6 +67,19 @@ def test_histogram_percentiles_survive_encoding() -> None:
     assert s["count"] == 100
     assert 49.5 <= float(s["p50_ms"]) <= 50.5
     assert 99.5 <= float(s["max_ms"]) <= 100.5
+
+
+def test_rounded_counting_gives_the_histogram_of_exact_recording() -> None:
+    counter = LatencyCounter()
+    exact = new_histogram()
+    for us in [1, 7, 2047, 2048, 2049, 4097, 123_457, 2_500_001, 999_999_999]:
+        counter.add_ns(us * 1000 + 999)
+        exact.record_value(us)
+    rounded = counter.histogram()
+    assert len(counter.counts) < 9  # 2049 and 2048 share one bucket
+    for p in (10.0, 50.0, 90.0, 99.0, 100.0):
+        assert rounded.get_value_at_percentile(p) == exact.get_value_at_percentile(p)
+    assert rounded.get_max_value() == exact.get_max_value()
 
 
 def test_memory_of_own_process() -> None:
