@@ -16,12 +16,18 @@ __all__ = ["Outbound"]
 
 
 class Outbound:
+    __slots__ = ("_chunks", "_lock", "_on_blocked", "_send", "_size", "_writer_done", "_writing", "broken", "limit",
+                 "overflowed")
+
     def __init__(self, send: Callable[[bytes], int], limit: int, on_blocked: Callable[[Outbound], None]) -> None:
         """``send`` must not block: it returns the bytes taken, or raises BlockingIOError."""
         self._send = send
         self.limit = limit
         self._on_blocked = on_blocked
-        self._lock = threading.Condition(threading.Lock())  # notified when a writer finishes
+        self._lock = threading.Lock()
+        # Notified when a writer finishes; made by the first drain(), since a
+        # Condition costs about 1 KiB and most connections never drain.
+        self._writer_done: threading.Condition | None = None
         self._chunks: list[bytes] = []
         self._size = 0
         self._writing = False
@@ -65,11 +71,11 @@ class Outbound:
                     self._chunks.clear()
                     self._size = 0
                     self._writing = False
-                    self._lock.notify_all()
+                    self._notify_writer_done()
                 return
             with self._lock:
                 self._writing = False
-                self._lock.notify_all()
+                self._notify_writer_done()
                 self._size -= sent
                 if sent < len(data):
                     self._chunks.insert(0, data[sent:])
@@ -88,7 +94,9 @@ class Outbound:
         deadline = time.monotonic() + timeout
         while True:
             with self._lock:
-                if not self._lock.wait_for(lambda: not self._writing, max(0.0, deadline - time.monotonic())):
+                if self._writer_done is None:
+                    self._writer_done = threading.Condition(self._lock)
+                if not self._writer_done.wait_for(lambda: not self._writing, max(0.0, deadline - time.monotonic())):
                     return False
                 if not self._chunks or self.broken:
                     return not self._chunks
@@ -96,3 +104,8 @@ class Outbound:
             with self._lock:
                 if self._chunks and not self._writing:
                     return False  # the kernel buffer is full: a goodbye cannot wait for a slow reader
+
+    def _notify_writer_done(self) -> None:
+        """Wake drain() waiters (lock held)."""
+        if self._writer_done is not None:
+            self._writer_done.notify_all()

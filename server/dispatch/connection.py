@@ -33,6 +33,9 @@ GOODBYE_TIMEOUT = 1.0
 
 
 class Connection:
+    __slots__ = ("_close_lock", "_last_seq", "_on_closed", "closed", "conn_id", "lines", "liveness", "outbound",
+                 "services", "session", "sock")
+
     def __init__(self, conn_id: str, sock: socket.socket, host: str, services: Services,
                  on_closed: Callable[[Connection], None] | None = None) -> None:
         self.conn_id = conn_id
@@ -52,7 +55,7 @@ class Connection:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, services.limits.socket_sndbuf)
 
     @property
-    def caps(self) -> set[str]:
+    def caps(self) -> frozenset[str]:
         return self.session.caps
 
     # -- input ---------------------------------------------------------------

@@ -14,7 +14,7 @@ class LivenessPolicy:
     registration_timeout: float = 30.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Liveness:
     """Times (from any monotonic clock) of one connection's activity."""
 

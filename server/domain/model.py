@@ -14,7 +14,7 @@ PREFIX_ORDER = "ov"
 PREFIX_SYMBOL = {"o": "@", "v": "+"}
 
 
-@dataclass
+@dataclass(slots=True)
 class User:
     conn_id: str
     nick: str
@@ -36,7 +36,7 @@ class User:
                         "".join(sorted(self.modes)), self.signon)
 
 
-@dataclass
+@dataclass(slots=True)
 class Channel:
     name: str
     created: float

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["Session"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     conn_id: str
     host: str
@@ -16,7 +16,7 @@ class Session:
     realname: str = ""
     registered: bool = False
     cap_negotiating: bool = False
-    caps: set[str] = field(default_factory=set)
+    caps: frozenset[str] = frozenset()  # replaced, not mutated: most clients never ask for one
     password: str | None = None
     closing: str | None = None  # the reason, once the connection is on its way out
     batches: int = 0

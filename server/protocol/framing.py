@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 from .errors import InputTooLong
 from .message import MAX_BODY_BYTES, MAX_TAG_BYTES
 
@@ -23,12 +21,14 @@ class LineBuffer:
     tester frames millions of lines a second through here.
     """
 
+    __slots__ = ("_buf", "_discarding", "_pending", "_searched", "max_line")
+
     def __init__(self, max_line: int = MAX_BODY_BYTES + MAX_TAG_BYTES) -> None:
         self.max_line = max_line
         self._buf = bytearray()
         self._searched = 0
         self._discarding = False
-        self._pending: deque[bytes | InputTooLong] = deque()
+        self._pending: list[bytes | InputTooLong] = []  # split off, not yet taken by next_line
 
     def feed(self, data: bytes) -> None:
         self._buf += data
@@ -38,8 +38,9 @@ class LineBuffer:
 
     def lines(self) -> list[bytes | InputTooLong]:
         """Drain every complete line; errors come in their place in the stream."""
-        out: list[bytes | InputTooLong] = list(self._pending)
-        self._pending.clear()
+        out: list[bytes | InputTooLong] = []
+        if self._pending:
+            out, self._pending = self._pending, []
         buf = self._buf
         searched = self._searched
         if buf.find(b"\n", searched) < 0 and buf.find(b"\r", searched) < 0:
@@ -83,7 +84,7 @@ class LineBuffer:
             self._pending.extend(self.lines())
             if not self._pending:
                 return None
-        item = self._pending.popleft()
+        item = self._pending.pop(0)
         if isinstance(item, InputTooLong):
             raise item
         return item

@@ -94,7 +94,7 @@ def test_multi_prefix_shows_every_prefix() -> None:
     a.lines()
     a.say("NAMES #x")
     assert a.lines()[0].endswith(":@alice")
-    a.session.caps.add("multi-prefix")
+    a.session.caps |= {"multi-prefix"}
     a.say("NAMES #x")
     assert a.lines()[0].endswith(":@+alice")
 

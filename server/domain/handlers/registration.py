@@ -94,11 +94,9 @@ def handle_cap(ctx: Context, msg: Message) -> None:
         names = [w.removeprefix("-") for w in wanted]
         verdict = "ACK" if wanted and all(name in SUPPORTED_CAPS for name in names) else "NAK"
         if verdict == "ACK":
-            for item in wanted:
-                if item.startswith("-"):
-                    ctx.session.caps.discard(item[1:])
-                else:
-                    ctx.session.caps.add(item)
+            removed = {item[1:] for item in wanted if item.startswith("-")}
+            added = {item for item in wanted if not item.startswith("-")}
+            ctx.session.caps = (ctx.session.caps - removed) | added
         ctx.send(Message("CAP", (nick, verdict, " ".join(wanted)), ctx.settings.name))
     elif sub == "END":
         ctx.session.cap_negotiating = False
