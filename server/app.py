@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import cast
 
+from .collector import settle_collector
 from .config import Config
 from .delivery import BlockedWriter, Fanout, LogTailer
 from .dispatch.connection import Connection
@@ -80,6 +81,7 @@ def serve_until_signal(config: Config, world: World, source: MessageLog, listene
     """Run one worker (the whole server in thread and pool mode) until SIGINT or SIGTERM."""
     stop = stop or StopRequest().install()
     dispatcher, tailer = build_dispatcher(config, world, source, listener, worker_id)
+    settle_collector()
     tailer.start()
     dispatcher.start()
     if announce:

@@ -46,6 +46,7 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent(parent_pid, lambda: os._exit(0))
     from server.app import open_log
+    from server.collector import settle_collector
 
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stdout)
@@ -54,6 +55,7 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
     _hosted["world"] = World(log, archive=log)
     # The manager process ends through os._exit; finalizers still run, atexit would not.
     Finalize(None, log.close, exitpriority=10)
+    settle_collector()
 
 
 def _get_log() -> DurableLog:
