@@ -105,15 +105,19 @@ class Fanout(Generic[R]):
     def _deliver_slice(self, entries: Sequence[Entry]) -> None:
         if not entries:
             return
-        touched: dict[str, R] = {}
+        # Each recipient's lines of the slice are joined and queued with one
+        # put: per delivery only a list append, per recipient one lock.
+        queued: dict[str, list[bytes]] = {}
+        touched: list[R] = []
         overflowed: list[R] = []
         with self.lock:
+            conns = self._conns
             for entry in entries:
                 required = REQUIRED_CAP.get(entry.event.command)
                 is_join = entry.event.command == "JOIN"
                 lines: dict[tuple[bool, bool, bool], bytes] = {}  # encoded once per wire format
                 for conn_id in self._route(entry):
-                    conn = self._conns.get(conn_id)
+                    conn = conns.get(conn_id)
                     if conn is None:
                         continue
                     caps = conn.caps
@@ -123,14 +127,21 @@ class Fanout(Generic[R]):
                     line = lines.get(wire)
                     if line is None:
                         line = lines[wire] = entry.message(*wire).to_bytes()
-                    if conn.outbound.put(line):
-                        touched[conn_id] = conn
-                    elif conn.outbound.overflowed:
-                        overflowed.append(conn)
+                    mine = queued.get(conn_id)
+                    if mine is None:
+                        queued[conn_id] = [line]
+                    else:
+                        mine.append(line)
+            for conn_id, mine in queued.items():
+                conn = conns[conn_id]
+                if conn.outbound.put(mine[0] if len(mine) == 1 else b"".join(mine)):
+                    touched.append(conn)
+                elif conn.outbound.overflowed:
+                    overflowed.append(conn)
         with self._progress:
             self._delivered = entries[-1].seq
             self._progress.notify_all()
-        for conn in touched.values():
+        for conn in touched:
             conn.outbound.flush()
         for conn in overflowed:
             conn.abort("SendQ exceeded")
