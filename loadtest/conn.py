@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from server.protocol import InputTooLong, LineBuffer, Message, ProtocolError, casefold, parse_line
+from server.protocol import InputTooLong, LineBuffer, Message, ProtocolError, casefold, parse_parts
 
 from .payload import read_text
 from .stats import EXACT_BITS, LatencyCounter
@@ -104,12 +104,12 @@ class Client(asyncio.Protocol):
                 shared.problems["line too long"] += 1
                 continue
             try:
-                msg = parse_line(line)
+                command, params, _, _ = parse_parts(line)
             except ProtocolError as exc:
                 shared.problems[f"unparsable line ({type(exc).__name__})"] += 1
                 continue
-            if msg.command == "PRIVMSG" and msg.params:
-                stamp = read_text(msg.params[-1])
+            if command == "PRIVMSG" and params:
+                stamp = read_text(params[-1])
                 if stamp is not None:
                     sender, seq, sent_ns = stamp
                     delivered += 1
@@ -121,32 +121,31 @@ class Client(asyncio.Protocol):
                     if record is not None:
                         record(sender, seq)
                     continue
-            self._other(msg, now)
+            self._other(command, params, now)
         if delivered:
             shared.received += delivered
             shared.last_delivery_ns = now
 
-    def _other(self, msg: Message, now: int) -> None:
-        cmd = msg.command
+    def _other(self, cmd: str, params: tuple[str, ...], now: int) -> None:
         self.shared.other_lines += 1
         if cmd == "PING":
-            self.send(Message("PONG", msg.params[-1:]).to_bytes())
+            self.send(Message("PONG", params[-1:]).to_bytes())
         elif cmd == "001":
             if not self.registered.done():
                 self.registered.set_result(None)
-        elif cmd == "366" and len(msg.params) >= 2:
-            fut = self.joined.get(casefold(msg.params[1]))
+        elif cmd == "366" and len(params) >= 2:
+            fut = self.joined.get(casefold(params[1]))
             if fut is not None and not fut.done():
                 fut.set_result(None)
-        elif cmd == "PONG" and msg.params:
-            pong = self.pongs.pop(msg.params[-1], None)
+        elif cmd == "PONG" and params:
+            pong = self.pongs.pop(params[-1], None)
             if pong is not None and not pong.done():
                 pong.set_result(now)
         elif cmd in _NICK_ERRORS:
             _fail(self.registered, ConnectionLost(f"{self.nick}: nick refused ({cmd})"))
             self.shared.problems[f"numeric {cmd}"] += 1
         elif cmd == "ERROR":
-            self.shared.problems["ERROR " + (msg.params[-1] if msg.params else "")] += 1
+            self.shared.problems["ERROR " + (params[-1] if params else "")] += 1
         elif cmd[0] in "45" and cmd.isdigit():
             self.shared.problems[f"numeric {cmd}"] += 1
 

@@ -10,7 +10,16 @@ from . import numerics
 from .casemap import CHANNELLEN, CHANTYPES, NICKLEN, casefold, is_channel, is_valid_channel, is_valid_nick
 from .errors import BadCharacter, InputTooLong, InvalidUtf8, MalformedMessage, ProtocolError, TagsTooLong
 from .framing import LineBuffer
-from .message import MAX_BODY_BYTES, MAX_TAG_BYTES, Message, escape_tag_value, parse_line, unescape_tag_value
+from .message import (
+    MAX_BODY_BYTES,
+    MAX_TAG_BYTES,
+    Message,
+    Parts,
+    escape_tag_value,
+    parse_line,
+    parse_parts,
+    unescape_tag_value,
+)
 
 __all__ = [
     "CHANNELLEN",
@@ -24,6 +33,7 @@ __all__ = [
     "LineBuffer",
     "MalformedMessage",
     "Message",
+    "Parts",
     "ProtocolError",
     "TagsTooLong",
     "casefold",
@@ -33,5 +43,6 @@ __all__ = [
     "is_valid_nick",
     "numerics",
     "parse_line",
+    "parse_parts",
     "unescape_tag_value",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.protocol import LineBuffer, Message, ProtocolError, parse_line
+from server.protocol import LineBuffer, Message, ProtocolError, parse_line, parse_parts
 from server.protocol.errors import InputTooLong
 
 
@@ -18,6 +18,25 @@ def test_arbitrary_bytes_parse_or_raise_protocol_error(data: bytes) -> None:
         return
     assert isinstance(msg, Message)
     assert "\r" not in msg.to_line() and "\n" not in msg.to_line() and "\x00" not in msg.to_line()
+    # The parser skips Message validation; what it builds must pass it.
+    assert Message(msg.command, msg.params, msg.source, msg.tags) == msg
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.binary(max_size=600),
+                 st.lists(st.sampled_from([b"@a=b;+c", b":nick!u@h", b"PRIVMSG", b"001", b"#c", b":", b":x y",
+                                           b"", b" ", b"a:b", b"\xff", b"\x00"]), max_size=8).map(b" ".join)))
+def test_parse_parts_is_parse_line_without_the_message(data: bytes) -> None:
+    try:
+        msg = parse_line(data)
+    except ProtocolError as exc:
+        try:
+            parse_parts(data)
+        except ProtocolError as again:
+            assert type(again) is type(exc)
+            return
+        raise AssertionError("parse_parts took a line parse_line refused") from None
+    assert parse_parts(data) == (msg.command, msg.params, msg.source, dict(msg.tags))
 
 
 @settings(max_examples=300, deadline=None)
