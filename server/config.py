@@ -63,10 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-per-ip", type=int, help="connections per address (default 0: no limit)")
     p.add_argument("--log", choices=["auto", "manager", "local"],
                    help="where the shared message log and the nick/channel registry live: in a "
-                   "multiprocessing Manager process (process mode always; pool mode by default) or in this "
-                   "process (thread mode by default, where every connection thread would otherwise open a "
-                   "Manager connection of its own). Either way it is written to SQLite under --data-dir "
-                   "before anyone is sent an entry")
+                   "multiprocessing Manager process (process mode: always) or in this process (auto, the "
+                   "default, in thread and pool mode: one IPC round trip less per command). Either way it "
+                   "is written to SQLite under --data-dir before anyone is sent an entry")
     p.add_argument("--history-days", type=float, help="forget history older than this (default 0: keep)")
     p.add_argument("--history-max-per-target", type=int,
                    help="keep at most this many messages per channel or conversation (default 0: no limit)")
@@ -117,7 +116,7 @@ def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = 
         if value is not None:
             setattr(config, name, value)
     if config.log == "auto":
-        config.log = "local" if config.mode == "thread" else "manager"
+        config.log = "manager" if config.mode == "process" else "local"
     if config.mode == "process" and config.log == "local":
         raise SystemExit("chat-server: process mode needs the shared log in a Manager (--log manager)")
     return config

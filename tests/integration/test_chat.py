@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.client import LineClient
-from tests.support.servers import RunningServer
+from tests.support.servers import RunningServer, chat_server
 
 
 def test_two_users_chat_through_a_channel(server: RunningServer) -> None:
+    chat_through_a_channel(server)
+
+
+@pytest.mark.parametrize("mode", ["thread", "pool"])
+def test_two_users_chat_with_the_log_in_a_manager(mode: str) -> None:
+    """Process mode always uses the Manager; the other modes can be asked to."""
+    with chat_server(mode, "--log", "manager") as server:
+        assert "log manager)" in server.log_text()
+        chat_through_a_channel(server)
+
+
+def chat_through_a_channel(server: RunningServer) -> None:
     with LineClient(server.address, "alice") as alice, LineClient(server.address, "bob") as bob:
         alice.send("JOIN #lobby")
         alice.expect(" 366 alice #lobby ")

@@ -25,7 +25,7 @@ def test_unknown_file_option_is_refused(tmp_path: Path) -> None:
 
 def test_where_the_log_lives_follows_the_mode() -> None:
     assert load_config(["--mode", "thread"], {}).log == "local"
-    assert load_config(["--mode", "pool"], {}).log == "manager"
+    assert load_config(["--mode", "pool"], {}).log == "local"
     assert load_config(["--mode", "process"], {}).log == "manager"
     assert load_config(["--mode", "thread", "--log", "manager"], {}).log == "manager"
     with pytest.raises(SystemExit, match="process mode needs"):
