@@ -158,7 +158,6 @@ class Connection:
         services.fanout.remove(self)
         if self._on_closed is not None:
             self._on_closed(self)  # before the goodbye: whoever reads it may reconnect at once
-        services.writer.discard(self.sock)
         goodbye = Message("ERROR", (reason,)).to_bytes()
         if self.outbound.overflowed:
             with contextlib.suppress(OSError):
@@ -168,5 +167,7 @@ class Connection:
             # Another thread may be mid-send on this socket: wait for it, or the goodbye
             # (and anything queued before it) would be lost when the socket closes.
             self.outbound.drain(GOODBYE_TIMEOUT)
+        # Last, since the drain may have handed a full socket to the writer.
+        services.writer.discard(self.sock)
         with contextlib.suppress(OSError):
             self.sock.close()
