@@ -88,7 +88,7 @@ class World:
     def _leave(self, user: User, key: str) -> None:
         channel = self._channels[key]
         channel.members.pop(user.conn_id, None)
-        user.channels.discard(key)
+        user.channels -= {key}
         if not channel.members:
             del self._channels[key]
 
@@ -168,8 +168,7 @@ class World:
     def set_user_modes(self, conn_id: str, add: str, remove: str) -> str:
         with self._lock:
             user = self._users[conn_id]
-            user.modes |= set(add)
-            user.modes -= set(remove)
+            user.modes = (user.modes | set(add)) - set(remove)
             return "".join(sorted(user.modes))
 
     # -- channels ------------------------------------------------------------
@@ -193,7 +192,7 @@ class World:
                 modes = set()
             channel.members[conn_id] = modes
             channel.invited.discard(casefold(user.nick))
-            user.channels.add(folded)
+            user.channels |= {folded}
             event = Event("JOIN", user.source, (channel.name,), conn_id, (folded,), extra=("*", user.realname))
             seq = self._publish([event])
             return Outcome(seq=seq), self._view(channel, conn_id)
