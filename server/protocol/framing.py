@@ -28,7 +28,7 @@ class LineBuffer:
         self._buf = bytearray()
         self._searched = 0
         self._discarding = False
-        self._pending: list[bytes | InputTooLong] = []  # split off, not yet taken by next_line
+        self._pending: list[bytes | InputTooLong] | None = None  # split off, not yet taken by next_line
 
     def feed(self, data: bytes) -> None:
         self._buf += data
@@ -40,7 +40,7 @@ class LineBuffer:
         """Drain every complete line; errors come in their place in the stream."""
         out: list[bytes | InputTooLong] = []
         if self._pending:
-            out, self._pending = self._pending, []
+            out, self._pending = self._pending, None
         buf = self._buf
         searched = self._searched
         if buf.find(b"\n", searched) < 0 and buf.find(b"\r", searched) < 0:
@@ -81,7 +81,7 @@ class LineBuffer:
             InputTooLong: once for each line that passed max_line (it is dropped).
         """
         if not self._pending:
-            self._pending.extend(self.lines())
+            self._pending = self.lines()
             if not self._pending:
                 return None
         item = self._pending.pop(0)
