@@ -114,7 +114,7 @@ class Client(asyncio.Protocol):
                     sender, seq, sent_ns = stamp
                     delivered += 1
                     us = (now - sent_ns) // 1000
-                    if us >> EXACT_BITS:
+                    if us >> EXACT_BITS > 0:  # (never for a negative us, which histogram() clamps)
                         drop = us.bit_length() - EXACT_BITS
                         us = us >> drop << drop
                     latency[us] = latency.get(us, 0) + 1

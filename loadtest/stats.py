@@ -35,7 +35,7 @@ class LatencyCounter:
 
     def add_ns(self, ns: int) -> None:
         us = ns // 1000
-        if us >> EXACT_BITS:
+        if us >> EXACT_BITS > 0:  # (never for a negative us, which histogram() clamps)
             drop = us.bit_length() - EXACT_BITS
             us = us >> drop << drop
         counts = self.counts

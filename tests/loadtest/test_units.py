@@ -82,6 +82,12 @@ def test_rounded_counting_gives_the_histogram_of_exact_recording() -> None:
     assert rounded.get_max_value() == exact.get_max_value()
 
 
+def test_a_negative_latency_is_counted_as_the_smallest_not_a_crash() -> None:
+    counter = LatencyCounter()
+    counter.add_ns(-3_000_000)
+    assert counter.histogram().get_total_count() == 1
+
+
 def test_memory_of_own_process() -> None:
     rss = tree_rss_kib(os.getpid())
     assert rss is not None and rss > 0
