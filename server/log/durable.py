@@ -36,6 +36,9 @@ class DurableLog(MemoryLog):
         self._retention = (history_days, history_max_per_target)
         self._prune_every = prune_every
         self._stopped = False
+        # Wakes the writer only: appends notify it, so that they do not also wake
+        # every reader waiting on _changed for entries that are not yet visible.
+        self._work = threading.Condition(self._lock)
         self._closing = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="log-writer", daemon=True)
         self._writer.start()
@@ -44,13 +47,13 @@ class DurableLog(MemoryLog):
 
     def _published(self, stored: list[Entry]) -> None:
         self._pending.extend(stored)
-        self._changed.notify_all()  # wakes the writer
+        self._work.notify()
 
     def remember_channel(self, key: str, settings: ChannelSettings) -> None:
         """Keep a channel's topic and modes with the next commit."""
         with self._changed:
             self._channels[key] = settings
-            self._changed.notify_all()
+            self._work.notify()
 
     def channel_settings(self) -> dict[str, ChannelSettings]:
         return self.store.channel_settings()
@@ -77,14 +80,14 @@ class DurableLog(MemoryLog):
         self._stopped = True
         self._closing.set()
         with self._changed:
-            self._changed.notify_all()
+            self._work.notify()
         self._writer.join(5)
         self.store.close()
 
     def _write_loop(self) -> None:
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: bool(self._pending or self._channels or self._stopped))
+                self._work.wait_for(lambda: bool(self._pending or self._channels or self._stopped))
                 if self._stopped and not self._pending and not self._channels:
                     return
                 batch, self._pending = self._pending, []

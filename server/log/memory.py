@@ -25,7 +25,8 @@ class MemoryLog:
         self._clock = clock
         self._last = 0
         self._visible = 0  # readers see entries up to here; a durable log holds it back until committed
-        self._changed = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified when entries become visible
         self._msgid_prefix = secrets.token_hex(4)
 
     def append(self, events: Sequence[Event]) -> list[Entry]:
