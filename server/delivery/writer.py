@@ -20,9 +20,13 @@ class BlockedWriter:
     removed meanwhile is looked up as None and skipped).
 
     It keeps its own set of watched descriptors: every connection's close
-    calls ``discard``, almost always for a socket never watched, and the
+    calls ``release``, almost always for a socket never watched, and the
     selector's KeyError for that formats ``repr(socket)``, two syscalls made
     while holding the lock (a fifth of the server's time under a connect storm).
+
+    Descriptor numbers are reused as soon as a socket closes, so a socket is
+    unwatched and closed in one step under the lock (``release``), and an
+    event is acted on only while its key is still the one registered.
     """
 
     def __init__(self) -> None:
@@ -36,22 +40,27 @@ class BlockedWriter:
         self._thread.start()
 
     def watch(self, outbound: Outbound, sock: socket.socket) -> None:
-        fd = sock.fileno()
         with self._lock:
+            fd = sock.fileno()
             if fd < 0 or fd in self._watched:  # closed, or already watched
                 return
             with contextlib.suppress(ValueError, OSError):
                 self._selector.register(fd, selectors.EVENT_WRITE, outbound)
                 self._watched.add(fd)
 
-    def discard(self, sock: socket.socket | int) -> None:
-        """Stop watching a socket; call before closing it."""
-        fd = sock if isinstance(sock, int) else sock.fileno()
+    def release(self, sock: socket.socket) -> None:
+        """Stop watching a socket and close it, so that no watch() lands in between."""
         with self._lock:
-            if fd in self._watched:
-                self._watched.discard(fd)
-                with contextlib.suppress(KeyError, ValueError, OSError):
-                    self._selector.unregister(fd)
+            self._unwatch(sock.fileno())
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def _unwatch(self, fd: int) -> None:
+        """Lock held."""
+        if fd in self._watched:
+            self._watched.discard(fd)
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self._selector.unregister(fd)
 
     def stop(self) -> None:
         self._stopped = True
@@ -61,7 +70,13 @@ class BlockedWriter:
     def _run(self) -> None:
         while not self._stopped:
             for key, _ in self._selector.select(1.0):
-                if key.fileobj is self._wake_r:
-                    continue
-                self.discard(key.fd)
-                key.data.flush()  # re-registers through watch() if still blocked
+                if key.fileobj is not self._wake_r:
+                    self.writable(key)
+
+    def writable(self, key: selectors.SelectorKey) -> None:
+        """A watched socket can take bytes again: flush its Outbound (which re-watches if still blocked)."""
+        with self._lock:
+            if self._selector.get_map().get(key.fd) is not key:
+                return  # released meanwhile; the number may already belong to another socket
+            self._unwatch(key.fd)
+        key.data.flush()

@@ -170,6 +170,4 @@ class Connection:
             # (and anything queued before it) would be lost when the socket closes.
             self.outbound.drain(GOODBYE_TIMEOUT)
         # Last, since the drain may have handed a full socket to the writer.
-        services.writer.discard(self.sock)
-        with contextlib.suppress(OSError):
-            self.sock.close()
+        services.writer.release(self.sock)
