@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from .errors import InputTooLong
 from .message import MAX_BODY_BYTES, MAX_TAG_BYTES
 
@@ -28,7 +30,7 @@ class LineBuffer:
         self._buf = bytearray()
         self._searched = 0
         self._discarding = False
-        self._pending: list[bytes | InputTooLong] | None = None  # split off, not yet taken by next_line
+        self._pending: deque[bytes | InputTooLong] | None = None  # split off, not yet taken by next_line
 
     def feed(self, data: bytes) -> None:
         self._buf += data
@@ -40,7 +42,7 @@ class LineBuffer:
         """Drain every complete line; errors come in their place in the stream."""
         out: list[bytes | InputTooLong] = []
         if self._pending:
-            out, self._pending = self._pending, None
+            out, self._pending = list(self._pending), None
         buf = self._buf
         searched = self._searched
         if buf.find(b"\n", searched) < 0 and buf.find(b"\r", searched) < 0:
@@ -81,10 +83,10 @@ class LineBuffer:
             InputTooLong: once for each line that passed max_line (it is dropped).
         """
         if not self._pending:
-            self._pending = self.lines()
+            self._pending = deque(self.lines())
             if not self._pending:
                 return None
-        item = self._pending.pop(0)
+        item = self._pending.popleft()
         if isinstance(item, InputTooLong):
             raise item
         return item

@@ -186,10 +186,9 @@ def parse_parts(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: 
             raise TagsTooLong("tag section too long")
         if not sep:
             raise MalformedMessage("tags without a command")
-        tags = _parse_tags(tag_section[1:].decode("utf-8", "replace"))
         body = body.lstrip(b" ")
     else:
-        tags = {}
+        tag_section = b""
         body = raw.lstrip(b" ") if raw[:1] == b" " else raw
     if len(body) + 2 > max_body:
         raise InputTooLong("line too long")
@@ -198,6 +197,7 @@ def parse_parts(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: 
             raw.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidUtf8("line is not valid UTF-8") from None
+    tags = _parse_tags(tag_section[1:].decode("utf-8", "replace")) if tag_section else {}
     text = body.decode("utf-8", "replace")
 
     source: str | None = None

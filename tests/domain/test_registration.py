@@ -87,6 +87,16 @@ def test_cap_negotiation_holds_registration_until_end() -> None:
     assert u.numerics() == ["410"]
 
 
+def test_cap_req_applies_its_items_in_order() -> None:
+    u = Net().connect()
+    u.say("CAP REQ :echo-message -echo-message server-time")
+    assert u.messages()[0].params[1] == "ACK"
+    u.say("CAP REQ :-server-time server-time")
+    u.lines()
+    u.say("CAP LIST")
+    assert u.messages()[0].params[1:] == ("LIST", "server-time")
+
+
 def test_pass_is_checked_when_a_password_is_set() -> None:
     net = Net(password="sesame")
     bad = net.connect()

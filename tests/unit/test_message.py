@@ -7,6 +7,7 @@ import pytest
 from server.protocol import (
     BadCharacter,
     InputTooLong,
+    InvalidUtf8,
     MalformedMessage,
     Message,
     ProtocolError,
@@ -70,6 +71,16 @@ def test_body_limit_is_512_bytes_with_crlf() -> None:
     with pytest.raises(InputTooLong) as info:
         parse_line(ok + b"y")
     assert info.value.numeric == "417"
+
+
+def test_a_line_too_long_or_not_utf8_is_told_so_before_its_tags_are_judged() -> None:
+    bad_tag = b"@+x/y=1;z$ "
+    with pytest.raises(InputTooLong):
+        parse_line(bad_tag + b"PRIVMSG #a :" + b"x" * 510)
+    with pytest.raises(InvalidUtf8):
+        parse_line(bad_tag + b"PRIVMSG #a :\xc3", strict_utf8=True)
+    with pytest.raises(MalformedMessage):
+        parse_line(bad_tag + b"PRIVMSG #a :ok")
 
 
 def test_tags_do_not_count_against_the_body_limit_but_have_their_own() -> None:

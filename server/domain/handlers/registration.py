@@ -94,9 +94,13 @@ def handle_cap(ctx: Context, msg: Message) -> None:
         names = [w.removeprefix("-") for w in wanted]
         verdict = "ACK" if wanted and all(name in SUPPORTED_CAPS for name in names) else "NAK"
         if verdict == "ACK":
-            removed = {item[1:] for item in wanted if item.startswith("-")}
-            added = {item for item in wanted if not item.startswith("-")}
-            ctx.session.caps = (ctx.session.caps - removed) | added
+            caps = set(ctx.session.caps)
+            for item in wanted:  # in order: "echo-message -echo-message" ends with it off
+                if item.startswith("-"):
+                    caps.discard(item[1:])
+                else:
+                    caps.add(item)
+            ctx.session.caps = frozenset(caps)
         ctx.send(Message("CAP", (nick, verdict, " ".join(wanted)), ctx.settings.name))
     elif sub == "END":
         ctx.session.cap_negotiating = False
