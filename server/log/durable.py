@@ -3,7 +3,11 @@
 ``append`` returns at once with the entries numbered; a writer thread commits
 whatever has accumulated in one transaction (group commit) and only then
 makes those entries visible to readers, so every entry a client receives is
-already on disk. History (CHATHISTORY, replay on join) is read from SQLite.
+already in the database (how far towards the platter: the ``fsync`` policy of
+HistoryStore). History (CHATHISTORY, replay on join) is read from SQLite.
+
+A maintenance thread checkpoints the WAL about once a second (which, under
+``everysec``, is also what syncs it) and applies the retention limits.
 """
 
 from __future__ import annotations
@@ -27,14 +31,15 @@ log = logging.getLogger(__name__)
 class DurableLog(MemoryLog):
     def __init__(self, path: Path, capacity: int = 100_000, clock: Callable[[], float] = time.time,
                  history_days: float | None = None, history_max_per_target: int | None = None,
-                 prune_every: float = 60.0) -> None:
+                 prune_every: float = 60.0, fsync: str = "always", checkpoint_every: float = 1.0) -> None:
         super().__init__(capacity, clock)
-        self.store = HistoryStore(path)
+        self.store = HistoryStore(path, fsync)
         self._last = self._visible = self.store.max_seq()
         self._pending: list[Entry] = []
         self._channels: dict[str, ChannelSettings] = {}
         self._retention = (history_days, history_max_per_target)
         self._prune_every = prune_every
+        self._checkpoint_every = checkpoint_every
         self._stopped = False
         # Wakes the writer only: appends notify it, so that they do not also wake
         # every reader waiting on _changed for entries that are not yet visible.
@@ -42,8 +47,8 @@ class DurableLog(MemoryLog):
         self._closing = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="log-writer", daemon=True)
         self._writer.start()
-        self._pruner = threading.Thread(target=self._prune_loop, name="log-pruner", daemon=True)
-        self._pruner.start()
+        self._maintainer = threading.Thread(target=self._maintain_loop, name="log-maintainer", daemon=True)
+        self._maintainer.start()
 
     def _published(self, stored: list[Entry]) -> None:
         self._pending.extend(stored)
@@ -82,6 +87,7 @@ class DurableLog(MemoryLog):
         with self._changed:
             self._work.notify()
         self._writer.join(5)
+        self._maintainer.join(5)
         self.store.close()
 
     def _write_loop(self) -> None:
@@ -107,13 +113,21 @@ class DurableLog(MemoryLog):
                     self._visible = batch[-1].seq
                 self._changed.notify_all()
 
-    def _prune_loop(self) -> None:
+    def _maintain_loop(self) -> None:
         days, per_target = self._retention
-        if days is None and not per_target:
-            return
-        while not self._closing.is_set():
-            cutoff = self._clock() - days * 86400 if days is not None else None
-            removed = self.store.prune(cutoff, per_target)
-            if removed:
-                log.info("history retention: pruned %d entries", removed)
-            self._closing.wait(self._prune_every)
+        prunes = days is not None or bool(per_target)
+        tick = min(self._checkpoint_every, self._prune_every) if prunes else self._checkpoint_every
+        next_prune = time.monotonic()
+        while True:
+            try:
+                if prunes and time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + self._prune_every
+                    cutoff = self._clock() - days * 86400 if days is not None else None
+                    removed = self.store.prune(cutoff, per_target)
+                    if removed:
+                        log.info("history retention: pruned %d entries", removed)
+                self.store.checkpoint()
+            except Exception:
+                log.exception("maintaining %s failed; trying again later", self.store.path)
+            if self._closing.wait(tick):
+                return

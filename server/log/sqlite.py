@@ -11,7 +11,7 @@ from pathlib import Path
 from .events import Entry, Event
 from .history import HistoryQuery, history_key
 
-__all__ = ["ChannelSettings", "HistoryStore"]
+__all__ = ["FSYNC_POLICIES", "ChannelSettings", "HistoryStore"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -45,21 +45,53 @@ CREATE TABLE IF NOT EXISTS channels (
 ChannelSettings = tuple[str, str, str, float, str, str, int]
 
 
-class HistoryStore:
-    """One SQLite database; every method is safe to call from any thread (one lock)."""
+# How a commit reaches the disk (chat-server --fsync):
+#   always    every commit waits for fsync of the WAL: nothing acknowledged is lost,
+#             even to a power cut or a kernel crash.
+#   everysec  a commit is written to the WAL (the kernel has it: a crash or kill -9 of
+#             the server loses nothing) and checkpoint() syncs it, about once a second:
+#             a power cut may lose the last second.
+FSYNC_POLICIES = {"always": "FULL", "everysec": "NORMAL"}
 
-    def __init__(self, path: Path) -> None:
+
+class HistoryStore:
+    """One SQLite database; every method is safe to call from any thread (one lock).
+
+    Commits never run a checkpoint themselves (SQLite's automatic one would, and it
+    fsyncs the database file inside whichever commit crosses the threshold): the
+    owner calls ``checkpoint`` from a thread of its own, on a second connection.
+    """
+
+    def __init__(self, path: Path, fsync: str = "always") -> None:
+        if fsync not in FSYNC_POLICIES:
+            raise ValueError(f"fsync must be one of {', '.join(FSYNC_POLICIES)}, not {fsync!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.fsync = fsync
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(f"PRAGMA synchronous={FSYNC_POLICIES[fsync]}")
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        self._checkpointer = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._checkpointer.execute("PRAGMA synchronous=FULL")
+        self._checkpoint_lock = threading.Lock()
 
     def close(self) -> None:
+        with self._checkpoint_lock:
+            self._checkpointer.close()
         with self._lock:
             self._db.close()
+
+    def checkpoint(self) -> tuple[int, int]:
+        """Sync the WAL and copy what it can into the database, without waiting for anyone.
+
+        Returns (frames in the WAL, frames copied); commits go on meanwhile.
+        """
+        with self._checkpoint_lock:
+            _, wal_frames, copied = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(wal_frames), int(copied)
 
     def max_seq(self) -> int:
         with self._lock:

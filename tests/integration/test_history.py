@@ -48,7 +48,17 @@ def test_plain_clients_get_the_recent_conversation_when_they_join(server) -> Non
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("how", ["clean", "kill -9"])
 def test_history_survives_a_restart(mode: str, how: str, tmp_path: Path) -> None:
-    with chat_server(mode, data_dir=tmp_path) as srv, history_client(srv.address, "writer") as writer, \
+    restart_and_read_back(mode, how, tmp_path)
+
+
+@pytest.mark.timeout(60)
+def test_fsync_everysec_still_survives_kill_9_of_the_server(tmp_path: Path) -> None:
+    # Only a power cut or a kernel crash can take the last second: the kernel has every commit.
+    restart_and_read_back("pool", "kill -9", tmp_path, "--fsync", "everysec")
+
+
+def restart_and_read_back(mode: str, how: str, tmp_path: Path, *flags: str) -> None:
+    with chat_server(mode, *flags, data_dir=tmp_path) as srv, history_client(srv.address, "writer") as writer, \
             history_client(srv.address, "reader") as reader:
         for client in (writer, reader):
             client.send("JOIN #durable")
@@ -64,7 +74,7 @@ def test_history_survives_a_restart(mode: str, how: str, tmp_path: Path) -> None
             for pid in descendants(srv.proc.pid):
                 os.kill(pid, signal.SIGKILL)
             srv.proc.wait(10)
-    with chat_server(mode, data_dir=tmp_path) as srv, history_client(srv.address, "reader") as reader:
+    with chat_server(mode, *flags, data_dir=tmp_path) as srv, history_client(srv.address, "reader") as reader:
         reader.send("JOIN #durable")
         assert reader.expect(" 332 reader #durable ").params[-1] == "kept across restarts"
         assert reader.expect(" 353 reader ").params[1] == "@"  # +s kept: a secret channel

@@ -30,3 +30,13 @@ def test_where_the_log_lives_follows_the_mode() -> None:
     assert load_config(["--mode", "thread", "--log", "manager"], {}).log == "manager"
     with pytest.raises(SystemExit, match="process mode needs"):
         load_config(["--mode", "process", "--log", "local"], {})
+
+
+def test_fsync_defaults_to_always_and_takes_everysec() -> None:
+    assert load_config([], {}).fsync == "always"
+    assert load_config(["--fsync", "everysec"], {}).fsync == "everysec"
+    assert load_config([], {"CHAT_FSYNC": "everysec"}).fsync == "everysec"
+    with pytest.raises(SystemExit):
+        load_config(["--fsync", "never"], {})
+    with pytest.raises(SystemExit, match="fsync must be one of always, everysec, not 'never'"):
+        load_config([], {"CHAT_FSYNC": "never"})

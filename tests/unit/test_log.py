@@ -14,6 +14,7 @@ from server.dispatch.manager import start_shared_state
 from server.log import Event, LogOverrun, MemoryLog, MessageLog
 from server.log.durable import DurableLog
 from server.log.history import HistoryQuery
+from server.log.sqlite import HistoryStore
 
 
 def event(n: int, origin: str = "t:1") -> Event:
@@ -161,3 +162,39 @@ def test_retention_runs_in_the_background(tmp_path: Path) -> None:
         time.sleep(0.02)
     assert [e.event.params[1] for e in log.history(HistoryQuery("LATEST", "#c", 10))] == ["m5", "m6", "m7"]
     log.close()
+
+
+@pytest.mark.parametrize(("fsync", "synchronous"), [("always", 2), ("everysec", 1)])
+def test_the_fsync_policy_sets_how_commits_reach_the_disk(tmp_path: Path, fsync: str, synchronous: int) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3", fsync)
+    try:
+        assert store._db.execute("PRAGMA synchronous").fetchone() == (synchronous,)
+        assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)  # never inside a commit
+    finally:
+        store.close()
+    with pytest.raises(ValueError, match="fsync"):
+        HistoryStore(tmp_path / "h.sqlite3", "sometimes")
+
+
+def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
+    log = DurableLog(tmp_path / "h.sqlite3", fsync="everysec", checkpoint_every=0.02)
+    results: list[tuple[int, int]] = []
+    checkpoint = log.store.checkpoint
+
+    def recorded() -> tuple[int, int]:
+        results.append(checkpoint())
+        return results[-1]
+
+    log.store.checkpoint = recorded  # type: ignore[method-assign]
+    log.append([event(n) for n in range(50)])
+    assert log.flush()
+    deadline = time.monotonic() + 5
+    while not any(copied for _, copied in results) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    frames, copied = next(r for r in results if r[1])
+    assert copied == frames  # nobody held a snapshot, so all of the WAL went into the database
+    log.close()
+    reopened = DurableLog(tmp_path / "h.sqlite3")
+    assert [e.event.params[1] for e in reopened.history(HistoryQuery("LATEST", "#c", 100))] == \
+        [f"m{n}" for n in range(50)]
+    reopened.close()
