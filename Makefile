@@ -4,6 +4,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+COMPILED := $(VENV)/.compiled
+# server.compiled.HOT_MODULES: the per-line hot path mypyc compiles
+HOT := server/protocol/parser.py loadtest/payload.py loadtest/receive.py
 
 .PHONY: run test lint system-deps bench clean
 
@@ -13,7 +16,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,plot]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# Compiled in place where a C compiler is present; without one (or if it fails) the same
+# modules run interpreted, only slower. server/compiled.py keeps a stale build from running.
+$(COMPILED): $(STAMP) $(HOT) setup.py
+	@if command -v cc >/dev/null 2>&1; then \
+		if CHAT_COMPILE=1 $(PY) setup.py -q build_ext --inplace >$(VENV)/compile.log 2>&1; then \
+			touch $@; echo "compiled the hot path with mypyc"; \
+		else echo "compiling the hot path failed (see $(VENV)/compile.log): it runs interpreted"; fi; \
+	else echo "no C compiler: the hot path runs interpreted"; fi
+
+run: $(COMPILED)
 	$(VENV)/bin/chat-server $(ARGS)
 
 system-deps:
@@ -23,7 +35,7 @@ system-deps:
 		else echo "please install:$$missing (tests that need them are skipped)"; fi; \
 	fi
 
-test: $(STAMP) system-deps
+test: $(COMPILED) system-deps
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
@@ -31,9 +43,10 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy bench
 
-bench: $(STAMP)
+bench: $(COMPILED)
 	$(PY) -m bench.ceiling
 	$(PY) -m bench.modes --ngircd
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build
+	find . -name '*.so' -not -path './.venv/*' -delete

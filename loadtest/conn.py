@@ -7,10 +7,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from server.protocol import InputTooLong, LineBuffer, Message, ProtocolError, casefold, parse_parts
+from server.protocol import LineBuffer, Message, casefold
 
-from .payload import read_text
-from .stats import EXACT_BITS, LatencyCounter
+from .receive import take_lines
+from .stats import LatencyCounter
 from .tracker import ReceiverLog
 
 __all__ = ["Client", "ConnectionLost", "Shared", "open_client"]
@@ -90,39 +90,11 @@ class Client(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         # One clock reading per read: arrival time at the tester, not after our own parsing.
         now = time.monotonic_ns()
-        buffer = self.buffer
-        buffer.feed(data)
+        self.buffer.feed(data)
         shared = self.shared
-        # The per-delivery work is inlined (LatencyCounter.add_ns, the shared
-        # counters once per read): at millions of lines a second each method
-        # call shows in the tester's own ceiling.
-        latency = shared.latency.counts
-        record = self.log.record if self.log is not None else None
-        delivered = 0
-        for line in buffer.lines():
-            if isinstance(line, InputTooLong):
-                shared.problems["line too long"] += 1
-                continue
-            try:
-                command, params, _, _ = parse_parts(line)
-            except ProtocolError as exc:
-                shared.problems[f"unparsable line ({type(exc).__name__})"] += 1
-                continue
-            if command == "PRIVMSG" and params:
-                stamp = read_text(params[-1])
-                if stamp is not None:
-                    sender, seq, sent_ns = stamp
-                    delivered += 1
-                    us = (now - sent_ns) // 1000
-                    if us >> EXACT_BITS > 0:  # (never for a negative us, which histogram() clamps)
-                        drop = us.bit_length() - EXACT_BITS
-                        us = us >> drop << drop
-                    latency[us] = latency.get(us, 0) + 1
-                    if record is not None:
-                        record(sender, seq)
-                    continue
-            self._other(command, params, now)
-        if delivered:
+        delivered = take_lines(self.buffer.lines(), now, shared.latency.counts,
+                               self.log.record if self.log is not None else None, self._other, shared.problems)
+        if delivered:  # the shared counters once per read, not per line
             shared.received += delivered
             shared.last_delivery_ns = now
 

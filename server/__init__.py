@@ -1,0 +1,5 @@
+"""chat-server: a multi-client IRC server."""
+
+from .compiled import install_guard
+
+install_guard()

@@ -1,10 +1,4 @@
-"""The IRC message value and its one parser and serialiser.
-
-A line is ``[@tags ][:source ]COMMAND[ params][ :trailing]``. Limits follow
-the Modern IRC document: 512 bytes for everything after the tags (CRLF
-included), 8191 bytes for the tag section (its ``@`` and trailing space
-included).
-"""
+"""The IRC message value, its serialiser, and ``parse_line`` (the parser's parts as a Message)."""
 
 from __future__ import annotations
 
@@ -12,7 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import BadCharacter, InputTooLong, InvalidUtf8, MalformedMessage, TagsTooLong
+from .errors import BadCharacter, MalformedMessage
+from .parser import MAX_BODY_BYTES, MAX_TAG_BYTES, TAG_KEY, Parts, parse_parts, unescape_tag_value
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -25,35 +20,15 @@ __all__ = [
     "unescape_tag_value",
 ]
 
-MAX_BODY_BYTES = 512
-MAX_TAG_BYTES = 8191
-
 _COMMAND = re.compile(r"[A-Za-z]+\Z|[0-9]{3}\Z")
-_TAG_KEY = re.compile(r"\+?([A-Za-z0-9.-]+/)?[A-Za-z0-9-]+\Z")
 _FORBIDDEN_IN_PARAM = re.compile(r"[\x00\r\n]")
 _FORBIDDEN_IN_SOURCE = re.compile(r"[\x00\r\n ]")
 
-_ESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 _ESCAPE_OUT = str.maketrans({";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"})
 
 
 def escape_tag_value(value: str) -> str:
     return value.translate(_ESCAPE_OUT)
-
-
-def unescape_tag_value(raw: str) -> str:
-    if "\\" not in raw:
-        return raw
-    out: list[str] = []
-    chars = iter(raw)
-    for ch in chars:
-        if ch != "\\":
-            out.append(ch)
-            continue
-        nxt = next(chars, "")
-        # An unknown escape drops the backslash; a trailing lone one is dropped.
-        out.append(_ESCAPES.get(nxt, nxt))
-    return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +59,7 @@ class Message:
         if self.source is not None and (not self.source or _FORBIDDEN_IN_SOURCE.search(self.source)):
             raise MalformedMessage("bad source")
         for key in self.tags:
-            if not _TAG_KEY.match(key):
+            if not TAG_KEY.match(key):
                 raise MalformedMessage(f"bad tag key {key!r}")
 
     def with_tags(self, tags: Mapping[str, str]) -> Message:
@@ -117,28 +92,12 @@ class Message:
         return self.to_line().encode("utf-8", "replace") + b"\r\n"
 
 
-def _parse_tags(raw: str) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for item in raw.split(";"):
-        if not item:
-            continue
-        key, _, value = item.partition("=")
-        if not _TAG_KEY.match(key):
-            raise MalformedMessage(f"bad tag key {key!r}")
-        tags[key] = unescape_tag_value(value)
-    return tags
-
-
 _new = object.__new__
 _set_command = vars(Message)["command"].__set__
 _set_params = vars(Message)["params"].__set__
 _set_source = vars(Message)["source"].__set__
 _set_tags = vars(Message)["tags"].__set__
 _set_force_trailing = vars(Message)["force_trailing"].__set__
-
-
-# What parse_parts returns: (command, params, source, tags).
-Parts = tuple[str, tuple[str, ...], str | None, dict[str, str]]
 
 
 def parse_line(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: int = MAX_TAG_BYTES,
@@ -163,64 +122,3 @@ def parse_line(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: i
     _set_tags(msg, tags)
     _set_force_trailing(msg, False)
     return msg
-
-
-def parse_parts(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: int = MAX_TAG_BYTES,
-                strict_utf8: bool = False) -> Parts:
-    """The parser itself: ``(command, params, source, tags)`` of one line, as parse_line checks them.
-
-    For a reader that only looks at a field or two of millions of lines (the
-    load tester) and need not pay for a Message each; everything else wants
-    parse_line. Raises what parse_line raises.
-    """
-    # Every received line, in the server and in the load tester, comes through
-    # here; the checks below are ordered and written for the common line.
-    raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogateescape")
-    if 0 in raw:
-        raise BadCharacter("NUL byte in line")
-    if 13 in raw or 10 in raw:
-        raise BadCharacter("CR or LF inside a line")
-    if raw[:1] == b"@":
-        tag_section, sep, body = raw.partition(b" ")
-        if len(tag_section) + 1 > max_tags:
-            raise TagsTooLong("tag section too long")
-        if not sep:
-            raise MalformedMessage("tags without a command")
-        body = body.lstrip(b" ")
-    else:
-        tag_section = b""
-        body = raw.lstrip(b" ") if raw[:1] == b" " else raw
-    if len(body) + 2 > max_body:
-        raise InputTooLong("line too long")
-    if strict_utf8:
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidUtf8("line is not valid UTF-8") from None
-    tags = _parse_tags(tag_section[1:].decode("utf-8", "replace")) if tag_section else {}
-    text = body.decode("utf-8", "replace")
-
-    source: str | None = None
-    if text[:1] == ":":
-        prefix, _, text = text.partition(" ")
-        source = prefix[1:] or None
-        if text[:1] == " ":
-            text = text.lstrip(" ")
-    command, _, rest = text.partition(" ")
-    if not (command.isascii() and (command.isalpha() or (len(command) == 3 and command.isdigit()))):
-        raise MalformedMessage(f"bad command {command!r}" if command else "missing command")
-    params: tuple[str, ...] = ()
-    if rest:
-        if rest[:1] == ":":
-            params = (rest[1:],)
-        else:
-            # Middle parameters are words; the first word that starts with ':'
-            # begins the trailing one, which runs to the end of the line.
-            middle, colon, trailing = rest.partition(" :")
-            words = middle.split(" ")
-            if "" in words:
-                words = [word for word in words if word]
-            if colon:
-                words.append(trailing)
-            params = tuple(words)
-    return command.upper(), params, source, tags

@@ -1,0 +1,22 @@
+"""Build hook: with CHAT_COMPILE=1, mypyc compiles the per-line hot path (see server/compiled.py).
+
+Everything else about the package is in pyproject.toml. ``make`` runs
+``CHAT_COMPILE=1 python setup.py build_ext --inplace`` where a C compiler is present.
+"""
+
+import os
+
+from setuptools import setup
+
+
+def hot_path_extensions() -> list:  # type: ignore[type-arg]
+    if os.environ.get("CHAT_COMPILE") != "1":
+        return []
+    from mypyc.build import mypycify
+
+    from server.compiled import SOURCES
+
+    return mypycify([str(source.relative_to(os.getcwd())) for source in SOURCES], opt_level="3")
+
+
+setup(ext_modules=hot_path_extensions())
