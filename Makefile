@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 # modules run interpreted, only slower. server/compiled.py keeps a stale build from running.
 $(COMPILED): $(STAMP) $(HOT) setup.py
 	@if command -v cc >/dev/null 2>&1; then \
-		if CHAT_COMPILE=1 $(PY) setup.py -q build_ext --inplace >$(VENV)/compile.log 2>&1; then \
+		if CHAT_COMPILE=1 $(PY) setup.py -q build_ext --inplace --force >$(VENV)/compile.log 2>&1; then \
 			touch $@; echo "compiled the hot path with mypyc"; \
 		else echo "compiling the hot path failed (see $(VENV)/compile.log): it runs interpreted"; fi; \
 	else echo "no C compiler: the hot path runs interpreted"; fi

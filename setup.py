@@ -1,7 +1,7 @@
 """Build hook: with CHAT_COMPILE=1, mypyc compiles the per-line hot path (see server/compiled.py).
 
 Everything else about the package is in pyproject.toml. ``make`` runs
-``CHAT_COMPILE=1 python setup.py build_ext --inplace`` where a C compiler is present.
+``CHAT_COMPILE=1 python setup.py build_ext --inplace --force`` where a C compiler is present.
 """
 
 import os

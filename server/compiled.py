@@ -1,7 +1,7 @@
 """The per-line hot path compiled by mypyc, and the guard that keeps a stale build from running.
 
 ``make`` compiles these modules from their own source where a C compiler is
-present (``CHAT_COMPILE=1 python setup.py build_ext --inplace``); they stay
+present (``CHAT_COMPILE=1 python setup.py build_ext --inplace --force``); they stay
 ordinary Python modules, which is what runs anywhere else. mypyc builds them
 as one group (a compiled module calls another's functions natively), so the
 build is either fresh as a whole or not used at all: once any of the sources
