@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 COMPILED := $(VENV)/.compiled
 # server.compiled.HOT_MODULES: the per-line hot path mypyc compiles
-HOT := server/protocol/parser.py loadtest/payload.py loadtest/receive.py
+HOT := server/protocol/parser.py loadtest/payload.py loadtest/receive.py loadtest/tracker.py
 
 .PHONY: run test lint system-deps bench clean
 

@@ -92,8 +92,8 @@ class Client(asyncio.Protocol):
         now = time.monotonic_ns()
         self.buffer.feed(data)
         shared = self.shared
-        delivered = take_lines(self.buffer.lines(), now, shared.latency.counts,
-                               self.log.record if self.log is not None else None, self._other, shared.problems)
+        delivered = take_lines(self.buffer.lines(), now, shared.latency.counts, self.log, self._other,
+                               shared.problems)
         if delivered:  # the shared counters once per read, not per line
             shared.received += delivered
             shared.last_delivery_ns = now

@@ -14,18 +14,19 @@ from server.protocol import InputTooLong, ProtocolError, parse_parts
 
 from .payload import read_text
 from .stats import EXACT_BITS
+from .tracker import ReceiverLog
 
 __all__ = ["take_lines"]
 
 
 def take_lines(lines: list[bytes | InputTooLong], now: int, latency: dict[int, int],
-               record: Callable[[int, int], None] | None,
+               log: ReceiverLog | None,
                other: Callable[[str, tuple[str, ...], int], None], problems: Counter[str]) -> int:
     """Count the load-test deliveries among ``lines`` (received at ``now``, in ns); returns how many.
 
     Each delivery's latency goes into ``latency`` (microseconds, rounded to the
     HDR histogram's own precision so the dict stays small), its sender and
-    sequence number to ``record``; any other line goes to ``other``.
+    sequence number to ``log``; any other line goes to ``other``.
     """
     exact_bits = EXACT_BITS
     delivered = 0
@@ -48,8 +49,8 @@ def take_lines(lines: list[bytes | InputTooLong], now: int, latency: dict[int, i
                     drop = us.bit_length() - exact_bits
                     us = us >> drop << drop
                 latency[us] = latency.get(us, 0) + 1
-                if record is not None:
-                    record(sender, seq)
+                if log is not None:
+                    log.record(sender, seq)
                 continue
         other(command, params, now)
     return delivered

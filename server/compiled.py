@@ -23,7 +23,7 @@ from types import ModuleType
 
 __all__ = ["HOT_MODULES", "SOURCES", "FreshSourceFinder", "install_guard", "running_compiled", "stale"]
 
-HOT_MODULES = ("server.protocol.parser", "loadtest.payload", "loadtest.receive")
+HOT_MODULES = ("server.protocol.parser", "loadtest.payload", "loadtest.receive", "loadtest.tracker")
 _ROOT = Path(__file__).resolve().parent.parent
 SOURCES = tuple(_ROOT.joinpath(*name.split(".")).with_suffix(".py") for name in HOT_MODULES)
 

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loadtest.payload import make_text
+from loadtest.tracker import ReceiverLog, SenderTally
 from server.compiled import HOT_MODULES, SOURCES, FreshSourceFinder, running_compiled, stale
 from server.protocol import InputTooLong, ProtocolError
 
@@ -71,18 +72,22 @@ def test_the_compiled_receive_loop_counts_as_its_source() -> None:
     lines: list[bytes | InputTooLong] = [
         f":a!a@h PRIVMSG #c :{make_text(i % 3, i, now - i * 1_000_000)}".encode() for i in range(50)]
     lines += [b"PING :x", b":s 001 me :hi", b"\0bad", InputTooLong("long"), b":a PRIVMSG #c :LT1 x 1 2",
-              f":a PRIVMSG #c :{make_text(1, 2, now + 5_000_000)}".encode()]  # a clock that disagrees
+              lines[7], f":a PRIVMSG #c :{make_text(2, 1, now)}".encode(),  # a duplicate, one out of order
+              f":a PRIVMSG #c :{make_text(1, 200, now + 5_000_000)}".encode()]  # a clock that disagrees
     results = []
     for module in (receive, interpreted):
         latency: dict[int, int] = {}
-        records: list[tuple[int, int]] = []
+        tallies: dict[int, SenderTally] = {}
         others: list[tuple[str, tuple[str, ...], int]] = []
         problems: Counter[str] = Counter()
-        delivered = module.take_lines(lines, now, latency, lambda s, q, out=records: out.append((s, q)),
+        delivered = module.take_lines(lines, now, latency, ReceiverLog(tallies),
                                       lambda c, p, t, out=others: out.append((c, p, t)), problems)
-        results.append((delivered, latency, records, others, problems))
+        results.append((delivered, latency, tallies, others, problems))
     assert results[0] == results[1]
-    assert results[0][0] == 51
+    delivered, _, tallies, others, problems = results[0]
+    assert delivered == 53
+    assert sum(t.duplicated for t in tallies.values()) == 1 and sum(t.reordered for t in tallies.values()) == 1
+    assert [c for c, _, _ in others] == ["PING", "001", "PRIVMSG"] and sum(problems.values()) == 2
 
 
 @pytest.fixture
