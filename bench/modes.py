@@ -83,16 +83,20 @@ def params_for(workload: str, port: int, pid: int, procs: int, quick: bool) -> P
 
 
 def servers(names: list[str], pool: int) -> Iterator[tuple[str, Callable[[], AbstractContextManager[Server]]]]:
+    """Each name is ``ngircd`` or a dispatch mode, optionally followed by more chat-server flags."""
     for name in names:
         if name == "ngircd":
             yield name, ngircd_server
         else:
-            yield name, functools.partial(chat_server, name, pool)
+            mode, *flags = shlex.split(name)
+            yield name, functools.partial(chat_server, mode, pool, flags=flags)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.modes", description=__doc__.splitlines()[0])
-    p.add_argument("--modes", default=",".join(MODES), help="comma-separated dispatch modes (default all three)")
+    p.add_argument("--modes", default=",".join(MODES),
+                   help="comma-separated dispatch modes (default all three), each optionally followed by more "
+                   "chat-server flags, e.g. 'thread,pool,pool --fsync everysec'")
     p.add_argument("--workloads", default="fanout,rooms,connect,idle")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--pool", type=int, default=20, help="--pool for chat-server (default 20)")

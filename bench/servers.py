@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -11,7 +12,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,12 +78,13 @@ def _announced(name: str, cmd: list[str], timeout: float = 20.0, cwd: Path | Non
 
 
 @contextmanager
-def chat_server(mode: str, pool: int = 20, source: Path | None = None) -> Iterator[Server]:
+def chat_server(mode: str, pool: int = 20, source: Path | None = None, flags: Sequence[str] = ()) -> Iterator[Server]:
     """chat-server from this checkout, or from ``source`` (another checkout, e.g. an older commit)."""
     cmd = [sys.executable, "-m", "server", "--host", HOST, "--port", "0", "--mode", mode, "--pool", str(pool),
-           "--log-level", "INFO"]
+           "--log-level", "INFO", *flags]
     with tempfile.TemporaryDirectory(prefix="bench-chat-") as data, \
-            _announced(f"chat-server --mode {mode}", [*cmd, "--data-dir", data], cwd=source) as server:
+            _announced(shlex.join(["chat-server", "--mode", mode, *flags]), [*cmd, "--data-dir", data],
+                       cwd=source) as server:
         yield server
 
 
