@@ -8,6 +8,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from server.compiled import running_compiled
+
 __all__ = ["machine", "median_range", "write_section"]
 
 
@@ -34,8 +36,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    build = "compiled hot path (mypyc)" if all(running_compiled().values()) else "interpreted hot path"
     return (f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
-            f"Python {sys.version.split()[0]}")
+            f"Python {sys.version.split()[0]}, {build}")
 
 
 def median_range(values: list[float], digits: int = 0) -> str:

@@ -86,8 +86,8 @@ Command: `python -m bench.receive_cost` on {machine()}. One connection's `data_r
 | the load tester's own work (payload, sequence tracking, latency, loop) | {own_us:.2f} | {own_us / total_us:.0%} |
 | total | {total_us:.2f} | 100% |
 
-That is at most {1e6 / total_us:,.0f} deliveries/s per core before any socket I/O; 2 M/s on 2 cores would
-need about 1 us per delivery in all, about what the shared parser alone costs. (`parse_line`, which also
+That is at most {1e6 / total_us:,.0f} deliveries/s per core before any socket I/O; 2 M/s on 2 cores
+shared with the server would need well under 1 us per delivery in all. (`parse_line`, which also
 builds the Message the server works with, costs {message_us:.2f} us a line.)
 """
     write_section(args.out, "loadtest-receive-cost", body)
