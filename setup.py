@@ -16,7 +16,10 @@ def hot_path_extensions() -> list:  # type: ignore[type-arg]
 
     from server.compiled import SOURCES
 
-    return mypycify([str(source.relative_to(os.getcwd())) for source in SOURCES], opt_level="3")
+    # The group's shared library goes inside the server package (a top-level module would not be
+    # importable through an editable install's finder, only from the checkout's own directory).
+    return mypycify([str(source.relative_to(os.getcwd())) for source in SOURCES], opt_level="3",
+                    group_name="server.hot_path")
 
 
 setup(ext_modules=hot_path_extensions())

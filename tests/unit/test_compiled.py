@@ -6,6 +6,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import os
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -136,3 +137,17 @@ def test_a_group_is_stale_when_one_member_lacks_its_compiled_copy(tmp_path: Path
     (tmp_path / ("a" + SUFFIX)).write_bytes(b"")
     _age(tmp_path / "a.py", 60)
     assert stale([tmp_path / "a.py", tmp_path / "b.py"])
+
+
+def test_an_installed_copy_runs_the_same_build_from_any_directory(tmp_path: Path) -> None:
+    # The entry points (chat-server, chat-loadtest) do not run from the checkout, so every
+    # compiled piece must be importable through the installed package, not through the cwd.
+    probe = "import server.compiled as c; print(c.running_compiled())"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    found = subprocess.run([sys.executable, "-c", "import server"], cwd=tmp_path, env=env, capture_output=True)
+    if found.returncode != 0:
+        pytest.skip("the package is not installed in this interpreter (run the tests through make)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(running_compiled())
