@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .fanout import Fanout, Recipient
-from .outbound import Outbound
+from .outbound import Outbound, Sink
 from .tailer import LogTailer
 from .writer import BlockedWriter
 
-__all__ = ["BlockedWriter", "Fanout", "LogTailer", "Outbound", "Recipient"]
+__all__ = ["BlockedWriter", "Fanout", "LogTailer", "Outbound", "Recipient", "Sink"]

@@ -47,7 +47,7 @@ class Connection:
         self.services = services
         self.session = Session(conn_id, host)
         self.lines = LineBuffer()
-        self.outbound = Outbound(self._send_nowait, services.limits.sendq, self._blocked)
+        self.outbound = Outbound(self, services.limits.sendq)
         now = time.monotonic()
         self.liveness = Liveness(now, now)
         self.closed = False
@@ -116,10 +116,12 @@ class Connection:
                 return
         self.outbound.flush()
 
-    def _send_nowait(self, data: bytes) -> int:
+    # -- the Outbound's Sink --------------------------------------------------
+
+    def write_nowait(self, data: bytes) -> int:
         return self.sock.send(data, socket.MSG_DONTWAIT)
 
-    def _blocked(self, outbound: Outbound) -> None:
+    def write_blocked(self, outbound: Outbound) -> None:
         self.services.writer.watch(outbound, self.sock)
 
     # -- liveness ------------------------------------------------------------
@@ -163,7 +165,7 @@ class Connection:
         goodbye = Message("ERROR", (reason,)).to_bytes()
         if self.outbound.overflowed:
             with contextlib.suppress(OSError):
-                self._send_nowait(goodbye)
+                self.write_nowait(goodbye)
         else:
             self.outbound.put(goodbye)
             # Another thread may be mid-send on this socket: wait for it, or the goodbye

@@ -31,6 +31,8 @@ class Dispatcher(ABC):
         self._ids = itertools.count(1)
         self._per_ip: Counter[str] = Counter()
         self._per_ip_lock = threading.Lock()
+        # One bound method for every connection to keep, not one each (64 bytes an idle client).
+        self._closed_callback = self._connection_closed
         self._threads = [
             threading.Thread(target=self._accept_loop, name="accept", daemon=True),
             threading.Thread(target=self._housekeep, name="housekeeper", daemon=True),
@@ -75,7 +77,7 @@ class Dispatcher(ABC):
                 pass
             return
         conn = Connection(f"{self.services.worker_id}:{next(self._ids)}", sock, host, self.services,
-                          on_closed=self._connection_closed)
+                          on_closed=self._closed_callback)
         with self._per_ip_lock:
             self._per_ip[host] += 1
         self.services.fanout.add(conn)

@@ -24,7 +24,7 @@ class NetUser:
         self.conn_id = conn_id
         self.session = Session(conn_id, "127.0.0.1")
         self._received = bytearray()
-        self.outbound = Outbound(self._take, 1 << 20, lambda _o: None)
+        self.outbound = Outbound(self, 1 << 20)
         self.aborted: str | None = None
         self.closed_with: str | None = None
 
@@ -32,9 +32,12 @@ class NetUser:
     def caps(self) -> set[str]:
         return self.session.caps
 
-    def _take(self, data: bytes) -> int:
+    def write_nowait(self, data: bytes) -> int:
         self._received += data
         return len(data)
+
+    def write_blocked(self, outbound: Outbound) -> None:
+        raise AssertionError("the harness's socket is never full")
 
     def abort(self, reason: str) -> None:
         self.aborted = reason

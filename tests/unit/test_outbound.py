@@ -6,21 +6,30 @@ from server.delivery import Outbound
 
 
 class Sink:
-    def __init__(self, accept: int | None = None) -> None:
+    """A socket that takes ``accept`` bytes a send (all when None), or refuses with ``error``."""
+
+    def __init__(self, accept: int | None = None, error: OSError | None = None) -> None:
         self.calls: list[bytes] = []
         self.accept = accept
+        self.error = error
+        self.blocked: list[Outbound] = []
 
-    def send(self, data: bytes) -> int:
+    def write_nowait(self, data: bytes) -> int:
+        if self.error is not None:
+            raise self.error
         if self.accept == 0:
             raise BlockingIOError
         taken = data if self.accept is None else data[: self.accept]
         self.calls.append(taken)
         return len(taken)
 
+    def write_blocked(self, outbound: Outbound) -> None:
+        self.blocked.append(outbound)
+
 
 def test_queued_lines_go_out_in_one_send_in_order() -> None:
     sink = Sink()
-    out = Outbound(sink.send, 1000, lambda _o: None)
+    out = Outbound(sink, 1000)
     for n in range(5):
         assert out.put(f"line {n}\r\n".encode())
     out.flush()
@@ -30,11 +39,10 @@ def test_queued_lines_go_out_in_one_send_in_order() -> None:
 
 def test_a_full_socket_keeps_the_rest_and_asks_to_be_woken() -> None:
     sink = Sink(accept=4)
-    blocked: list[Outbound] = []
-    out = Outbound(sink.send, 1000, blocked.append)
+    out = Outbound(sink, 1000)
     out.put(b"abcdefgh")
     out.flush()
-    assert sink.calls == [b"abcd"] and blocked == [out] and out.pending == 4
+    assert sink.calls == [b"abcd"] and sink.blocked == [out] and out.pending == 4
     sink.accept = None
     out.put(b"ij")
     out.flush()
@@ -43,7 +51,7 @@ def test_a_full_socket_keeps_the_rest_and_asks_to_be_woken() -> None:
 
 def test_past_the_limit_it_refuses_and_reports_overflow() -> None:
     sink = Sink(accept=0)
-    out = Outbound(sink.send, 100, lambda _o: None)
+    out = Outbound(sink, 100)
     assert out.put(b"x" * 60)
     out.flush()
     assert not out.put(b"y" * 60)
@@ -52,10 +60,7 @@ def test_past_the_limit_it_refuses_and_reports_overflow() -> None:
 
 
 def test_a_broken_socket_drops_the_queue() -> None:
-    def broken(_data: bytes) -> int:
-        raise ConnectionResetError
-
-    out = Outbound(broken, 100, lambda _o: None)
+    out = Outbound(Sink(error=ConnectionResetError()), 100)
     out.put(b"hello")
     out.flush()
     assert out.broken and not out.put(b"more")
@@ -67,13 +72,14 @@ def test_drain_waits_for_a_send_in_progress_on_another_thread() -> None:
     started, release = threading.Event(), threading.Event()
     sent: list[bytes] = []
 
-    def slow_send(data: bytes) -> int:
-        started.set()
-        release.wait(5)
-        sent.append(data)
-        return len(data)
+    class SlowSink(Sink):
+        def write_nowait(self, data: bytes) -> int:
+            started.set()
+            release.wait(5)
+            sent.append(data)
+            return len(data)
 
-    out = Outbound(slow_send, 1000, lambda _o: None)
+    out = Outbound(SlowSink(), 1000)
     out.put(b"first\r\n")
     writer = threading.Thread(target=out.flush)
     writer.start()
@@ -88,6 +94,6 @@ def test_drain_waits_for_a_send_in_progress_on_another_thread() -> None:
 
 
 def test_drain_gives_up_on_a_full_socket() -> None:
-    out = Outbound(Sink(accept=0).send, 1000, lambda _o: None)
+    out = Outbound(Sink(accept=0), 1000)
     out.put(b"stuck")
     assert not out.drain(1)
