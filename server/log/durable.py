@@ -76,7 +76,7 @@ class DurableLog(MemoryLog):
         return self.store.conversations(nick, after, before, limit)
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything appended so far is on disk."""
+        """Wait until everything appended so far is committed (on disk, under fsync always)."""
         with self._changed:
             return self._changed.wait_for(lambda: self._visible >= self._last and not self._channels, timeout)
 
@@ -120,14 +120,17 @@ class DurableLog(MemoryLog):
         next_prune = time.monotonic()
         while True:
             try:
-                if prunes and time.monotonic() >= next_prune:
-                    next_prune = time.monotonic() + self._prune_every
+                self.store.checkpoint()  # first: under everysec it is what syncs the WAL
+            except Exception:
+                log.exception("checkpointing %s failed; trying again later", self.store.path)
+            if prunes and time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + self._prune_every
+                try:
                     cutoff = self._clock() - days * 86400 if days is not None else None
                     removed = self.store.prune(cutoff, per_target)
                     if removed:
                         log.info("history retention: pruned %d entries", removed)
-                self.store.checkpoint()
-            except Exception:
-                log.exception("maintaining %s failed; trying again later", self.store.path)
+                except Exception:
+                    log.exception("pruning %s failed; trying again later", self.store.path)
             if self._closing.wait(tick):
                 return

@@ -53,6 +53,12 @@ ChannelSettings = tuple[str, str, str, float, str, str, int]
 #             a power cut may lose the last second.
 FSYNC_POLICIES = {"always": "FULL", "everysec": "NORMAL"}
 
+# A checkpoint that commits overtake leaves the WAL never empty, so under steady load
+# it would never start over: past this many frames (pages of 4 KiB) the checkpoint
+# finishes with commits held off. The file is cut back to WAL_KEEP_BYTES when it does.
+WAL_RESTART_FRAMES = 1000
+WAL_KEEP_BYTES = 16 << 20
+
 
 class HistoryStore:
     """One SQLite database; every method is safe to call from any thread (one lock).
@@ -62,7 +68,7 @@ class HistoryStore:
     owner calls ``checkpoint`` from a thread of its own, on a second connection.
     """
 
-    def __init__(self, path: Path, fsync: str = "always") -> None:
+    def __init__(self, path: Path, fsync: str = "always", wal_restart_frames: int = WAL_RESTART_FRAMES) -> None:
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"fsync must be one of {', '.join(FSYNC_POLICIES)}, not {fsync!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +78,8 @@ class HistoryStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={FSYNC_POLICIES[fsync]}")
         self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._db.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
+        self._wal_restart_frames = wal_restart_frames
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
         self._checkpointer = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -85,13 +93,25 @@ class HistoryStore:
             self._db.close()
 
     def checkpoint(self) -> tuple[int, int]:
-        """Sync the WAL and copy what it can into the database, without waiting for anyone.
+        """Sync the WAL and copy it into the database; returns (frames in the WAL, frames copied).
 
-        Returns (frames in the WAL, frames copied); commits go on meanwhile.
+        Commits go on meanwhile, except when the WAL has grown past the restart
+        threshold: then the frames they added are copied with commits held off,
+        so that the next commit starts the WAL over from its beginning.
         """
         with self._checkpoint_lock:
-            _, wal_frames, copied = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return int(wal_frames), int(copied)
+            frames, copied = self._checkpoint_passive()
+            if frames >= self._wal_restart_frames:
+                # Even a pass that copied everything may have raced a commit that began before it
+                # ended, which then appended past it; only with commits held off is it certain.
+                with self._lock:
+                    frames, copied = self._checkpoint_passive()
+        return frames, copied
+
+    def _checkpoint_passive(self) -> tuple[int, int]:
+        # fetchall: a cursor left unexhausted would keep a read open and the WAL from starting over
+        ((_, frames, copied),) = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        return int(frames), int(copied)
 
     def max_seq(self) -> int:
         with self._lock:

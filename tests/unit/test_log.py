@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 from server.config import Config
 from server.dispatch.manager import start_shared_state
-from server.log import Event, LogOverrun, MemoryLog, MessageLog
+from server.log import Entry, Event, LogOverrun, MemoryLog, MessageLog
 from server.log.durable import DurableLog
 from server.log.history import HistoryQuery
 from server.log.sqlite import HistoryStore
@@ -198,3 +199,31 @@ def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
     assert [e.event.params[1] for e in reopened.history(HistoryQuery("LATEST", "#c", 100))] == \
         [f"m{n}" for n in range(50)]
     reopened.close()
+
+
+def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
+    # A checkpoint that commits keep overtaking never leaves the WAL empty by itself.
+    store = HistoryStore(tmp_path / "h.sqlite3", "everysec", wal_restart_frames=50)
+    stop = threading.Event()
+    written = 0
+
+    def write() -> None:
+        nonlocal written
+        while not stop.is_set():
+            store.write([Entry(written + i + 1, f"m{written + i + 1}", 0.0, event(i)) for i in range(20)], {})
+            written += 20
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    frames: list[int] = []
+    deadline = time.monotonic() + 10
+    try:
+        while time.monotonic() < deadline and not any(b < a for a, b in pairwise(frames)):
+            time.sleep(0.05)
+            frames.append(store.checkpoint()[0])
+    finally:
+        stop.set()
+        writer.join(5)
+        store.close()
+    assert any(b < a for a, b in pairwise(frames)), frames  # the count of frames fell: it started over
+    assert written > 0
