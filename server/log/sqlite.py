@@ -56,8 +56,8 @@ FSYNC_POLICIES = {"always": "FULL", "everysec": "NORMAL"}
 # A checkpoint that commits overtake leaves the WAL never empty, so under steady load
 # it would never start over: past this many frames (pages of 4 KiB) the checkpoint
 # finishes with commits held off. The file is cut back to WAL_KEEP_BYTES when it does.
-WAL_RESTART_FRAMES = 1000
-WAL_KEEP_BYTES = 16 << 20
+WAL_RESTART_FRAMES = 20_000
+WAL_KEEP_BYTES = 128 << 20
 
 
 class HistoryStore:
