@@ -17,13 +17,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Compiled in place where a C compiler is present; without one (or if it fails) the same
-# modules run interpreted, only slower. server/compiled.py keeps a stale build from running.
-$(COMPILED): $(STAMP) $(HOT) setup.py
+# modules run interpreted, only slower. server/compiled.py keeps a stale build from running:
+# a build runs only while every source still matches the hashes it recorded.
+$(COMPILED): $(STAMP) $(HOT) setup.py server/compiled.py
 	@if command -v cc >/dev/null 2>&1; then \
 		if CHAT_COMPILE=1 $(PY) setup.py -q build_ext --inplace --force >$(VENV)/compile.log 2>&1; then \
 			touch $@; echo "compiled the hot path with mypyc"; \
 		else echo "compiling the hot path failed (see $(VENV)/compile.log): it runs interpreted"; fi; \
-	else echo "no C compiler: the hot path runs interpreted"; fi
+	else echo "no C compiler (cc): the hot path runs interpreted"; fi
 
 run: $(COMPILED)
 	$(VENV)/bin/chat-server $(ARGS)

@@ -3,29 +3,45 @@
 ``make`` compiles these modules from their own source where a C compiler is
 present (``CHAT_COMPILE=1 python setup.py build_ext --inplace --force``); they stay
 ordinary Python modules, which is what runs anywhere else. mypyc builds them
-as one group (a compiled module calls another's functions natively), so the
-build is either fresh as a whole or not used at all: once any of the sources
-is newer than its compiled copy, every one of them is imported from source,
-with a warning, until the next ``make``. Nobody can test or run an edit of the
-parser while an older compiled parser answers instead.
+as one group (a compiled module calls another's functions natively, through
+the group's library ``server/hot_path__mypyc``), so the build is used whole or
+not at all. The build records the SHA-256 of each source it compiled
+(``MANIFEST``); when a source no longer matches, or a piece of the build is
+missing, every hot module is imported from source, with a note on stderr,
+until the next ``make``. Nobody can test or run an edit of the parser while an
+older compiled parser answers instead, whatever the files' timestamps say.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import sys
-import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.abc import MetaPathFinder
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["HOT_MODULES", "SOURCES", "FreshSourceFinder", "install_guard", "running_compiled", "stale"]
+__all__ = ["GROUP", "HOT_MODULES", "MANIFEST", "SOURCES", "FreshSourceFinder", "digest", "install_guard",
+           "running_compiled", "stale", "write_manifest"]
 
 HOT_MODULES = ("server.protocol.parser", "loadtest.payload", "loadtest.receive", "loadtest.tracker")
+GROUP = "server.hot_path"  # mypyc's group name: its library is server/hot_path__mypyc.<ext>
 _ROOT = Path(__file__).resolve().parent.parent
 SOURCES = tuple(_ROOT.joinpath(*name.split(".")).with_suffix(".py") for name in HOT_MODULES)
+MANIFEST = Path(__file__).with_name("hot_path.sha256.json")
+
+
+def digest(source: Path) -> str:
+    return hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def write_manifest(path: Path, names: Sequence[str] = HOT_MODULES, sources: Sequence[Path] = SOURCES) -> None:
+    """Record what a build compiled (setup.py calls this once the build has succeeded)."""
+    path.write_text(json.dumps({name: digest(source) for name, source in zip(names, sources, strict=True)},
+                               indent=1) + "\n")
 
 
 def _compiled_copy(source: Path) -> Path | None:
@@ -36,40 +52,56 @@ def _compiled_copy(source: Path) -> Path | None:
     return None
 
 
-def stale(sources: Sequence[Path]) -> bool:
-    """True when some compiled copy is older than its source, or missing beside compiled siblings."""
+def stale(names: Sequence[str], sources: Sequence[Path], manifest: Path, library: Path) -> str | None:
+    """Why the compiled build must not run (None: it may, or there is none to run).
+
+    ``library`` is the group's library without its extension suffix.
+    """
     copies = [_compiled_copy(source) for source in sources]
     if not any(copies):
-        return False
-    return any(copy is None or source.stat().st_mtime > copy.stat().st_mtime
-               for source, copy in zip(sources, copies, strict=True))
+        return None
+    if not all(copies) or _compiled_copy(library) is None:
+        return "part of the compiled build is missing"
+    try:
+        recorded: Mapping[str, str] = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return f"{manifest.name} is missing or unreadable"
+    for name, source in zip(names, sources, strict=True):
+        if source.exists() and recorded.get(name) != digest(source):  # no source: an installed build
+            return f"{source} changed since it was compiled"
+    return None
 
 
 class FreshSourceFinder(MetaPathFinder):
     """Finds a group of modules' .py files instead of their compiled copies when the build is stale."""
 
-    def __init__(self, names: Sequence[str], sources: Sequence[Path]) -> None:
+    def __init__(self, names: Sequence[str], sources: Sequence[Path], manifest: Path, library: Path) -> None:
         self.sources = dict(zip(names, sources, strict=True))
-        self._stale: bool | None = None  # judged once, at the first import of one of them
+        self._judge = (list(names), list(sources), manifest, library)
+        self._judged = False  # once, at the first import of one of them
+        self._why: str | None = None
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         source = self.sources.get(fullname)
         if source is None:
             return None
-        if self._stale is None:
-            self._stale = stale(list(self.sources.values()))
-        if not self._stale:
+        if not self._judged:
+            self._judged = True
+            self._why = stale(*self._judge)
+            if self._why:
+                print(f"chat: {self._why}: running the hot path interpreted until `make` compiles it again",
+                      file=sys.stderr)
+        if not self._why:
             return None
-        warnings.warn(f"{source} is newer than its compiled copy: running it interpreted (run make to "
-                      "compile it again)", RuntimeWarning, stacklevel=2)
         return importlib.util.spec_from_file_location(fullname, source)
 
 
 def install_guard() -> None:
     """Put the finder first on the import path (once); the packages holding hot modules call this."""
     if not any(isinstance(finder, FreshSourceFinder) for finder in sys.meta_path):
-        sys.meta_path.insert(0, FreshSourceFinder(HOT_MODULES, SOURCES))
+        library = _ROOT.joinpath(*GROUP.split(".")).with_name(GROUP.rpartition(".")[2] + "__mypyc")
+        sys.meta_path.insert(0, FreshSourceFinder(HOT_MODULES, SOURCES, MANIFEST, library))
 
 
 def running_compiled() -> dict[str, bool]:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from loadtest.payload import make_text
 from loadtest.tracker import ReceiverLog, SenderTally
-from server.compiled import HOT_MODULES, SOURCES, FreshSourceFinder, running_compiled, stale
+from server.compiled import HOT_MODULES, SOURCES, FreshSourceFinder, running_compiled, stale, write_manifest
 from server.protocol import InputTooLong, ProtocolError
 
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
@@ -93,12 +93,18 @@ def test_the_compiled_receive_loop_counts_as_its_source() -> None:
 
 @pytest.fixture
 def package(tmp_path: Path) -> Iterator[Path]:
-    """A package ``guarded`` with a module ``hot`` whose 'compiled copy' is not a loadable extension."""
+    """A package ``guarded`` with a module ``hot`` and a 'build' of it that is not a loadable extension.
+
+    The build is whole (the module's copy, the group library, a manifest of the source), so
+    importing ``guarded.hot`` fails unless the finder sends the import to the source.
+    """
     root = tmp_path / "guarded"
     root.mkdir()
     (root / "__init__.py").write_text("")
     (root / "hot.py").write_text("WHERE = 'source'\n")
     (root / ("hot" + SUFFIX)).write_bytes(b"not an extension")
+    (root / ("group__mypyc" + SUFFIX)).write_bytes(b"not an extension either")
+    write_manifest(root / "manifest.json", ["guarded.hot"], [root / "hot.py"])
     sys.path.insert(0, str(tmp_path))
     yield root
     sys.path.remove(str(tmp_path))
@@ -106,37 +112,47 @@ def package(tmp_path: Path) -> Iterator[Path]:
         sys.modules.pop(name, None)
 
 
-def _age(path: Path, seconds: float) -> None:
-    when = time.time() - seconds
-    os.utime(path, (when, when))
+def _finder(root: Path) -> FreshSourceFinder:
+    return FreshSourceFinder(["guarded.hot"], [root / "hot.py"], root / "manifest.json", root / "group__mypyc")
 
 
-def test_a_stale_compiled_module_runs_from_source(package: Path) -> None:
-    _age(package / ("hot" + SUFFIX), 60)  # built before the source's last edit
-    finder = FreshSourceFinder(["guarded.hot"], [package / "hot.py"])
+def test_an_edited_source_runs_from_source_whatever_its_timestamp(package: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    built = (package / "hot.py").stat()
+    (package / "hot.py").write_text("WHERE = 'edited source'\n")
+    os.utime(package / "hot.py", ns=(built.st_atime_ns, built.st_mtime_ns))  # as cp -p or tar would leave it
+    finder = _finder(package)
     sys.meta_path.insert(0, finder)
     try:
-        with pytest.warns(RuntimeWarning, match="newer than its compiled copy"):
-            module = importlib.import_module("guarded.hot")
+        module = importlib.import_module("guarded.hot")
     finally:
         sys.meta_path.remove(finder)
-    assert module.WHERE == "source"
+    assert module.WHERE == "edited source"
+    assert "hot.py changed since it was compiled" in capsys.readouterr().err
 
 
-def test_a_fresh_compiled_module_is_left_to_the_normal_import(package: Path) -> None:
-    _age(package / "hot.py", 60)
-    finder = FreshSourceFinder(["guarded.hot"], [package / "hot.py"])
-    assert finder.find_spec("guarded.hot", None) is None
-    assert not stale([package / "hot.py"])
+def test_a_matching_build_is_left_to_the_normal_import(package: Path) -> None:
+    assert _finder(package).find_spec("guarded.hot", None) is None
+    assert stale(["guarded.hot"], [package / "hot.py"], package / "manifest.json", package / "group__mypyc") is None
 
 
-def test_a_group_is_stale_when_one_member_lacks_its_compiled_copy(tmp_path: Path) -> None:
-    for name in ("a", "b"):
-        (tmp_path / f"{name}.py").write_text("")
-    assert not stale([tmp_path / "a.py", tmp_path / "b.py"])  # nothing compiled: nothing to guard
-    (tmp_path / ("a" + SUFFIX)).write_bytes(b"")
-    _age(tmp_path / "a.py", 60)
-    assert stale([tmp_path / "a.py", tmp_path / "b.py"])
+@pytest.mark.parametrize("missing", ["the group library", "the manifest", "nothing; no build at all"])
+def test_a_build_missing_a_piece_is_not_used(package: Path, missing: str) -> None:
+    if missing == "the group library":
+        (package / ("group__mypyc" + SUFFIX)).unlink()
+    elif missing == "the manifest":
+        (package / "manifest.json").unlink()
+    else:
+        (package / ("hot" + SUFFIX)).unlink()
+    why = stale(["guarded.hot"], [package / "hot.py"], package / "manifest.json", package / "group__mypyc")
+    if missing.startswith("nothing"):
+        assert why is None  # nothing compiled: nothing to guard
+    else:
+        assert why is not None and _finder(package).find_spec("guarded.hot", None) is not None
+
+
+def test_a_build_without_its_sources_is_trusted(package: Path) -> None:
+    (package / "hot.py").unlink()  # an installed build that ships no .py
+    assert stale(["guarded.hot"], [package / "hot.py"], package / "manifest.json", package / "group__mypyc") is None
 
 
 def test_an_installed_copy_runs_the_same_build_from_any_directory(tmp_path: Path) -> None:
