@@ -27,6 +27,9 @@ def read_text(text: str) -> Stamp | None:
     if len(parts) < 4 or parts[0] != MAGIC:
         return None
     try:
-        return int(parts[1]), int(parts[2]), int(parts[3])
+        sender, seq, sent_ns = int(parts[1]), int(parts[2]), int(parts[3])
     except ValueError:
         return None
+    if sender < 0 or seq < 0:  # (a sequence number indexes the tracker's table)
+        return None
+    return sender, seq, sent_ns

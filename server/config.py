@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ping-timeout", type=float, help=f"seconds to answer a PING (default {d.ping_timeout:g})")
     p.add_argument("--registration-timeout", type=float,
                    help=f"seconds to finish NICK/USER (default {d.registration_timeout:g})")
-    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging verbosity")
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], help="logging verbosity")
     p.add_argument("--data-dir", help=f"where history is kept (default {d.data_dir})")
     p.add_argument("--server-name", help=f"the server's name in replies (default {d.server_name})")
     p.add_argument("--network", help=f"the network name in ISUPPORT (default {d.network})")

@@ -20,7 +20,7 @@ def test_payload_round_trip() -> None:
     assert stamp is not None and stamp == (7, 42, 123456789)
 
 
-@pytest.mark.parametrize("text", ["hello", "LT1 a b c", "LT1 1 2", "LT2 1 2 3", ""])
+@pytest.mark.parametrize("text", ["hello", "LT1 a b c", "LT1 1 2", "LT2 1 2 3", "", "LT1 1 -70 0", "LT1 -1 2 3"])
 def test_payload_ignores_other_text(text: str) -> None:
     assert read_text(text) is None
 
