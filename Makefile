@@ -51,3 +51,4 @@ bench: $(COMPILED)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build
 	find . -name '*.so' -not -path './.venv/*' -delete
+	rm -f server/hot_path.sha256.json
