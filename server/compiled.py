@@ -100,7 +100,7 @@ class FreshSourceFinder(MetaPathFinder):
 def install_guard() -> None:
     """Put the finder first on the import path (once); the packages holding hot modules call this."""
     if not any(isinstance(finder, FreshSourceFinder) for finder in sys.meta_path):
-        library = _ROOT.joinpath(*GROUP.split(".")).with_name(GROUP.rpartition(".")[2] + "__mypyc")
+        library = _ROOT.joinpath(*f"{GROUP}__mypyc".split("."))
         sys.meta_path.insert(0, FreshSourceFinder(HOT_MODULES, SOURCES, MANIFEST, library))
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
+from .log.sqlite import FSYNC_POLICIES
+
 __all__ = ["Config", "build_parser", "load_config"]
 
 
@@ -67,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "multiprocessing Manager process (process mode: always) or in this process (auto, the "
                    "default, in thread and pool mode: one IPC round trip less per command). Either way it "
                    "is written to SQLite under --data-dir before anyone is sent an entry")
-    p.add_argument("--fsync", choices=["always", "everysec"],
+    p.add_argument("--fsync", choices=list(FSYNC_POLICIES),
                    help="when history reaches the disk. always (the default): every commit is fsynced before "
                    "anyone is sent its messages, so even a power cut loses nothing acknowledged. everysec: a "
                    "commit is written to SQLite's WAL before delivery (a crash or kill -9 of the server loses "

@@ -10,16 +10,8 @@ from . import numerics
 from .casemap import CHANNELLEN, CHANTYPES, NICKLEN, casefold, is_channel, is_valid_channel, is_valid_nick
 from .errors import BadCharacter, InputTooLong, InvalidUtf8, MalformedMessage, ProtocolError, TagsTooLong
 from .framing import LineBuffer
-from .message import (
-    MAX_BODY_BYTES,
-    MAX_TAG_BYTES,
-    Message,
-    Parts,
-    escape_tag_value,
-    parse_line,
-    parse_parts,
-    unescape_tag_value,
-)
+from .message import Message, escape_tag_value, parse_line
+from .parser import MAX_BODY_BYTES, MAX_TAG_BYTES, Parts, parse_parts, unescape_tag_value
 
 __all__ = [
     "CHANNELLEN",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 from .errors import InputTooLong
-from .message import MAX_BODY_BYTES, MAX_TAG_BYTES
+from .parser import MAX_BODY_BYTES, MAX_TAG_BYTES
 
 __all__ = ["LineBuffer"]
 

@@ -7,18 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import BadCharacter, MalformedMessage
-from .parser import MAX_BODY_BYTES, MAX_TAG_BYTES, TAG_KEY, Parts, parse_parts, unescape_tag_value
+from .parser import MAX_BODY_BYTES, MAX_TAG_BYTES, TAG_KEY, parse_parts
 
-__all__ = [
-    "MAX_BODY_BYTES",
-    "MAX_TAG_BYTES",
-    "Message",
-    "Parts",
-    "escape_tag_value",
-    "parse_line",
-    "parse_parts",
-    "unescape_tag_value",
-]
+__all__ = ["Message", "escape_tag_value", "parse_line"]
 
 _COMMAND = re.compile(r"[A-Za-z]+\Z|[0-9]{3}\Z")
 _FORBIDDEN_IN_PARAM = re.compile(r"[\x00\r\n]")

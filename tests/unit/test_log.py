@@ -180,18 +180,19 @@ def test_the_fsync_policy_sets_how_commits_reach_the_disk(tmp_path: Path, fsync:
 def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
     log = DurableLog(tmp_path / "h.sqlite3", fsync="everysec", checkpoint_every=0.02)
     results: list[tuple[int, int]] = []
+    copied_some = threading.Event()
     checkpoint = log.store.checkpoint
 
     def recorded() -> tuple[int, int]:
         results.append(checkpoint())
+        if results[-1][1]:
+            copied_some.set()
         return results[-1]
 
     log.store.checkpoint = recorded  # type: ignore[method-assign]
     log.append([event(n) for n in range(50)])
     assert log.flush()
-    deadline = time.monotonic() + 5
-    while not any(copied for _, copied in results) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    assert copied_some.wait(5)
     frames, copied = next(r for r in results if r[1])
     assert copied == frames  # nobody held a snapshot, so all of the WAL went into the database
     log.close()
@@ -205,13 +206,16 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
     # A checkpoint that commits keep overtaking never leaves the WAL empty by itself.
     store = HistoryStore(tmp_path / "h.sqlite3", "everysec", wal_restart_frames=50)
     stop = threading.Event()
+    progress = threading.Condition()
     written = 0
 
     def write() -> None:
         nonlocal written
         while not stop.is_set():
             store.write([Entry(written + i + 1, f"m{written + i + 1}", 0.0, event(i)) for i in range(20)], {})
-            written += 20
+            with progress:
+                written += 20
+                progress.notify_all()
 
     writer = threading.Thread(target=write)
     writer.start()
@@ -219,7 +223,9 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
     deadline = time.monotonic() + 10
     try:
         while time.monotonic() < deadline and not any(b < a for a, b in pairwise(frames)):
-            time.sleep(0.05)
+            with progress:  # let the writer commit some more between two checkpoints
+                target = written + 100
+                assert progress.wait_for(lambda target=target: written >= target, 5)
             frames.append(store.checkpoint()[0])
     finally:
         stop.set()
