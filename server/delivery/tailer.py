@@ -1,4 +1,10 @@
-"""LogTailer: the one thread per worker that follows the log and feeds the Fanout."""
+"""LogTailer: follows the log in log order and feeds one worker's Fanout.
+
+When the log lives in this process and can push its commits (``PushingLog``:
+the DurableLog of thread and pool mode), the log's writer thread delivers each
+batch right after committing it. Otherwise (a log in the Manager or in Redis)
+one thread per worker waits on the log from a cursor.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import logging
 import threading
 from typing import Any
 
-from server.log import LogOverrun, MessageLog
+from server.log import Entry, LogOverrun, MessageLog, PushingLog
 
 from .fanout import Fanout
 
@@ -26,11 +32,20 @@ class LogTailer:
         self._thread = threading.Thread(target=self._run, name="log-tailer", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        if isinstance(self._log, PushingLog):
+            self._log.follow(self.cursor, self._take)
+        else:
+            self._thread.start()
 
     def stop(self) -> None:
         self._stopped.set()
-        self._thread.join(3)
+        if self._thread.is_alive():
+            self._thread.join(3)
+
+    def _take(self, entries: list[Entry]) -> None:
+        if entries and not self._stopped.is_set():
+            self._fanout.deliver(entries)
+            self.cursor = entries[-1].seq
 
     def _run(self) -> None:
         while not self._stopped.is_set():
@@ -44,6 +59,4 @@ class LogTailer:
                 if not self._stopped.is_set():
                     log.error("log unreachable, delivery stops: %r", exc)
                 return
-            if entries:
-                self._fanout.deliver(entries)
-                self.cursor = entries[-1].seq
+            self._take(entries)

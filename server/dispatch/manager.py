@@ -80,7 +80,10 @@ class SharedState(BaseManager):
         raise RuntimeError("not registered")
 
 
-SharedState.register("log", _get_log)
+# Not ``follow``: a follower is a callable to be called in the log's own process.
+_LOG_METHODS = tuple(name for name in dir(DurableLog)
+                     if not name.startswith("_") and callable(getattr(DurableLog, name)) and name != "follow")
+SharedState.register("log", _get_log, exposed=_LOG_METHODS)
 SharedState.register("world", _get_world)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .base import MessageLog
+from .base import CommitFollower, MessageLog, PushingLog
 from .events import Entry, Event
 from .memory import LogOverrun, MemoryLog
 
-__all__ = ["Entry", "Event", "LogOverrun", "MemoryLog", "MessageLog"]
+__all__ = ["CommitFollower", "Entry", "Event", "LogOverrun", "MemoryLog", "MessageLog", "PushingLog"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 from .events import Entry, Event
 
-__all__ = ["MessageLog"]
+__all__ = ["CommitFollower", "MessageLog", "PushingLog"]
 
 
 class MessageLog(Protocol):
@@ -30,4 +30,22 @@ class MessageLog(Protocol):
         ...
 
     def last_seq(self) -> int:
+        ...
+
+
+CommitFollower = Callable[[list[Entry]], None]
+
+
+@runtime_checkable
+class PushingLog(Protocol):
+    """A log in this process that can hand each batch it commits straight to one follower.
+
+    A reader in another thread would have to be woken for every batch; a
+    follower is called by the thread that committed it, one handoff fewer
+    between a message's commit and its delivery.
+    """
+
+    def follow(self, after: int, follower: CommitFollower) -> None:
+        """Hand ``follower`` every batch committed from now on, in log order, and first what
+        was committed after ``after`` before this call."""
         ...

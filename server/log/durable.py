@@ -4,7 +4,9 @@
 whatever has accumulated in one transaction (group commit) and only then
 makes those entries visible to readers, so every entry a client receives is
 already in the database (how far towards the platter: the ``fsync`` policy of
-HistoryStore). History (CHATHISTORY, replay on join) is read from SQLite.
+HistoryStore). A follower (the server's delivery, see ``follow``) is handed each
+batch by the writer thread right after its commit. History (CHATHISTORY,
+replay on join) is read from SQLite.
 
 A maintenance thread checkpoints the WAL about once a second (which, under
 ``everysec``, is also what syncs it) and applies the retention limits.
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .base import CommitFollower
 from .events import Entry
 from .history import HistoryQuery
 from .memory import MemoryLog
@@ -41,6 +44,7 @@ class DurableLog(MemoryLog):
         self._prune_every = prune_every
         self._checkpoint_every = checkpoint_every
         self._stopped = False
+        self._follower: CommitFollower | None = None
         # Wakes the writer only: appends notify it, so that they do not also wake
         # every reader waiting on _changed for entries that are not yet visible.
         self._work = threading.Condition(self._lock)
@@ -53,6 +57,18 @@ class DurableLog(MemoryLog):
     def _published(self, stored: list[Entry]) -> None:
         self._pending.extend(stored)
         self._work.notify()
+
+    def follow(self, after: int, follower: CommitFollower) -> None:
+        """Have the writer thread hand ``follower`` every batch right after committing it.
+
+        Batches come in log order, one call at a time; what was committed after
+        ``after`` before this call is handed over first (here, under the lock, so
+        that nothing newer can overtake it).
+        """
+        with self._changed:
+            if self._visible > after:
+                follower(self._slice_after(after, self._visible - after))
+            self._follower = follower
 
     def remember_channel(self, key: str, settings: ChannelSettings) -> None:
         """Keep a channel's topic and modes with the next commit."""
@@ -111,7 +127,13 @@ class DurableLog(MemoryLog):
             with self._changed:
                 if batch:
                     self._visible = batch[-1].seq
+                follower = self._follower
                 self._changed.notify_all()
+            if batch and follower is not None:
+                try:
+                    follower(batch)
+                except Exception:  # a delivery bug must not stop commits
+                    log.exception("handing entries %d..%d to delivery failed", batch[0].seq, batch[-1].seq)
 
     def _maintain_loop(self) -> None:
         days, per_target = self._retention

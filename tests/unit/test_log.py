@@ -12,7 +12,7 @@ import pytest
 
 from server.config import Config
 from server.dispatch.manager import start_shared_state
-from server.log import Entry, Event, LogOverrun, MemoryLog, MessageLog
+from server.log import Entry, Event, LogOverrun, MemoryLog, MessageLog, PushingLog
 from server.log.durable import DurableLog
 from server.log.history import HistoryQuery
 from server.log.sqlite import HistoryStore
@@ -121,6 +121,50 @@ def test_durable_log_survives_a_restart_and_keeps_numbering(tmp_path: Path) -> N
     assert [e.msgid for e in history[:3]] == [e.msgid for e in stored]
     assert [e.event.params[1] for e in history] == ["m0", "m1", "m2", "m3"]
     second.close()
+
+
+def test_a_follower_gets_each_batch_from_the_writer_after_its_commit(tmp_path: Path) -> None:
+    durable = DurableLog(tmp_path / "h.sqlite3")
+    durable.append([event(n) for n in range(3)])
+    assert durable.flush()
+    got: list[int] = []
+    calls: list[tuple[str, int, int]] = []  # (calling thread, last seq on disk, last seq handed over)
+    done = threading.Event()
+
+    def follower(entries: list[Entry]) -> None:
+        calls.append((threading.current_thread().name, durable.store.max_seq(), entries[-1].seq))
+        got.extend(e.seq for e in entries)
+        if got[-1] == 50:
+            done.set()
+
+    durable.follow(1, follower)  # what was committed after 1 comes first
+    assert got == [2, 3]
+    for n in range(3, 50):
+        durable.append([event(n)])
+    assert done.wait(5)
+    assert got == list(range(2, 51))
+    assert all(name == "log-writer" for name, _, _ in calls[1:])
+    assert all(on_disk >= handed for _, on_disk, handed in calls)
+    durable.close()
+
+
+def test_a_failing_follower_does_not_stop_commits(tmp_path: Path) -> None:
+    durable = DurableLog(tmp_path / "h.sqlite3")
+
+    def follower(entries: list[Entry]) -> None:
+        raise RuntimeError("delivery bug")
+
+    durable.follow(0, follower)
+    durable.append([event(1)])
+    durable.append([event(2)])
+    assert durable.flush()
+    assert durable.store.max_seq() == 2
+    durable.close()
+
+
+def test_only_an_in_process_log_pushes_its_commits(log: MessageLog) -> None:
+    # Through the Manager, a follower would be a callable in another process.
+    assert isinstance(log, PushingLog) == isinstance(log, DurableLog)
 
 
 def test_history_queries_by_msgid_and_time(tmp_path: Path) -> None:
