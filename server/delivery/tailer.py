@@ -2,7 +2,7 @@
 
 When the log lives in this process and can push its commits (``PushingLog``:
 the DurableLog of thread and pool mode), the log's writer thread delivers each
-batch right after committing it. Otherwise (a log in the Manager or in Redis)
+batch right after committing it. Otherwise (the log in the Manager process)
 one thread per worker waits on the log from a cursor.
 """
 
