@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import select
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -130,6 +131,8 @@ def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = 
         if action.choices is not None and value not in action.choices:
             raise SystemExit(f"chat-server: {action.dest} must be one of {', '.join(map(str, action.choices))}, "
                              f"not {value!r}")
+    if config.mode != "thread" and not hasattr(select, "epoll"):
+        raise SystemExit(f"chat-server: {config.mode} mode needs Linux's epoll; use --mode thread on this system")
     if config.log == "auto":
         config.log = "manager" if config.mode == "process" else "local"
     if config.mode == "process" and config.log == "local":

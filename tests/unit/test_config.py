@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,11 @@ def test_fsync_defaults_to_always_and_takes_everysec() -> None:
         load_config(["--fsync", "never"], {})
     with pytest.raises(SystemExit, match="fsync must be one of always, everysec, not 'never'"):
         load_config([], {"CHAT_FSYNC": "never"})
+
+
+def test_pool_and_process_mode_are_refused_without_epoll(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(select, "epoll")
+    for mode in ("pool", "process"):
+        with pytest.raises(SystemExit, match="use --mode thread"):
+            load_config(["--mode", mode], {})
+    assert load_config(["--mode", "thread"], {}).mode == "thread"
