@@ -66,7 +66,8 @@ def build_dispatcher(config: Config, world: World, source: MessageLog, listener:
     """The pieces one worker runs: delivery from the log, and the mode's dispatcher."""
     fanout: Fanout[Connection] = Fanout()
     services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config),
-                        cast(HistoryReader, source), worker_id)
+                        cast(HistoryReader, source), worker_id,
+                        commit_now=source.commit_now if isinstance(source, DurableLog) else None)
     tailer = LogTailer(source, fanout)
     dispatcher: Dispatcher
     if config.mode == "thread":

@@ -77,6 +77,7 @@ class Connection:
                 self._refuse_line(exc)
                 continue
             self._run(msg)
+        self._commit_own()
 
     def _run(self, msg: Message) -> None:
         ctx = Context(self.session, self.services.world, self.services.settings, time.time(), self.services.history)
@@ -108,6 +109,7 @@ class Connection:
             return
         fanout = self.services.fanout
         if self._last_seq > fanout.delivered:
+            self._commit_own()
             fanout.wait_delivered(self._last_seq, BARRIER_TIMEOUT)
         for line in lines:
             if not self.outbound.put(line):
@@ -115,6 +117,12 @@ class Connection:
                     self.abort("SendQ exceeded")
                 return
         self.outbound.flush()
+
+    def _commit_own(self) -> None:
+        """Commit (and deliver) this connection's appended events here, unless another thread is at it."""
+        commit_now = self.services.commit_now
+        if commit_now is not None and self._last_seq > self.services.fanout.delivered:
+            commit_now()
 
     # -- the Outbound's Sink --------------------------------------------------
 

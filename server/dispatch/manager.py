@@ -80,9 +80,11 @@ class SharedState(BaseManager):
         raise RuntimeError("not registered")
 
 
-# Not ``follow``: a follower is a callable to be called in the log's own process.
+# Not the methods for a caller in the log's own process: a follower is a callable
+# to be called there, and commit_now commits in the caller's thread.
+_LOCAL_ONLY = ("follow", "commit_now")
 _LOG_METHODS = tuple(name for name in dir(DurableLog)
-                     if not name.startswith("_") and callable(getattr(DurableLog, name)) and name != "follow")
+                     if not name.startswith("_") and callable(getattr(DurableLog, name)) and name not in _LOCAL_ONLY)
 SharedState.register("log", _get_log, exposed=_LOG_METHODS)
 SharedState.register("world", _get_world)
 

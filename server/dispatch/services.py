@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,3 +37,5 @@ class Services:
     limits: Limits
     history: HistoryReader | None = None
     worker_id: str = "w0"
+    # Commits the log's pending entries in the calling thread (when the log is in this process).
+    commit_now: Callable[[], None] | None = None

@@ -45,6 +45,10 @@ class DurableLog(MemoryLog):
         self._checkpoint_every = checkpoint_every
         self._stopped = False
         self._follower: CommitFollower | None = None
+        # Held by whoever commits a batch and hands it on (the writer thread, or
+        # a connection's thread in commit_now), so batches stay in log order.
+        self._commit_lock = threading.Lock()
+        self._commit_inline = fsync == "everysec"
         # Wakes the writer only: appends notify it, so that they do not also wake
         # every reader waiting on _changed for entries that are not yet visible.
         self._work = threading.Condition(self._lock)
@@ -106,34 +110,66 @@ class DurableLog(MemoryLog):
         self._maintainer.join(5)
         self.store.close()
 
+    def commit_now(self) -> None:
+        """Commit what is pending in the calling thread, unless another thread is committing.
+
+        A connection calls it once its command's events are appended (outside
+        the World's lock), so that a message is committed and handed to the
+        follower without waking the writer thread: one thread handoff fewer.
+        The writer thread commits whatever nobody else does. Only under
+        ``everysec``, where a commit is a write to the WAL: under ``always`` it
+        is an fsync, and the writer's larger batches need fewer of them (rooms
+        p50 was 0.1 ms worse with it, fanout 2% slower).
+        """
+        if not self._commit_inline:
+            return
+        if (self._pending or self._channels) and self._commit_lock.acquire(blocking=False):
+            try:
+                self._commit_round()
+            finally:
+                self._commit_lock.release()
+
     def _write_loop(self) -> None:
         while True:
             with self._changed:
                 self._work.wait_for(lambda: bool(self._pending or self._channels or self._stopped))
                 if self._stopped and not self._pending and not self._channels:
                     return
-                batch, self._pending = self._pending, []
-                channels, self._channels = self._channels, {}
-            try:
-                self.store.write(batch, channels)
-            except Exception:
-                log.exception("writing %d entries to %s failed; retrying", len(batch), self.store.path)
-                with self._changed:
-                    self._pending[:0] = batch
-                    for key, value in channels.items():
-                        self._channels.setdefault(key, value)
+            with self._commit_lock:
+                committed = self._commit_round()
+            if not committed:
                 self._closing.wait(0.5)
-                continue
+
+    def _commit_round(self) -> bool:
+        """Commit everything pending, then hand it to the follower (commit lock held).
+
+        False when the write failed; the entries are pending again.
+        """
+        with self._changed:
+            batch, self._pending = self._pending, []
+            channels, self._channels = self._channels, {}
+        if not batch and not channels:
+            return True
+        try:
+            self.store.write(batch, channels)
+        except Exception:
+            log.exception("writing %d entries to %s failed; retrying", len(batch), self.store.path)
             with self._changed:
-                if batch:
-                    self._visible = batch[-1].seq
-                follower = self._follower
-                self._changed.notify_all()
-            if batch and follower is not None:
-                try:
-                    follower(batch)
-                except Exception:  # a delivery bug must not stop commits
-                    log.exception("handing entries %d..%d to delivery failed", batch[0].seq, batch[-1].seq)
+                self._pending[:0] = batch
+                for key, value in channels.items():
+                    self._channels.setdefault(key, value)
+            return False
+        with self._changed:
+            if batch:
+                self._visible = batch[-1].seq
+            follower = self._follower
+            self._changed.notify_all()
+        if batch and follower is not None:
+            try:
+                follower(batch)
+            except Exception:  # a delivery bug must not stop commits
+                log.exception("handing entries %d..%d to delivery failed", batch[0].seq, batch[-1].seq)
+        return True
 
     def _maintain_loop(self) -> None:
         days, per_target = self._retention

@@ -162,6 +162,26 @@ def test_a_failing_follower_does_not_stop_commits(tmp_path: Path) -> None:
     durable.close()
 
 
+@pytest.mark.parametrize(("fsync", "inline"), [("everysec", True), ("always", False)])
+def test_commit_now_commits_in_the_calling_thread_under_everysec(tmp_path: Path, fsync: str, inline: bool) -> None:
+    durable = DurableLog(tmp_path / "h.sqlite3", fsync=fsync)
+    handed: list[tuple[str, int, int]] = []  # (calling thread, last seq handed over, last seq on disk)
+
+    def follower(entries: list[Entry]) -> None:
+        handed.append((threading.current_thread().name, entries[-1].seq, durable.store.max_seq()))
+
+    durable.follow(0, follower)
+    for n in range(50):
+        durable.append([event(n)])
+        durable.commit_now()  # the writer thread, woken by the append, may still get there first
+    assert durable.flush()
+    here = [seq for name, seq, _ in handed if name == threading.current_thread().name]
+    assert bool(here) == inline
+    assert all(on_disk >= seq for _, seq, on_disk in handed)
+    assert [seq for _, seq, _ in handed] == sorted(seq for _, seq, _ in handed)
+    durable.close()
+
+
 def test_only_an_in_process_log_pushes_its_commits(log: MessageLog) -> None:
     # Through the Manager, a follower would be a callable in another process.
     assert isinstance(log, PushingLog) == isinstance(log, DurableLog)
