@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from multiprocessing.managers import BaseManager
+from multiprocessing.managers import BaseManager, Server
 from multiprocessing.util import Finalize
 from typing import Any, cast
 
@@ -66,8 +66,30 @@ def _get_world() -> World:
     return cast(World, _hosted["world"])
 
 
+# Room in the Manager's accept queue (the standard library's is 16).
+MANAGER_BACKLOG = 1024
+
+
+class _BurstTolerantServer(Server):
+    """The Manager's server, with room in its accept queue for a burst of new connections.
+
+    Every thread of every worker opens a connection of its own on its first
+    proxy call, so a pool whose threads all start serving at once connects
+    dozens of times at once. Past a full queue the kernel drops the last ACK
+    of a connection's handshake: the client believes it is connected and
+    waits for the authentication challenge forever (a pool thread hung so,
+    and with it one client's registration).
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        cast(Any, self).listener._listener._socket.listen(MANAGER_BACKLOG)  # listen() again only resizes the queue
+
+
 class SharedState(BaseManager):
     """A BaseManager serving the one log and the one World."""
+
+    _Server = _BurstTolerantServer
 
     def __init__(self, address: tuple[str, int], authkey: bytes) -> None:
         super().__init__(address=address, authkey=authkey)
