@@ -158,6 +158,7 @@ class DurableLog(MemoryLog):
                 self._pending[:0] = batch
                 for key, value in channels.items():
                     self._channels.setdefault(key, value)
+                self._work.notify()  # the writer may have gone back to sleep meanwhile
             return False
         with self._changed:
             if batch:

@@ -182,6 +182,25 @@ def test_commit_now_commits_in_the_calling_thread_under_everysec(tmp_path: Path,
     durable.close()
 
 
+def test_a_commit_that_fails_in_a_handler_thread_is_retried_by_the_writer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    durable = DurableLog(tmp_path / "h.sqlite3", fsync="everysec")
+    write = durable.store.write
+    failures = iter([True])
+
+    def flaky_write(entries: list[Entry], channels: dict) -> None:  # type: ignore[type-arg]
+        if next(failures, False):
+            raise OSError("disk full")
+        write(entries, channels)
+
+    monkeypatch.setattr(durable.store, "write", flaky_write)
+    durable.append([event(1)])
+    durable.commit_now()
+    assert durable.flush(5)  # nothing else was appended: the writer had to be told
+    assert durable.store.max_seq() == 1
+    durable.close()
+
+
 def test_only_an_in_process_log_pushes_its_commits(log: MessageLog) -> None:
     # Through the Manager, a follower would be a callable in another process.
     assert isinstance(log, PushingLog) == isinstance(log, DurableLog)
