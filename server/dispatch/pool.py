@@ -63,15 +63,19 @@ class PoolDispatcher(Dispatcher):
                     return
                 with self._lock:
                     conn = self._conns.get(fd)
-                if conn is not None:
+                if conn is None:
+                    continue
+                try:
                     self._serve(fd, conn)
+                except Exception:  # a bug in one turn must not cost the pool a thread
+                    log.exception("serving connection %s failed", conn.conn_id)
 
     def _serve(self, fd: int, conn: Connection) -> None:
+        data: bytes | None
         try:
             data = conn.sock.recv(65536)
         except BlockingIOError:  # a spurious report: nothing to read yet
-            self._rearm(fd, conn)
-            return
+            data = None
         except OSError:
             data = b""
         if data:
@@ -80,7 +84,7 @@ class PoolDispatcher(Dispatcher):
             except Exception:
                 log.exception("connection %s failed", conn.conn_id)
                 conn.close("Internal error")
-        else:
+        elif data is not None:
             conn.close()
         if not conn.closed:
             self._rearm(fd, conn)
