@@ -22,7 +22,7 @@ from .domain import ServerSettings, World
 from .domain.context import HistoryReader
 from .domain.liveness import LivenessPolicy
 from .domain.settings import DEFAULT_MOTD
-from .log import MessageLog
+from .log import MessageLog, PushingLog
 from .log.durable import DurableLog
 from .signals import StopRequest
 
@@ -67,7 +67,7 @@ def build_dispatcher(config: Config, world: World, source: MessageLog, listener:
     fanout: Fanout[Connection] = Fanout()
     services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config),
                         cast(HistoryReader, source), worker_id,
-                        commit_now=source.commit_now if isinstance(source, DurableLog) else None)
+                        commit_now=source.commit_now if isinstance(source, PushingLog) else None)
     tailer = LogTailer(source, fanout)
     dispatcher: Dispatcher
     if config.mode == "thread":

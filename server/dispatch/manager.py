@@ -102,8 +102,8 @@ class SharedState(BaseManager):
         raise RuntimeError("not registered")
 
 
-# Not the methods for a caller in the log's own process: a follower is a callable
-# to be called there, and commit_now commits in the caller's thread.
+# Not PushingLog's methods, which only mean something in the log's own process: a
+# follower is a callable to be called there, and commit_now commits in the caller's thread.
 _LOCAL_ONLY = ("follow", "commit_now")
 _LOG_METHODS = tuple(name for name in dir(DurableLog)
                      if not name.startswith("_") and callable(getattr(DurableLog, name)) and name not in _LOCAL_ONLY)

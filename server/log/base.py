@@ -42,10 +42,15 @@ class PushingLog(Protocol):
 
     A reader in another thread would have to be woken for every batch; a
     follower is called by the thread that committed it, one handoff fewer
-    between a message's commit and its delivery.
+    between a message's commit and its delivery. Neither method means
+    anything across processes (the Manager does not expose them).
     """
 
     def follow(self, after: int, follower: CommitFollower) -> None:
         """Hand ``follower`` every batch committed from now on, in log order, and first what
         was committed after ``after`` before this call."""
+        ...
+
+    def commit_now(self) -> None:
+        """Commit what is pending in the calling thread, if the log does so and nobody else is."""
         ...
