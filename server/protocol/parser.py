@@ -29,6 +29,12 @@ _ESCAPES: Final = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 # What parse_parts returns: (command, params, source, tags).
 Parts = tuple[str, tuple[str, ...], str | None, dict[str, str]]
 
+# The commands that make up nearly every line, as sent: found here, they need
+# no character checks and no upper-casing.
+_COMMON: Final[dict[str, str]] = {name: name for name in (
+    "PRIVMSG", "NOTICE", "PING", "PONG", "JOIN", "PART", "QUIT", "NICK", "USER", "MODE", "TOPIC", "CAP",
+    "TAGMSG", "WHO", "001", "353", "366")}
+
 
 def unescape_tag_value(raw: str) -> str:
     if "\\" not in raw:
@@ -72,7 +78,7 @@ def parse_parts(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: 
         raise BadCharacter("NUL byte in line")
     if 13 in raw or 10 in raw:
         raise BadCharacter("CR or LF inside a line")
-    if raw[:1] == b"@":
+    if raw.startswith(b"@"):
         tag_section, sep, body = raw.partition(b" ")
         if len(tag_section) + 1 > max_tags:
             raise TagsTooLong("tag section too long")
@@ -81,7 +87,7 @@ def parse_parts(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: 
         body = body.lstrip(b" ")
     else:
         tag_section = b""
-        body = raw.lstrip(b" ") if raw[:1] == b" " else raw
+        body = raw.lstrip(b" ") if raw.startswith(b" ") else raw
     if len(body) + 2 > max_body:
         raise InputTooLong("line too long")
     if strict_utf8:
@@ -92,27 +98,46 @@ def parse_parts(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: 
     tags = _parse_tags(tag_section[1:].decode("utf-8", "replace")) if tag_section else {}
     text = body.decode("utf-8", "replace")
 
+    # Positions, not partitions: each field is sliced out once, and a line
+    # costs no intermediate strings or tuples.
+    n = len(text)
+    pos = 0
     source: str | None = None
-    if text[:1] == ":":
-        prefix, _, text = text.partition(" ")
-        source = prefix[1:] or None
-        if text[:1] == " ":
-            text = text.lstrip(" ")
-    command, _, rest = text.partition(" ")
-    if not (command.isascii() and (command.isalpha() or (len(command) == 3 and command.isdigit()))):
+    if text.startswith(":"):
+        pos = text.find(" ")
+        if pos < 0:
+            pos = n
+        source = text[1:pos] or None
+        while pos < n and text[pos] == " ":
+            pos += 1
+    end = text.find(" ", pos)
+    if end < 0:
+        end = n
+    command = text[pos:end]
+    known = _COMMON.get(command)
+    if known is not None:
+        command = known
+    elif command.isascii() and (command.isalpha() or (len(command) == 3 and command.isdigit())):
+        command = command.upper()
+    else:
         raise MalformedMessage(f"bad command {command!r}" if command else "missing command")
-    params: tuple[str, ...] = ()
-    if rest:
-        if rest[:1] == ":":
-            params = (rest[1:],)
-        else:
-            # Middle parameters are words; the first word that starts with ':'
-            # begins the trailing one, which runs to the end of the line.
-            middle, colon, trailing = rest.partition(" :")
-            words = middle.split(" ")
-            if "" in words:
-                words = [word for word in words if word]
-            if colon:
-                words.append(trailing)
-            params = tuple(words)
-    return command.upper(), params, source, tags
+    pos = end + 1
+    if pos >= n:
+        return command, (), source, tags
+    if text[pos] == ":":
+        return command, (text[pos + 1:],), source, tags
+    # Middle parameters are words; the first word that starts with ':' begins
+    # the trailing one, which runs to the end of the line.
+    colon = text.find(" :", pos)
+    if colon < 0:
+        middle = text[pos:]
+        if " " not in middle:
+            return command, (middle,), source, tags
+    else:
+        middle = text[pos:colon]
+        if " " not in middle and middle:
+            return command, (middle, text[colon + 2:]), source, tags
+    words = [word for word in middle.split(" ") if word]
+    if colon >= 0:
+        words.append(text[colon + 2:])
+    return command, tuple(words), source, tags

@@ -27,6 +27,10 @@ SIMPLE_CASES = [
     (b"ping token", Message("PING", ("token",))),
     (b"CAP LS 302", Message("CAP", ("LS", "302"))),
     (b"001 me :Welcome", Message("001", ("me", "Welcome"))),
+    (b":src   privmsg  #a   b  :c  d", Message("PRIVMSG", ("#a", "b", "c  d"), "src")),
+    (b"MODE #a +o  nick ", Message("MODE", ("#a", "+o", "nick"))),
+    (b"QUIT  :bye", Message("QUIT", ("bye",))),
+    (b"AWAY", Message("AWAY")),
 ]
 
 
