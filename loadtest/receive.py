@@ -31,7 +31,7 @@ def take_lines(lines: list[bytes | InputTooLong], now: int, latency: dict[int, i
     exact_bits = EXACT_BITS
     delivered = 0
     for line in lines:
-        if isinstance(line, InputTooLong):
+        if not isinstance(line, bytes):  # (an InputTooLong in the line's place)
             problems["line too long"] += 1
             continue
         try:
@@ -40,9 +40,8 @@ def take_lines(lines: list[bytes | InputTooLong], now: int, latency: dict[int, i
             problems[f"unparsable line ({type(exc).__name__})"] += 1
             continue
         if command == "PRIVMSG" and params:
-            stamp = read_text(params[-1])
-            if stamp is not None:
-                sender, seq, sent_ns = stamp
+            sender, seq, sent_ns = read_text(params[-1])
+            if sender >= 0:
                 delivered += 1
                 us = (now - sent_ns) // 1000
                 if us >> exact_bits > 0:  # (never for a negative us, which the histogram clamps)

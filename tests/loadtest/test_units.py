@@ -8,7 +8,7 @@ import pytest
 
 from loadtest.memory import tree_rss_kib
 from loadtest.params import Params, Plan
-from loadtest.payload import MAGIC, make_text, read_text
+from loadtest.payload import MAGIC, NOT_A_STAMP, make_text, read_text
 from loadtest.stats import LatencyCounter, decode, new_histogram, summary
 from loadtest.tracker import ReceiverLog, SenderTally
 
@@ -16,13 +16,14 @@ from loadtest.tracker import ReceiverLog, SenderTally
 def test_payload_round_trip() -> None:
     text = make_text(7, 42, 123456789, pad=10)
     assert text.startswith(MAGIC + " ")
-    stamp = read_text(text)
-    assert stamp is not None and stamp == (7, 42, 123456789)
+    assert read_text(text) == (7, 42, 123456789)
+    assert read_text(make_text(0, 0, 5)) == (0, 0, 5)
 
 
-@pytest.mark.parametrize("text", ["hello", "LT1 a b c", "LT1 1 2", "LT2 1 2 3", "", "LT1 1 -70 0", "LT1 -1 2 3"])
+@pytest.mark.parametrize("text", ["hello", "LT1 a b c", "LT1 1 2", "LT2 1 2 3", "", "LT1 1 -70 0", "LT1 -1 2 3",
+                                  "LT1  1 2 3", "LT1 1 2 3x", "LT1 1 2 ", "LT11 2 3 4"])
 def test_payload_ignores_other_text(text: str) -> None:
-    assert read_text(text) is None
+    assert read_text(text) == NOT_A_STAMP
 
 
 def test_tracker_counts_duplicates_and_reordering() -> None:
