@@ -28,21 +28,38 @@ def make_text(sender: int, seq: int, sent_ns: int, pad: int = 0) -> str:
     return text
 
 
+def _number(text: str, start: int, end: int) -> int:
+    """The decimal number text[start:end] (digits only); -1 when it is not one.
+
+    Compiled, ord(text[i]) reads the character in place, a few nanoseconds a
+    digit, where slicing and int() cost about 70 a number: the better choice
+    for the short sender and sequence numbers, not for the send time.
+    """
+    if start >= end:
+        return -1
+    value = 0
+    for i in range(start, end):
+        digit = ord(text[i]) - 48
+        if digit < 0 or digit > 9:
+            return -1
+        value = value * 10 + digit
+    return value
+
+
 def read_text(text: str) -> Stamp:
     """Read a message text back; NOT_A_STAMP when it is not a well-formed load-test message."""
     if not text.startswith(_HEAD):
         return NOT_A_STAMP
-    # Positions rather than split: the padding is never copied.
     a = text.find(" ", _START)
     b = text.find(" ", a + 1) if a > 0 else -1
     if b < 0:
         return NOT_A_STAMP
     c = text.find(" ", b + 1)
+    sender, seq = _number(text, _START, a), _number(text, a + 1, b)
+    if sender < 0 or seq < 0:
+        return NOT_A_STAMP
     try:
-        sender, seq = int(text[_START:a]), int(text[a + 1:b])
         sent_ns = int(text[b + 1:]) if c < 0 else int(text[b + 1:c])
     except ValueError:
-        return NOT_A_STAMP
-    if sender < 0 or seq < 0:  # (a sequence number indexes the tracker's table)
         return NOT_A_STAMP
     return sender, seq, sent_ns

@@ -21,7 +21,7 @@ def test_payload_round_trip() -> None:
 
 
 @pytest.mark.parametrize("text", ["hello", "LT1 a b c", "LT1 1 2", "LT2 1 2 3", "", "LT1 1 -70 0", "LT1 -1 2 3",
-                                  "LT1  1 2 3", "LT1 1 2 3x", "LT1 1 2 ", "LT11 2 3 4"])
+                                  "LT1  1 2 3", "LT1 1 2 3x", "LT1 1 2 ", "LT11 2 3 4", "LT1 +1 2 3", "LT1 1_0 2 3"])
 def test_payload_ignores_other_text(text: str) -> None:
     assert read_text(text) == NOT_A_STAMP
 
