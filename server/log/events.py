@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from server.protocol import Message
 
-__all__ = ["Entry", "Event", "format_time", "parse_time"]
+__all__ = ["Entry", "Event", "format_time", "make_msgid", "msgid_seq", "parse_time"]
 
 # Commands whose last parameter is free text, written with a colon always.
 _TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TOPIC", "PART", "KICK"})
@@ -48,6 +48,22 @@ def parse_time(text: str) -> float:
         raise ValueError(f"not a UTC timestamp: {text!r}")
     pattern = "%Y-%m-%dT%H:%M:%S.%f" if "." in text else "%Y-%m-%dT%H:%M:%S"
     return datetime.strptime(text[:-1], pattern).replace(tzinfo=UTC).timestamp()
+
+
+def make_msgid(run: str, seq: int) -> str:
+    """The msgid of the entry at ``seq``: ``<run>-<seq>``, run being random for each start of the log.
+
+    Naming the position makes a msgid its own index: the history store finds an
+    entry by msgid through its primary key, with no index of msgids to update on
+    every commit.
+    """
+    return f"{run}-{seq}"
+
+
+def msgid_seq(msgid: str) -> int | None:
+    """The position a msgid made by make_msgid names; None for anything else."""
+    _, sep, seq = msgid.rpartition("-")
+    return int(seq) if sep and seq.isascii() and seq.isdigit() else None
 
 
 @dataclass(frozen=True, slots=True)

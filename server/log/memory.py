@@ -8,7 +8,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from .events import Entry, Event
+from .events import Entry, Event, make_msgid
 
 __all__ = ["LogOverrun", "MemoryLog"]
 
@@ -35,7 +35,7 @@ class MemoryLog:
             stored = []
             for event in events:
                 self._last += 1
-                entry = Entry(self._last, f"{self._msgid_prefix}-{self._last}", now, event)
+                entry = Entry(self._last, make_msgid(self._msgid_prefix, self._last), now, event)
                 self._entries.append(entry)
                 stored.append(entry)
             if stored:

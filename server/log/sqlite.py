@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from .events import Entry, Event
+from .events import Entry, Event, msgid_seq
 from .history import HistoryQuery, history_key
 
 __all__ = ["FSYNC_POLICIES", "ChannelSettings", "HistoryStore"]
@@ -28,7 +28,9 @@ CREATE TABLE IF NOT EXISTS entries (
     tags TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_by_key ON entries (key, seq) WHERE key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS entries_by_msgid ON entries (msgid);
+-- A msgid names its entry's seq (events.make_msgid), so no index of msgids is kept:
+-- it cost a WAL page per commit. Databases from before drop theirs.
+DROP INDEX IF EXISTS entries_by_msgid;
 CREATE TABLE IF NOT EXISTS channels (
     key TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -171,7 +173,9 @@ class HistoryStore:
             return None
         kind, value = bound
         if kind == "msgid":
-            row = self._db.execute("SELECT seq FROM entries WHERE msgid = ? AND key = ?", (value, key)).fetchone()
+            seq = msgid_seq(value)
+            row = None if seq is None else self._db.execute(
+                "SELECT seq FROM entries WHERE seq = ? AND msgid = ? AND key = ?", (seq, value, key)).fetchone()
             return ("seq", float(row[0])) if row else ("missing", 0.0)
         return ("time", float(value))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from server.config import Config
 from server.dispatch.manager import start_shared_state
 from server.log import Entry, Event, LogOverrun, MemoryLog, MessageLog, PushingLog
 from server.log.durable import DurableLog
+from server.log.events import make_msgid, msgid_seq
 from server.log.history import HistoryQuery
 from server.log.sqlite import HistoryStore
 
@@ -228,6 +230,44 @@ def test_history_queries_by_msgid_and_time(tmp_path: Path) -> None:
     assert texts("BEFORE", 5, ("msgid", "no-such-id")) == []
     assert log.history(HistoryQuery("LATEST", "#other", 5)) == []
     log.close()
+
+
+def test_a_msgid_names_its_position() -> None:
+    assert msgid_seq(make_msgid("1f2e3d4c", 42)) == 42
+    for other in ["no-such-id", "abc-", "42", "a-4_2", "a-٤٢", ""]:
+        assert msgid_seq(other) is None
+
+
+def test_a_msgid_resolves_only_to_its_own_entry_and_across_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    log = DurableLog(path)
+    first = [log.append([event(n)])[0] for n in range(6)]
+    log.close()
+    log = DurableLog(path)  # a new run: new msgids, same numbering
+    later = [log.append([event(n)])[0] for n in range(6, 10)]
+    assert log.flush()
+    assert first[0].msgid.rpartition("-")[0] != later[0].msgid.rpartition("-")[0]
+
+    def texts(kind: str, bound: str) -> list[str]:
+        return [e.event.params[1] for e in log.history(HistoryQuery(kind, "#c", 2, ("msgid", bound)))]
+
+    assert texts("BEFORE", first[3].msgid) == ["m1", "m2"]
+    assert texts("AFTER", later[0].msgid) == ["m7", "m8"]
+    # The right position under another run's name, or a name for no position: no such message.
+    assert texts("BEFORE", make_msgid("0badf00d", first[3].seq)) == []
+    assert texts("BEFORE", make_msgid(later[0].msgid.rpartition("-")[0], 999)) == []
+    log.close()
+
+
+def test_a_database_from_before_loses_its_msgid_index(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    HistoryStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE INDEX entries_by_msgid ON entries (msgid)")
+    HistoryStore(path).close()
+    with sqlite3.connect(path) as db:
+        indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "entries_by_msgid" not in indexes and "entries_by_key" in indexes
 
 
 def test_retention_prunes_per_target(tmp_path: Path) -> None:
