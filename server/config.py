@@ -56,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help=f"address to listen on (default {d.host})")
     p.add_argument("--port", type=int, help=f"TCP port (default {d.port}; 0 picks a free one)")
     p.add_argument("--mode", choices=["thread", "pool", "process"],
-                   help="how connections get CPU: a thread each, a bounded thread pool over a selector "
-                   f"loop, or several worker processes (default {d.mode})")
+                   help="how connections get CPU: a thread each, a bounded thread pool taking turns on "
+                   f"one epoll set, or several worker processes (default {d.mode})")
     p.add_argument("--pool", type=int, help=f"worker threads in pool mode (default {d.pool})")
     p.add_argument("--workers", type=int, help="worker processes in process mode (default: CPU count)")
     p.add_argument("--password", help="server password that clients must send with PASS")
