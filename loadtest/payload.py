@@ -8,7 +8,7 @@ __all__ = ["MAGIC", "NOT_A_STAMP", "Stamp", "make_text", "read_text"]
 
 # Every load-test message starts with this word, so stray chat is never counted.
 MAGIC: Final = "LT1"
-_HEAD: Final = "LT1 "
+_HEAD: Final = MAGIC + " "
 _START: Final = len(_HEAD)
 
 
@@ -51,7 +51,7 @@ def read_text(text: str) -> Stamp:
     if not text.startswith(_HEAD):
         return NOT_A_STAMP
     a = text.find(" ", _START)
-    b = text.find(" ", a + 1) if a > 0 else -1
+    b = text.find(" ", a + 1) if a >= 0 else -1
     if b < 0:
         return NOT_A_STAMP
     c = text.find(" ", b + 1)
