@@ -66,6 +66,10 @@ METRICS = [
     Metric("idle", "idle N=5000: server KiB per connection", _fig("server_kib_per_connection"),
            "2.0 KiB (Go: 20.6)", "<= 2 KiB", False, 2),
     Metric("idle", "idle N=5000: PING p99 (ms)", _lat("ping", "p99_ms"), "0.45 ms", "<= 0.5 ms", False, 2),
+    # No target in the issue: JOIN/QUIT storms are what hurt big IRC servers, so the table shows them.
+    Metric("churn", "churn C=200 S=10 @1000/s, 20 churners: chat latency p99 (ms)", _lat("latency", "p99_ms"),
+           "-", "-", False, 1),
+    Metric("churn", "churn: connect-join-quit cycles/s", _fig("churn_per_s"), "-", "-", True),
 ]
 
 
@@ -79,6 +83,9 @@ def params_for(workload: str, port: int, pid: int, procs: int, quick: bool) -> P
                       **common)
     if workload == "connect":
         return Params("connect", clients=2000 // scale, in_flight=100, **common)
+    if workload == "churn":
+        return Params("churn", clients=200 // scale, senders=10, messages=200 // scale, rate=1000.0 / scale,
+                      churners=20 // scale, **common)
     return Params("idle", clients=5000 // scale, probes=4, hold=5.0 / scale, **common)
 
 
@@ -97,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--modes", default=",".join(MODES),
                    help="comma-separated dispatch modes (default all three), each optionally followed by more "
                    "chat-server flags, e.g. 'thread,pool,pool --fsync everysec'")
-    p.add_argument("--workloads", default="fanout,rooms,connect,idle")
+    p.add_argument("--workloads", default="fanout,rooms,connect,idle,churn")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--pool", type=int, default=20, help="--pool for chat-server (default 20)")
     p.add_argument("--procs", type=int, default=os.cpu_count() or 1, help="chat-loadtest driver processes")
