@@ -85,6 +85,8 @@ class UserView:
 
 def member_prefix(modes: str, all_prefixes: bool = False) -> str:
     """``"ov"`` -> ``"@"`` (or ``"@+"`` for multi-prefix clients)."""
+    if not modes:  # most members of a big channel: NAMES asks for each of them
+        return ""
     symbols = [PREFIX_SYMBOL[m] for m in PREFIX_ORDER if m in modes]
     return "".join(symbols) if all_prefixes else "".join(symbols[:1])
 

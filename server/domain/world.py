@@ -68,7 +68,7 @@ class World:
 
     def _view(self, channel: Channel, viewer: str, with_names: bool = True) -> ChannelView:
         names = tuple(
-            (self._users[cid].nick, "".join(sorted(modes))) for cid, modes in channel.members.items()
+            (self._users[cid].nick, "".join(sorted(modes)) if modes else "") for cid, modes in channel.members.items()
         ) if with_names else ()
         return ChannelView(channel.name, channel.topic, channel.topic_by, channel.topic_time,
                            channel.mode_string(show_key=False), channel.created, "s" in channel.modes,

@@ -82,6 +82,19 @@ def test_topic_set_query_and_plus_t() -> None:
     assert [m.command for m in c.messages()][:3] == ["JOIN", "332", "333"]
 
 
+def test_a_big_channel_s_names_come_in_several_lines_with_every_member_once() -> None:
+    net = Net()
+    nicks = [f"member{i:03d}" for i in range(120)]
+    joined(net, "#big", *nicks)
+    late = net.user("late")
+    late.say("JOIN #big")
+    replies = [m for m in late.messages() if m.command == "353"]
+    assert len(replies) > 1
+    assert all(len(m.to_bytes()) <= 512 for m in replies)
+    names = [name for m in replies for name in m.params[-1].split()]
+    assert names == ["@member000", *nicks[1:], "late"]
+
+
 def test_names_and_list() -> None:
     net = Net()
     a, _b = joined(net, "#x", "alice", "bob")

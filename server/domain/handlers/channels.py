@@ -25,13 +25,15 @@ def send_names(ctx: Context, channel: ChannelView | None, name: str) -> None:
     if channel is not None and channel.visible:
         all_prefixes = "multi-prefix" in ctx.session.caps
         symbol = "@" if channel.secret else "="
-        names = [member_prefix(modes, all_prefixes) + nick for nick, modes in channel.names]
         line: list[str] = []
-        for item in names:
+        length = 0  # of " ".join(line), plus one
+        for nick, modes in channel.names:
+            item = member_prefix(modes, all_prefixes) + nick
             line.append(item)
-            if sum(len(x) + 1 for x in line) > 400:
+            length += len(item) + 1
+            if length > 400:
                 ctx.reply(n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
-                line = []
+                line, length = [], 0
         if line:
             ctx.reply(n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
         name = channel.name
