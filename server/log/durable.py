@@ -22,13 +22,16 @@ from pathlib import Path
 
 from .base import CommitFollower
 from .events import Entry
-from .history import HistoryQuery
+from .history import HistoryQuery, history_key
 from .memory import MemoryLog
 from .sqlite import ChannelSettings, HistoryStore
 
 __all__ = ["DurableLog"]
 
 log = logging.getLogger(__name__)
+
+# How many of the newest entries a JOIN's replay looks through before it asks SQLite.
+RECENT_SCAN = 2000
 
 
 class DurableLog(MemoryLog):
@@ -87,7 +90,41 @@ class DurableLog(MemoryLog):
         if query.up_to_seq:
             with self._changed:  # everything before the bound must be on disk first
                 self._changed.wait_for(lambda: self._visible >= query.up_to_seq - 1, 5.0)
+                if query.kind == "LATEST" and query.first is None:
+                    recent = self._latest_in_memory(query.key, query.up_to_seq, query.limit)
+                    if recent is not None:
+                        return recent
         return self.store.query(query)
+
+    def _latest_in_memory(self, key: str, before_seq: int, limit: int) -> list[Entry] | None:
+        """The last ``limit`` history entries of ``key`` before ``before_seq``, from memory (lock held).
+
+        What a JOIN replays: in a busy channel they are among the newest entries,
+        and reading them here spares a query that holds the store (and with it
+        every commit) while it runs. None when the newest RECENT_SCAN entries do
+        not hold them all, or hold the oldest of what memory has: then SQLite,
+        which has everything, answers.
+        """
+        days, per_target = self._retention
+        if per_target:
+            limit = min(limit, per_target)
+        cutoff = self._clock() - days * 86400 if days is not None else None
+        found: list[Entry] = []
+        scanned = 0
+        for entry in reversed(self._entries):
+            if len(found) >= limit:
+                return found[::-1]
+            scanned += 1
+            if scanned > RECENT_SCAN:
+                return None
+            if entry.seq >= before_seq or entry.seq > self._visible or history_key(entry.event) != key:
+                continue
+            if cutoff is not None and entry.time < cutoff:
+                return found[::-1]  # (older ones are retention's to forget)
+            found.append(entry)
+        if len(found) >= limit:
+            return found[::-1]
+        return None
 
     def targets(self, keys: list[str], after: float, before: float, limit: int) -> list[tuple[str, float]]:
         return self.store.targets(keys, after, before, limit)

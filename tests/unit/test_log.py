@@ -14,6 +14,7 @@ import pytest
 from server.config import Config
 from server.dispatch.manager import start_shared_state
 from server.log import Entry, Event, LogOverrun, MemoryLog, MessageLog, PushingLog
+from server.log import durable as durable_module
 from server.log.durable import DurableLog
 from server.log.events import make_msgid, msgid_seq
 from server.log.history import HistoryQuery
@@ -268,6 +269,65 @@ def test_a_database_from_before_loses_its_msgid_index(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "entries_by_msgid" not in indexes and "entries_by_key" in indexes
+
+
+def said(n: int, channel: str) -> Event:
+    return Event("PRIVMSG", "a!u@h", (channel, f"m{n}"), "t:1", (channel,))
+
+
+@pytest.mark.parametrize("scan", [2000, 5])
+def test_a_join_replay_reads_memory_and_sqlite_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     scan: int) -> None:
+    monkeypatch.setattr(durable_module, "RECENT_SCAN", scan)  # 5: #quiet is out of reach, SQLite answers
+    log = DurableLog(tmp_path / "h.sqlite3")
+    log.append([said(n, "#quiet") for n in range(3)])
+    for n in range(30):
+        log.append([said(n, "#busy"), event(n)])  # (event: #c)
+    join = log.append([Event("JOIN", "b!u@h", ("#busy",), "t:2", ("#busy",))])[0]
+    log.append([said(99, "#busy")])  # after the join: not replayed
+    assert log.flush()
+    asked: list[str] = []
+    store_query = log.store.query
+
+    def counted(query: HistoryQuery) -> list[Entry]:
+        asked.append(query.key)
+        return store_query(query)
+
+    monkeypatch.setattr(log.store, "query", counted)
+    for key, limit, from_memory in [("#busy", 5, scan > 5), ("#busy", 40, False), ("#quiet", 2, scan > 5),
+                                    ("#none", 3, False)]:
+        query = HistoryQuery("LATEST", key, limit, up_to_seq=join.seq)
+        asked.clear()
+        assert log.history(query) == store_query(query), (key, limit)
+        assert asked == ([] if from_memory else [key]), (key, limit)
+    assert [e.event.params[1] for e in log.history(HistoryQuery("LATEST", "#busy", 3, up_to_seq=join.seq))] == \
+        ["m27", "m28", "m29"]
+    log.close()
+
+
+def test_a_join_replay_after_a_restart_comes_from_sqlite(tmp_path: Path) -> None:
+    log = DurableLog(tmp_path / "h.sqlite3")
+    log.append([said(n, "#busy") for n in range(5)])
+    log.close()
+    log = DurableLog(tmp_path / "h.sqlite3")
+    join = log.append([Event("JOIN", "b!u@h", ("#busy",), "t:2", ("#busy",))])[0]
+    assert log.flush()
+    replay = log.history(HistoryQuery("LATEST", "#busy", 3, up_to_seq=join.seq))
+    assert [e.event.params[1] for e in replay] == ["m2", "m3", "m4"]
+    log.close()
+
+
+def test_a_join_replay_keeps_to_the_retention_limits(tmp_path: Path) -> None:
+    clock = iter(float(t) for t in [0, *range(100_000, 100_100)])
+    log = DurableLog(tmp_path / "h.sqlite3", clock=lambda: next(clock), history_days=1.0, history_max_per_target=4)
+    log.append([said(n, "#busy") for n in range(3)])  # at time 0-2: more than a day before the rest
+    for n in range(3, 9):
+        log.append([said(n, "#busy")])
+    join = log.append([Event("JOIN", "b!u@h", ("#busy",), "t:2", ("#busy",))])[0]
+    assert log.flush()
+    replay = log.history(HistoryQuery("LATEST", "#busy", 20, up_to_seq=join.seq))
+    assert [e.event.params[1] for e in replay] == ["m5", "m6", "m7", "m8"]
+    log.close()
 
 
 def test_retention_prunes_per_target(tmp_path: Path) -> None:
