@@ -101,9 +101,10 @@ class DurableLog(MemoryLog):
 
         What a JOIN replays: in a busy channel they are among the newest entries,
         and reading them here spares a query that holds the store (and with it
-        every commit) while it runs. None when the newest RECENT_SCAN entries do
-        not hold them all, or hold the oldest of what memory has: then SQLite,
-        which has everything, answers.
+        every commit) while it runs. None when they are not all among the newest
+        RECENT_SCAN entries that memory holds: then SQLite, which has everything,
+        answers. (The scan holds the log's lock; a busy channel's replay is found
+        within a few dozen entries.)
         """
         days, per_target = self._retention
         if per_target:
