@@ -111,21 +111,21 @@ class DurableLog(MemoryLog):
             limit = min(limit, per_target)
         cutoff = self._clock() - days * 86400 if days is not None else None
         found: list[Entry] = []
-        scanned = 0
-        for entry in reversed(self._entries):
-            if len(found) >= limit:
-                return found[::-1]
-            scanned += 1
+        if limit <= 0:
+            return found
+        for scanned, entry in enumerate(reversed(self._entries), 1):
             if scanned > RECENT_SCAN:
                 return None
             if entry.seq >= before_seq or entry.seq > self._visible or history_key(entry.event) != key:
                 continue
             if cutoff is not None and entry.time < cutoff:
-                return found[::-1]  # (older ones are retention's to forget)
+                break  # older ones are retention's to forget
             found.append(entry)
-        if len(found) >= limit:
-            return found[::-1]
-        return None
+            if len(found) == limit:
+                break
+        else:
+            return None  # memory ran out first; SQLite may hold older ones
+        return found[::-1]
 
     def targets(self, keys: list[str], after: float, before: float, limit: int) -> list[tuple[str, float]]:
         return self.store.targets(keys, after, before, limit)
