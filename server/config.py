@@ -74,8 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="when history reaches the disk. always (the default): every commit is fsynced before "
                    "anyone is sent its messages, so even a power cut loses nothing acknowledged. everysec: a "
                    "commit is written to SQLite's WAL before delivery (a crash or kill -9 of the server loses "
-                   "nothing) and fsynced about once a second (a power cut may lose the last second); lower "
-                   "latency, as Redis's appendfsync everysec")
+                   "nothing) and a background checkpoint fsyncs it soon after, within about 20 ms while messages "
+                   "flow (a power cut may lose what it had not synced yet); lower latency, as Redis's "
+                   "appendfsync everysec")
     p.add_argument("--history-days", type=float, help="forget history older than this (default 0: keep)")
     p.add_argument("--history-max-per-target", type=int,
                    help="keep at most this many messages per channel or conversation (default 0: no limit)")

@@ -8,7 +8,7 @@ HistoryStore). A follower (the server's delivery, see ``follow``) is handed each
 batch by the writer thread right after its commit. History (CHATHISTORY,
 replay on join) is read from SQLite.
 
-A maintenance thread checkpoints the WAL about once a second (which, under
+A maintenance thread checkpoints the WAL soon after commits (which, under
 ``everysec``, is also what syncs it) and applies the retention limits.
 """
 
@@ -33,11 +33,19 @@ log = logging.getLogger(__name__)
 # How many of the newest entries a JOIN's replay looks through before it asks SQLite.
 RECENT_SCAN = 2000
 
+# Seconds between checkpoints while commits come in, by fsync policy. Under everysec
+# a checkpoint is what fsyncs the WAL, and syncing 20 ms of writes at a time stalls
+# the commits it overlaps far less than syncing a second's at once, and keeps the WAL
+# short (rooms, pool mode, ext4, 5 interleaved pairs: p99 1.47 -> 1.07 ms, p50 0.46 ->
+# 0.34 ms). Under always every commit is synced already; checkpointing more often
+# there measured no better.
+CHECKPOINT_EVERY = {"always": 1.0, "everysec": 0.02}
+
 
 class DurableLog(MemoryLog):
     def __init__(self, path: Path, capacity: int = 100_000, clock: Callable[[], float] = time.time,
                  history_days: float | None = None, history_max_per_target: int | None = None,
-                 prune_every: float = 60.0, fsync: str = "always", checkpoint_every: float = 1.0) -> None:
+                 prune_every: float = 60.0, fsync: str = "always", checkpoint_every: float | None = None) -> None:
         super().__init__(capacity, clock)
         self.store = HistoryStore(path, fsync)
         self._last = self._visible = self.store.max_seq()
@@ -45,7 +53,8 @@ class DurableLog(MemoryLog):
         self._channels: dict[str, ChannelSettings] = {}
         self._retention = (history_days, history_max_per_target)
         self._prune_every = prune_every
-        self._checkpoint_every = checkpoint_every
+        self._checkpoint_every = CHECKPOINT_EVERY[fsync] if checkpoint_every is None else checkpoint_every
+        self._committed = threading.Event()  # since the last checkpoint: an idle server sleeps
         self._stopped = False
         self._follower: CommitFollower | None = None
         # Held by whoever commits a batch and hands it on (the writer thread, or
@@ -142,6 +151,7 @@ class DurableLog(MemoryLog):
         self.flush()
         self._stopped = True
         self._closing.set()
+        self._committed.set()  # wakes the maintainer
         with self._changed:
             self._work.notify()
         self._writer.join(5)
@@ -198,6 +208,7 @@ class DurableLog(MemoryLog):
                     self._channels.setdefault(key, value)
                 self._work.notify()  # the writer may have gone back to sleep meanwhile
             return False
+        self._committed.set()
         with self._changed:
             if batch:
                 self._visible = batch[-1].seq
@@ -213,13 +224,15 @@ class DurableLog(MemoryLog):
     def _maintain_loop(self) -> None:
         days, per_target = self._retention
         prunes = days is not None or bool(per_target)
-        tick = min(self._checkpoint_every, self._prune_every) if prunes else self._checkpoint_every
         next_prune = time.monotonic()
-        while True:
-            try:
-                self.store.checkpoint()  # first: under everysec it is what syncs the WAL
-            except Exception:
-                log.exception("checkpointing %s failed; trying again later", self.store.path)
+        while not self._closing.is_set():
+            if self._committed.wait(max(0.0, next_prune - time.monotonic()) if prunes else None):
+                self._committed.clear()  # before: a commit from now on asks for the next one
+                try:
+                    self.store.checkpoint()  # under everysec it is what syncs the WAL
+                except Exception:
+                    log.exception("checkpointing %s failed; trying again later", self.store.path)
+                    self._committed.set()
             if prunes and time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + self._prune_every
                 try:
@@ -229,5 +242,4 @@ class DurableLog(MemoryLog):
                         log.info("history retention: pruned %d entries", removed)
                 except Exception:
                     log.exception("pruning %s failed; trying again later", self.store.path)
-            if self._closing.wait(tick):
-                return
+            self._closing.wait(self._checkpoint_every)

@@ -51,8 +51,8 @@ ChannelSettings = tuple[str, str, str, float, str, str, int]
 #   always    every commit waits for fsync of the WAL: nothing acknowledged is lost,
 #             even to a power cut or a kernel crash.
 #   everysec  a commit is written to the WAL (the kernel has it: a crash or kill -9 of
-#             the server loses nothing) and checkpoint() syncs it, about once a second:
-#             a power cut may lose the last second.
+#             the server loses nothing) and checkpoint() syncs it soon after (DurableLog
+#             runs one within about 20 ms): a power cut may lose what it had not synced.
 FSYNC_POLICIES = {"always": "FULL", "everysec": "NORMAL"}
 
 # A checkpoint that commits overtake leaves the WAL never empty, so under steady load

@@ -387,6 +387,28 @@ def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
     reopened.close()
 
 
+def test_an_idle_log_does_not_checkpoint_and_closes_promptly(tmp_path: Path) -> None:
+    log = DurableLog(tmp_path / "h.sqlite3", fsync="everysec", checkpoint_every=0.01)
+    calls: list[tuple[int, int]] = []
+    checkpointed = threading.Event()
+    checkpoint = log.store.checkpoint
+
+    def counted() -> tuple[int, int]:
+        calls.append(checkpoint())
+        checkpointed.set()
+        return calls[-1]
+
+    log.store.checkpoint = counted  # type: ignore[method-assign]
+    log.append([event(1)])
+    assert log.flush()
+    assert checkpointed.wait(5)
+    after_commit = len(calls)
+    threading.Event().wait(0.3)  # thirty checkpoint intervals with nothing committed
+    assert len(calls) == after_commit
+    log.close()
+    assert not log._maintainer.is_alive()  # woken by close, not left waiting for a commit
+
+
 def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
     # A checkpoint that commits keep overtaking never leaves the WAL empty by itself.
     store = HistoryStore(tmp_path / "h.sqlite3", "everysec", wal_restart_frames=50)
