@@ -66,9 +66,8 @@ def build_dispatcher(config: Config, world: World, source: MessageLog, listener:
     """The pieces one worker runs: delivery from the log, and the mode's dispatcher."""
     fanout: Fanout[Connection] = Fanout()
     services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config),
-                        cast(HistoryReader, source), worker_id)
-    if isinstance(source, PushingLog):
-        services.commit_now, services.committing = source.commit_now, source.committing
+                        cast(HistoryReader, source), worker_id,
+                        commit_now=source.commit_now if isinstance(source, PushingLog) else None)
     tailer = LogTailer(source, fanout)
     dispatcher: Dispatcher
     if config.mode == "thread":

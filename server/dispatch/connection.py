@@ -65,19 +65,19 @@ class Connection:
     def on_bytes(self, data: bytes) -> None:
         self.liveness.seen(time.monotonic())
         self.lines.feed(data)
-        with self.services.committing():  # what these lines append is committed here, at the end
-            for item in self.lines.lines():
-                if self.session.closing is not None or self.closed:
-                    return
-                if isinstance(item, ProtocolError):
-                    self._refuse_line(item)
-                    continue
-                try:
-                    msg = parse_line(item, strict_utf8=True)
-                except ProtocolError as exc:
-                    self._refuse_line(exc)
-                    continue
-                self._run(msg)
+        for item in self.lines.lines():
+            if self.session.closing is not None or self.closed:
+                return
+            if isinstance(item, ProtocolError):
+                self._refuse_line(item)
+                continue
+            try:
+                msg = parse_line(item, strict_utf8=True)
+            except ProtocolError as exc:
+                self._refuse_line(exc)
+                continue
+            self._run(msg)
+        self._commit_own()
 
     def _run(self, msg: Message) -> None:
         ctx = Context(self.session, self.services.world, self.services.settings, time.time(), self.services.history)

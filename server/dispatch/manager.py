@@ -103,9 +103,8 @@ class SharedState(BaseManager):
 
 
 # Not PushingLog's methods, which only mean something in the log's own process: a
-# follower is a callable to be called there, and commit_now and committing commit in
-# the caller's thread.
-_LOCAL_ONLY = ("follow", "commit_now", "committing")
+# follower is a callable to be called there, and commit_now commits in the caller's thread.
+_LOCAL_ONLY = ("follow", "commit_now")
 _LOG_METHODS = tuple(name for name in dir(DurableLog)
                      if not name.startswith("_") and callable(getattr(DurableLog, name)) and name not in _LOCAL_ONLY)
 SharedState.register("log", _get_log, exposed=_LOG_METHODS)

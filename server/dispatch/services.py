@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,5 +39,3 @@ class Services:
     worker_id: str = "w0"
     # Commits the log's pending entries in the calling thread (when the log is in this process).
     commit_now: Callable[[], None] | None = None
-    # A block whose appends the calling thread commits at its end (PushingLog.committing).
-    committing: Callable[[], AbstractContextManager[None]] = nullcontext

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from .events import Entry, Event
@@ -54,8 +53,4 @@ class PushingLog(Protocol):
 
     def commit_now(self) -> None:
         """Commit what is pending in the calling thread, if the log does so and nobody else is."""
-        ...
-
-    def committing(self) -> AbstractContextManager[None]:
-        """A block whose appends the calling thread commits itself at the end, if the log does so."""
         ...

@@ -17,8 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from .base import CommitFollower
@@ -62,7 +61,6 @@ class DurableLog(MemoryLog):
         # a connection's thread in commit_now), so batches stay in log order.
         self._commit_lock = threading.Lock()
         self._commit_inline = fsync == "everysec"
-        self._here = threading.local()  # .committing: inside committing() in this thread
         # Wakes the writer only: appends notify it, so that they do not also wake
         # every reader waiting on _changed for entries that are not yet visible.
         self._work = threading.Condition(self._lock)
@@ -74,8 +72,7 @@ class DurableLog(MemoryLog):
 
     def _published(self, stored: list[Entry]) -> None:
         self._pending.extend(stored)
-        if not getattr(self._here, "committing", False):
-            self._work.notify()
+        self._work.notify()
 
     def follow(self, after: int, follower: CommitFollower) -> None:
         """Have the writer thread hand ``follower`` every batch right after committing it.
@@ -174,33 +171,11 @@ class DurableLog(MemoryLog):
         """
         if not self._commit_inline:
             return
-        # Until nothing is left: what another thread appended while this one held the lock
-        # may have been appended in committing() by a thread that then found the lock taken.
-        while (self._pending or self._channels) and self._commit_lock.acquire(blocking=False):
+        if (self._pending or self._channels) and self._commit_lock.acquire(blocking=False):
             try:
-                committed = self._commit_round()
+                self._commit_round()
             finally:
                 self._commit_lock.release()
-            if not committed:
-                return  # the writer thread, woken by the failure, retries
-
-    @contextmanager
-    def committing(self) -> Iterator[None]:
-        """A block whose appends the calling thread commits at its end (``commit_now``).
-
-        They do not wake the writer thread, which would only race this thread
-        for the commit lock (and for the GIL) under ``everysec``: one thread
-        woken per message fewer. Under ``always`` the writer commits as before.
-        """
-        if not self._commit_inline:
-            yield
-            return
-        self._here.committing = True
-        try:
-            yield
-        finally:
-            self._here.committing = False
-            self.commit_now()
 
     def _write_loop(self) -> None:
         while True:

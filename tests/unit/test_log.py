@@ -185,52 +185,6 @@ def test_commit_now_commits_in_the_calling_thread_under_everysec(tmp_path: Path,
     durable.close()
 
 
-@pytest.mark.parametrize(("fsync", "inline"), [("everysec", True), ("always", False)])
-def test_appends_in_committing_are_committed_by_the_calling_thread_alone(
-        tmp_path: Path, fsync: str, inline: bool) -> None:
-    durable = DurableLog(tmp_path / "h.sqlite3", fsync=fsync)
-    handed: list[tuple[str, int]] = []
-    durable.follow(0, lambda entries: handed.append((threading.current_thread().name, entries[-1].seq)))
-    for n in range(50):
-        with durable.committing():
-            durable.append([event(n)])
-    assert durable.flush()
-    here = threading.current_thread().name
-    assert [name == here for name, _ in handed] == [inline] * len(handed)  # the writer was never woken
-    assert handed[-1][1] == 50
-    durable.close()
-
-
-def test_what_a_thread_leaves_to_the_one_committing_is_committed_by_it(tmp_path: Path) -> None:
-    # B appends in committing() while A holds the commit lock, so B's commit_now gives up:
-    # A, when its round is done, must commit B's entry too, since nobody woke the writer.
-    durable = DurableLog(tmp_path / "h.sqlite3", fsync="everysec")
-    a_in_round, b_done = threading.Event(), threading.Event()
-    handed: list[tuple[str, int]] = []
-
-    def follower(entries: list[Entry]) -> None:
-        handed.append((threading.current_thread().name, entries[-1].seq))
-        if entries[-1].seq == 1:
-            a_in_round.set()
-            assert b_done.wait(5)
-
-    def b() -> None:
-        assert a_in_round.wait(5)
-        with durable.committing():
-            durable.append([event(2)])
-        b_done.set()
-
-    durable.follow(0, follower)
-    thread_b = threading.Thread(target=b, name="B")
-    thread_b.start()
-    with durable.committing():
-        durable.append([event(1)])
-    thread_b.join(5)
-    assert durable.flush(5)
-    assert handed == [(threading.current_thread().name, 1), (threading.current_thread().name, 2)]
-    durable.close()
-
-
 def test_a_commit_that_fails_in_a_handler_thread_is_retried_by_the_writer(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     durable = DurableLog(tmp_path / "h.sqlite3", fsync="everysec")
@@ -254,8 +208,7 @@ def test_only_an_in_process_log_pushes_its_commits(log: MessageLog) -> None:
     # Through the Manager, a follower would be a callable in another process.
     assert isinstance(log, PushingLog) == isinstance(log, DurableLog)
     if not isinstance(log, MemoryLog):  # the Manager's proxy offers neither method
-        assert hasattr(log, "follow") == hasattr(log, "commit_now") == hasattr(log, "committing") == \
-            isinstance(log, DurableLog)
+        assert hasattr(log, "follow") == hasattr(log, "commit_now") == isinstance(log, DurableLog)
 
 
 def test_history_queries_by_msgid_and_time(tmp_path: Path) -> None:
