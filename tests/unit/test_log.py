@@ -362,19 +362,25 @@ def test_the_fsync_policy_sets_how_commits_reach_the_disk(tmp_path: Path, fsync:
         HistoryStore(tmp_path / "h.sqlite3", "sometimes")
 
 
-def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
-    log = DurableLog(tmp_path / "h.sqlite3", fsync="everysec", checkpoint_every=0.02)
+def record_checkpoints(log: DurableLog, copied: bool) -> tuple[list[tuple[int, int]], threading.Event]:
+    """Each checkpoint's (frames, copied); the event is set by the first (that copied some, if ``copied``)."""
     results: list[tuple[int, int]] = []
-    copied_some = threading.Event()
+    seen = threading.Event()
     checkpoint = log.store.checkpoint
 
     def recorded() -> tuple[int, int]:
         results.append(checkpoint())
-        if results[-1][1]:
-            copied_some.set()
+        if results[-1][1] or not copied:
+            seen.set()
         return results[-1]
 
     log.store.checkpoint = recorded  # type: ignore[method-assign]
+    return results, seen
+
+
+def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
+    log = DurableLog(tmp_path / "h.sqlite3", fsync="everysec", checkpoint_every=0.02)
+    results, copied_some = record_checkpoints(log, copied=True)
     log.append([event(n) for n in range(50)])
     assert log.flush()
     assert copied_some.wait(5)
@@ -389,16 +395,7 @@ def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
 
 def test_an_idle_log_does_not_checkpoint_and_closes_promptly(tmp_path: Path) -> None:
     log = DurableLog(tmp_path / "h.sqlite3", fsync="everysec", checkpoint_every=0.01)
-    calls: list[tuple[int, int]] = []
-    checkpointed = threading.Event()
-    checkpoint = log.store.checkpoint
-
-    def counted() -> tuple[int, int]:
-        calls.append(checkpoint())
-        checkpointed.set()
-        return calls[-1]
-
-    log.store.checkpoint = counted  # type: ignore[method-assign]
+    calls, checkpointed = record_checkpoints(log, copied=False)
     log.append([event(1)])
     assert log.flush()
     assert checkpointed.wait(5)
