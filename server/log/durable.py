@@ -4,9 +4,11 @@
 whatever has accumulated in one transaction (group commit) and only then
 makes those entries visible to readers, so every entry a client receives is
 already in the database (how far towards the platter: the ``fsync`` policy of
-HistoryStore). A follower (the server's delivery, see ``follow``) is handed each
-batch by the writer thread right after its commit. History (CHATHISTORY,
-replay on join) is read from SQLite.
+HistoryStore; under ``everysec`` the thread that appended usually commits
+itself, see ``commit_now``). A follower (the server's delivery, see ``follow``)
+is handed each batch by the thread that committed it, right after the commit.
+History (CHATHISTORY) is read from SQLite; a JOIN's replay in a busy channel
+from memory (``_latest_in_memory``).
 
 A maintenance thread checkpoints the WAL soon after commits (which, under
 ``everysec``, is also what syncs it) and applies the retention limits.
