@@ -5,8 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 COMPILED := $(VENV)/.compiled
-# server.compiled.HOT_MODULES: the per-line hot path mypyc compiles
-HOT := server/protocol/parser.py loadtest/payload.py loadtest/receive.py loadtest/tracker.py
+# server.compiled.HOT_MODULES: the per-message hot path mypyc compiles
+HOT := server/protocol/parser.py server/protocol/framing.py server/dispatch/connection.py \
+	server/log/memory.py server/log/durable.py server/delivery/fanout.py server/delivery/outbound.py \
+	loadtest/payload.py loadtest/receive.py loadtest/tracker.py
 
 .PHONY: run test lint system-deps bench clean
 

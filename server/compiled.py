@@ -1,4 +1,4 @@
-"""The per-line hot path compiled by mypyc, and the guard that keeps a stale build from running.
+"""The per-message hot path compiled by mypyc, and the guard that keeps a stale build from running.
 
 ``make`` compiles these modules from their own source where a C compiler is
 present (``CHAT_COMPILE=1 python setup.py build_ext --inplace --force``); they stay
@@ -10,6 +10,7 @@ not at all. The build records the SHA-256 of each source it compiled
 missing, every hot module is imported from source, with a note on stderr,
 until the next ``make``. Nobody can test or run an edit of the parser while an
 older compiled parser answers instead, whatever the files' timestamps say.
+``CHAT_INTERPRETED=1`` in the environment imports them from source too.
 """
 
 from __future__ import annotations
@@ -18,20 +19,31 @@ import hashlib
 import importlib.machinery
 import importlib.util
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from importlib.abc import MetaPathFinder
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["GROUP", "HOT_MODULES", "MANIFEST", "SOURCES", "FreshSourceFinder", "digest", "install_guard",
-           "running_compiled", "stale", "write_manifest"]
+__all__ = ["FORCE_SOURCE", "GROUP", "HOT_MODULES", "MANIFEST", "SOURCES", "FreshSourceFinder", "digest",
+           "install_guard", "running_compiled", "stale", "write_manifest"]
 
-HOT_MODULES = ("server.protocol.parser", "loadtest.payload", "loadtest.receive", "loadtest.tracker")
+# What every message passes through: framing and parsing, the connection that runs it, the
+# log that commits it, the fanout and send queues that deliver it; and the load tester's
+# receive loop. Not the domain: in process mode the World is a Manager proxy, and compiled
+# code checks at run time that an argument annotated World is one. Not the log's entries:
+# mypyc's frozen dataclasses cannot be unpickled, and entries cross the Manager.
+HOT_MODULES = ("server.protocol.parser", "server.protocol.framing", "server.dispatch.connection",
+               "server.log.memory", "server.log.durable", "server.delivery.fanout", "server.delivery.outbound",
+               "loadtest.payload", "loadtest.receive", "loadtest.tracker")
 GROUP = "server.hot_path"  # mypyc's group name: its library is server/hot_path__mypyc.<ext>
 _ROOT = Path(__file__).resolve().parent.parent
 SOURCES = tuple(_ROOT.joinpath(*name.split(".")).with_suffix(".py") for name in HOT_MODULES)
 MANIFEST = Path(__file__).with_name("hot_path.sha256.json")
+# Set to 1, the hot path runs from source even beside a good build: what a machine
+# without a C compiler runs, for comparing the two and for testing that copy.
+FORCE_SOURCE = "CHAT_INTERPRETED"
 
 
 def digest(source: Path) -> str:
@@ -88,10 +100,14 @@ class FreshSourceFinder(MetaPathFinder):
             return None
         if not self._judged:
             self._judged = True
-            self._why = stale(*self._judge)
-            if self._why:
-                print(f"chat: {self._why}: running the hot path interpreted until `make` compiles it again",
-                      file=sys.stderr)
+            if os.environ.get(FORCE_SOURCE) == "1":
+                self._why = f"{FORCE_SOURCE}=1"
+                print(f"chat: {self._why}: running the hot path interpreted", file=sys.stderr)
+            else:
+                self._why = stale(*self._judge)
+                if self._why:
+                    print(f"chat: {self._why}: running the hot path interpreted until `make` compiles it again",
+                          file=sys.stderr)
         if not self._why:
             return None
         return importlib.util.spec_from_file_location(fullname, source)

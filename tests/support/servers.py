@@ -10,7 +10,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,9 +56,9 @@ def _pump(proc: subprocess.Popen[str], sink: list[str], ready: threading.Event, 
 
 
 @contextmanager
-def chat_server(mode: str = "pool", *args: str, data_dir: Path | None = None,
-                startup_timeout: float = 20.0) -> Iterator[RunningServer]:
-    """Run ``python -m server`` on 127.0.0.1 port 0 and yield it once it listens."""
+def chat_server(mode: str = "pool", *args: str, data_dir: Path | None = None, startup_timeout: float = 20.0,
+                env: Mapping[str, str] | None = None) -> Iterator[RunningServer]:
+    """Run ``python -m server`` on 127.0.0.1 port 0 and yield it once it listens (``env``: added variables)."""
     cmd = [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0", "--mode", mode,
            "--log-level", "INFO", *args]
     scratch = None
@@ -66,8 +66,8 @@ def chat_server(mode: str = "pool", *args: str, data_dir: Path | None = None,
         scratch = tempfile.TemporaryDirectory(prefix="chat-test-")
         data_dir = Path(scratch.name)
     cmd += ["--data-dir", str(data_dir)]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     output: list[str] = []
     ready = threading.Event()
     found: dict[str, str] = {}

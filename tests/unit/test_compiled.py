@@ -20,8 +20,18 @@ from hypothesis import strategies as st
 
 from loadtest.payload import make_text
 from loadtest.tracker import ReceiverLog, SenderTally
-from server.compiled import HOT_MODULES, SOURCES, FreshSourceFinder, running_compiled, stale, write_manifest
-from server.protocol import InputTooLong, ProtocolError
+from server.compiled import (
+    FORCE_SOURCE,
+    HOT_MODULES,
+    SOURCES,
+    FreshSourceFinder,
+    running_compiled,
+    stale,
+    write_manifest,
+)
+from server.protocol import InputTooLong, LineBuffer, ProtocolError
+from tests.support.client import LineClient
+from tests.support.servers import chat_server
 
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 
@@ -89,6 +99,55 @@ def test_the_compiled_receive_loop_counts_as_its_source() -> None:
     assert delivered == 53
     assert sum(t.duplicated for t in tallies.values()) == 1 and sum(t.reordered for t in tallies.values()) == 1
     assert [c for c, _, _ in others] == ["PING", "001", "PRIVMSG"] and sum(problems.values()) == 2
+
+
+@compiled
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(LINE_PARTS | st.sampled_from([b"\n", b"\r\n", b"x" * 5000]), max_size=8).map(b"".join),
+                max_size=6))
+def test_the_compiled_line_buffer_frames_as_its_source(chunks: list[bytes]) -> None:
+    interpreted = _from_source("server.protocol.framing")
+    framed = []
+    for buffer in (LineBuffer(max_line=600), interpreted.LineBuffer(max_line=600)):
+        taken = []
+        for chunk in chunks:
+            buffer.feed(chunk)
+            taken.append([item if isinstance(item, bytes) else type(item).__name__ for item in buffer.lines()])
+        framed.append((taken, len(buffer)))
+    assert framed[0] == framed[1]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("flags", [("thread",), ("pool", "--fsync", "everysec")], ids=["thread", "pool-everysec"])
+def test_the_interpreted_hot_path_serves_a_conversation(flags: tuple[str, ...]) -> None:
+    """What a machine without a C compiler runs: one order for everyone, nothing lost."""
+    with chat_server(*flags, env={FORCE_SOURCE: "1"}) as srv:
+        clients = [LineClient(srv.address, f"n{i}") for i in range(3)]
+        for client in clients:
+            client.send("JOIN #plain")
+            client.expect(" 366 ")
+        for n in range(40):
+            clients[n % 2].send(f"PRIVMSG #plain :m{n}")
+        clients[0].expect("PRIVMSG #plain :m39$")
+        clients[1].expect("PRIVMSG #plain :m38$")
+        for last in ("m38", "m39"):
+            if not any(line.endswith(f":{last}") for line in clients[2].seen):
+                clients[2].expect(f"PRIVMSG #plain :{last}$")
+        heard = [[int(line.rsplit(":m", 1)[1]) for line in c.seen if " PRIVMSG #plain :" in line] for c in clients]
+        evens, odds = list(range(0, 40, 2)), list(range(1, 40, 2))
+        assert (heard[0], heard[1]) == (odds, evens)
+        assert sorted(heard[2]) == list(range(40))
+        assert [n for n in heard[2] if n % 2] == odds and [n for n in heard[2] if not n % 2] == evens
+        for client in clients:
+            client.close()
+        assert f"{FORCE_SOURCE}=1: running the hot path interpreted" in srv.log_text()
+
+
+def test_the_makefile_rebuilds_when_any_hot_source_changes() -> None:
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    listed = makefile.split("\nHOT :=", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ").split()
+    root = Path(__file__).resolve().parents[2]
+    assert sorted(listed) == sorted(str(source.relative_to(root)) for source in SOURCES)
 
 
 @pytest.fixture
