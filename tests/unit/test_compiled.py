@@ -144,9 +144,9 @@ def test_the_interpreted_hot_path_serves_a_conversation(flags: tuple[str, ...]) 
 
 
 def test_the_makefile_rebuilds_when_any_hot_source_changes() -> None:
-    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
-    listed = makefile.split("\nHOT :=", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ").split()
     root = Path(__file__).resolve().parents[2]
+    makefile = (root / "Makefile").read_text()
+    listed = makefile.split("\nHOT :=", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ").split()
     assert sorted(listed) == sorted(str(source.relative_to(root)) for source in SOURCES)
 
 
