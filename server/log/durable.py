@@ -210,7 +210,8 @@ class DurableLog(MemoryLog):
                     self._channels.setdefault(key, value)
                 self._work.notify()  # the writer may have gone back to sleep meanwhile
             return False
-        self._committed.set()
+        if not self._committed.is_set():  # setting it again would only take its lock, on every commit
+            self._committed.set()
         with self._changed:
             if batch:
                 self._visible = batch[-1].seq
