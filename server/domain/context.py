@@ -8,7 +8,9 @@ the connection to be closed.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from server.log import Entry
 from server.log.history import HistoryQuery
@@ -19,7 +21,7 @@ from .session import Session
 from .settings import ServerSettings
 from .world import Outcome, World
 
-__all__ = ["Context", "HistoryReader"]
+__all__ = ["Context", "Deferred", "HistoryReader", "ServerHooks"]
 
 
 class HistoryReader(Protocol):
@@ -32,17 +34,47 @@ class HistoryReader(Protocol):
     def conversations(self, nick: str, after: float, before: float, limit: int) -> list[tuple[str, float]]: ...
 
 
+class ServerHooks(Protocol):
+    """What a handler may ask of the server around it (the I/O side answers)."""
+
+    def rehash(self) -> list[str]:
+        """Reload the configuration file; the problems found (nothing changed if any)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """CPU-heavy work a handler hands off (password hashing), and what to do with its result.
+
+    ``job`` is a module-level function (it is pickled to a worker process) and
+    runs outside every chat thread; meanwhile the connection's later input
+    waits, so its commands still run in order. ``then`` runs on the
+    connection's turn with a fresh Context and the job's result (or the
+    exception it raised).
+    """
+
+    job: Callable[..., Any]
+    args: tuple[Any, ...]
+    then: Callable[[Context, Any], None]
+
+
 class Context:
     def __init__(self, session: Session, world: World, settings: ServerSettings, now: float,
-                 history: HistoryReader | None = None) -> None:
+                 history: HistoryReader | None = None, hooks: ServerHooks | None = None) -> None:
         self.session = session
         self.world = world
         self.settings = settings
         self.now = now
         self.history = history
+        self.hooks = hooks
         self.out: list[Message] = []
         self.seq = 0
         self.close_reason: str | None = None
+        self.deferred: Deferred | None = None
+
+    def defer(self, job: Callable[..., Any], args: tuple[Any, ...], then: Callable[[Context, Any], None]) -> None:
+        """Run ``job(*args)`` in the CPU pool, then ``then(ctx, result)`` on this connection's turn."""
+        self.deferred = Deferred(job, args, then)
 
     def send(self, message: Message) -> None:
         self.out.append(message)

@@ -19,6 +19,8 @@ class Session:
     caps: frozenset[str] = frozenset()  # replaced, not mutated: most clients never ask for one
     password: str | None = None
     closing: str | None = None  # the reason, once the connection is on its way out
+    oper: str = ""  # the operator block's name once OPER succeeded (exempt from flood control)
+    tls: bool = False  # connected through the TLS listener
     batches: int = 0
 
     def new_batch_id(self) -> str:
