@@ -43,17 +43,13 @@ def test_invalid_utf8_and_nul_cannot_inject_lines_into_other_streams(server: Run
         evil.expect("FAIL \\* INVALID_UTF8")
         evil.send(b"PRIVMSG #safe :nul\x00QUIT :injected\r\n")
         evil.expect("FAIL \\* BAD_CHARACTER")
-        evil.send(b"PRIVMSG #safe :before\r:victim!~v@h PRIVMSG #safe :forged\r\n")
+        evil.send(b"PRIVMSG #safe :before\rQUIT :forged\r\n")  # a lone CR does not end a line
+        evil.expect("FAIL \\* BAD_CHARACTER")
         evil.send("PRIVMSG #safe :after")
         victim.expect("PRIVMSG #safe :after")
-        assert not any("injected" in line or "QUIT" in line for line in victim.seen)
-        # A lone CR ends a line, so the forged half became evil's own (and got a source of evil's).
+        assert not any("injected" in line or "QUIT" in line or "\r" in line for line in victim.seen)
         relayed = [line for line in victim.seen if " PRIVMSG #safe :" in line]
-        assert relayed[-3:] == [
-            ":evil!~evil@127.0.0.1 PRIVMSG #safe :before",
-            ":evil!~evil@127.0.0.1 PRIVMSG #safe :forged",
-            ":evil!~evil@127.0.0.1 PRIVMSG #safe :after",
-        ]
+        assert relayed == [":evil!~evil@127.0.0.1 PRIVMSG #safe :after"]
 
 
 def test_garbage_half_lines_and_abrupt_disconnects_do_not_disturb_others(server: RunningServer) -> None:

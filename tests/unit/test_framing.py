@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from server.protocol import InputTooLong, LineBuffer
+import pytest
 
-STREAM = b"NICK a\r\nUSER a 0 * :A\nPING x\rPRIVMSG #c :hi\r\n"
+from server.protocol import BadCharacter, InputTooLong, LineBuffer, parse_line
+
+STREAM = b"NICK a\r\nUSER a 0 * :A\nPING x\r\n\r\nPRIVMSG #c :hi\r\n"
 LINES = [b"NICK a", b"USER a 0 * :A", b"PING x", b"PRIVMSG #c :hi"]
 
 
@@ -24,10 +26,14 @@ def test_whole_byte_by_byte_and_with_trailing_data() -> None:
     assert feed_in_chunks(STREAM + b"PART #c", 1) == LINES  # the half line waits
 
 
-def test_a_lone_cr_ends_a_line_so_nothing_hides_behind_it() -> None:
+def test_only_lf_ends_a_line_and_a_lone_cr_stays_for_the_parser_to_refuse() -> None:
     buf = LineBuffer()
-    buf.feed(b"PRIVMSG #a :x\rQUIT\n")
-    assert buf.lines() == [b"PRIVMSG #a :x", b"QUIT"]
+    buf.feed(b"PRIVMSG #a :x\rQUIT\r\nPING a\r")
+    assert buf.lines() == [b"PRIVMSG #a :x\rQUIT"]
+    with pytest.raises(BadCharacter):
+        parse_line(b"PRIVMSG #a :x\rQUIT")
+    buf.feed(b"\n")  # a CRLF split across two reads is still one line end
+    assert buf.lines() == [b"PING a"]
 
 
 def test_overlong_line_is_reported_once_and_dropped_then_framing_recovers() -> None:
