@@ -79,9 +79,14 @@ def _announced(name: str, cmd: list[str], timeout: float = 20.0, cwd: Path | Non
 
 @contextmanager
 def chat_server(mode: str, pool: int = 20, source: Path | None = None, flags: Sequence[str] = ()) -> Iterator[Server]:
-    """chat-server from this checkout, or from ``source`` (another checkout, e.g. an older commit)."""
+    """chat-server from this checkout, or from ``source`` (another checkout, e.g. an older commit).
+
+    Flood control is off, as it is for the anchor servers: a benchmark's clients send as fast as
+    the server takes them (checkouts from before flood control have none to turn off)."""
+    root = source or Path(__file__).resolve().parent.parent
+    no_flood = ["--flood-control", "off"] if "flood_control" in (root / "server" / "config.py").read_text() else []
     cmd = [sys.executable, "-m", "server", "--host", HOST, "--port", "0", "--mode", mode, "--pool", str(pool),
-           "--log-level", "INFO", *flags]
+           "--log-level", "INFO", *no_flood, *flags]
     with tempfile.TemporaryDirectory(prefix="bench-chat-") as data, \
             _announced(shlex.join(["chat-server", "--mode", mode, *flags]), [*cmd, "--data-dir", data],
                        cwd=source) as server:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import socket
-import time
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import cast
 
@@ -15,36 +16,21 @@ from .dispatch.connection import Connection
 from .dispatch.manager import start_shared_state
 from .dispatch.pool import PoolDispatcher
 from .dispatch.process import run_process_mode
-from .dispatch.services import Limits, Services
+from .dispatch.services import Services
 from .dispatch.thread import ThreadDispatcher
-from .dispatch.worker import Dispatcher
-from .domain import ServerSettings, World
+from .dispatch.worker import Dispatcher, Listener
+from .domain import World
+from .domain.admission import Admission
 from .domain.context import HistoryReader
-from .domain.liveness import LivenessPolicy
-from .domain.settings import DEFAULT_MOTD
 from .log import MessageLog, PushingLog
 from .log.durable import DurableLog
+from .rehash import Rehasher
 from .signals import StopRequest
+from .wiring import admission_policy, limits_from, load_tls, settings_from
 
-__all__ = ["build_dispatcher", "limits_from", "listen", "run", "settings_from"]
+__all__ = ["build_dispatcher", "listen", "open_listeners", "open_log", "run"]
 
 log = logging.getLogger("chat-server")
-
-
-def settings_from(config: Config) -> ServerSettings:
-    motd = tuple(Path(config.motd).read_text().splitlines()) if config.motd else DEFAULT_MOTD
-    created = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    return ServerSettings(name=config.server_name, network=config.network, created=created,
-                          password=config.password, motd=motd, join_replay=config.join_replay)
-
-
-def limits_from(config: Config) -> Limits:
-    return Limits(
-        sendq=config.sendq,
-        max_clients=config.max_clients,
-        max_per_ip=config.max_per_ip,
-        liveness=LivenessPolicy(config.ping_interval, config.ping_timeout, config.registration_timeout),
-    )
 
 
 def open_log(config: Config) -> DurableLog:
@@ -61,56 +47,89 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def build_dispatcher(config: Config, world: World, source: MessageLog, listener: socket.socket,
-                     worker_id: str = "w0") -> tuple[Dispatcher, LogTailer]:
+def open_listeners(config: Config) -> list[Listener]:
+    """The plaintext listener, and the TLS one when asked for (its certificate checked first)."""
+    tls = load_tls(config) if config.tls_port else None
+    listeners = [Listener(listen(config.host, config.port))]
+    if tls is not None:
+        listeners.append(Listener(listen(config.host, config.tls_port), tls))
+    return listeners
+
+
+def describe(listeners: list[Listener]) -> str:
+    """``listening on H:P`` (tests and scripts read the port from it), and the TLS port if any."""
+    parts = []
+    for listener in listeners:
+        host, port = listener.sock.getsockname()[:2]
+        parts.append(f"{'TLS on' if listener.tls else 'listening on'} {host}:{port}")
+    return " and ".join(parts)
+
+
+def start_cpu_pool(config: Config) -> Executor:
+    """Worker processes for CPU-heavy jobs (password hashing), started by a fork server:
+    a worker forked from this process would hold every client socket open."""
+    return ProcessPoolExecutor(max(1, config.hash_workers), mp_context=multiprocessing.get_context("forkserver"))
+
+
+def build_dispatcher(config: Config, world: World, source: MessageLog, listeners: list[Listener],
+                     worker_id: str = "w0", admission: Admission | None = None,
+                     cpu: Executor | None = None) -> tuple[Dispatcher, LogTailer]:
     """The pieces one worker runs: delivery from the log, and the mode's dispatcher."""
     fanout: Fanout[Connection] = Fanout()
     services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config),
                         cast(HistoryReader, source), worker_id,
-                        commit_now=source.commit_now if isinstance(source, PushingLog) else None)
+                        commit_now=source.commit_now if isinstance(source, PushingLog) else None,
+                        admission=admission or Admission(admission_policy(config)), cpu=cpu)
     tailer = LogTailer(source, fanout)
     dispatcher: Dispatcher
     if config.mode == "thread":
-        dispatcher = ThreadDispatcher(services, listener)
+        dispatcher = ThreadDispatcher(services, listeners)
     else:
-        dispatcher = PoolDispatcher(services, listener, pool_size=config.pool)
+        dispatcher = PoolDispatcher(services, listeners, pool_size=config.pool)
     return dispatcher, tailer
 
 
-def serve_until_signal(config: Config, world: World, source: MessageLog, listener: socket.socket,
-                       worker_id: str = "w0", announce: bool = True, stop: StopRequest | None = None) -> None:
+def serve_until_signal(config: Config, world: World, source: MessageLog, listeners: list[Listener],
+                       worker_id: str = "w0", announce: bool = True, stop: StopRequest | None = None,
+                       admission: Admission | None = None, rehash_parent: bool = False,
+                       argv: list[str] | None = None) -> None:
     """Run one worker (the whole server in thread and pool mode) until SIGINT or SIGTERM."""
     stop = stop or StopRequest().install()
-    dispatcher, tailer = build_dispatcher(config, world, source, listener, worker_id)
+    cpu = start_cpu_pool(config)
+    dispatcher, tailer = build_dispatcher(config, world, source, listeners, worker_id, admission, cpu)
+    rehasher = Rehasher(argv, dispatcher.services, listeners, rehash_parent)
+    dispatcher.services.hooks = rehasher
+    rehasher.install()
     settle_collector()
     tailer.start()
     dispatcher.start()
     if announce:
-        host, port = listener.getsockname()[:2]
-        log.info("listening on %s:%d (mode %s%s, log %s)", host, port, config.mode,
+        log.info("%s (mode %s%s, log %s)", describe(listeners), config.mode,
                  f", pool {config.pool}" if config.mode == "pool" else "", config.log)
     name = stop.wait()
     log.info("%s received, %s shutting down", name, worker_id)
     dispatcher.stop("Server shutting down")
     tailer.stop()
+    cpu.shutdown(wait=False, cancel_futures=True)
 
 
-def run(config: Config) -> int:
+def run(config: Config, argv: list[str] | None = None) -> int:
     if config.mode == "process":
-        return run_process_mode(config)
-    listener = listen(config.host, config.port)
+        return run_process_mode(config, argv)
+    listeners = open_listeners(config)
     if config.log == "local":
         source = open_log(config)
         try:
-            serve_until_signal(config, World(source, archive=source), source, listener)
+            serve_until_signal(config, World(source, archive=source), source, listeners, argv=argv)
         finally:
             source.close()
     else:
         shared = start_shared_state(config)
         try:
-            serve_until_signal(config, shared.world(), shared.log(), listener)
+            serve_until_signal(config, shared.world(), shared.log(), listeners, argv=argv)
         finally:
             shared.shutdown()
-    listener.close()
+    for listener in listeners:
+        listener.sock.close()
     log.info("stopped")
     return 0

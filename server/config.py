@@ -12,9 +12,20 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
+from .domain.admission import parse_networks
 from .log.sqlite import FSYNC_POLICIES
 
-__all__ = ["Config", "build_parser", "load_config"]
+__all__ = ["Config", "ConfigError", "build_parser", "load_config", "parse_throttle"]
+
+
+class ConfigError(SystemExit):
+    """A configuration the server cannot run with. The exit status is 2, as for a bad flag;
+    ``chat-server`` prints the message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = 2
 
 
 @dataclass
@@ -28,7 +39,7 @@ class Config:
     motd: str | None = None
     sendq: int = 1 << 20
     max_clients: int = 10_000
-    max_per_ip: int = 0
+    max_per_ip: int = 16
     log: str = "auto"
     fsync: str = "always"
     history_days: float = 0.0
@@ -42,6 +53,16 @@ class Config:
     data_dir: str = field(default_factory=lambda: user_data_dir("chat-server"))
     server_name: str = "chat.local"
     network: str = "ChatNet"
+    tls_port: int = 0
+    tls_cert: str = ""
+    tls_key: str = ""
+    flood_control: str = "on"
+    flood_burst: int = 5
+    flood_rate: float = 2.0
+    recvq: int = 8192
+    throttle: str = "32/600"
+    throttle_exempt: str = "127.0.0.1/32,::1/128"
+    hash_workers: int = field(default_factory=lambda: os.cpu_count() or 2)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +85,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--motd", metavar="FILE", help="message-of-the-day file (default: a built-in greeting)")
     p.add_argument("--sendq", type=int, help=f"bytes queued to a client before it is dropped (default {d.sendq})")
     p.add_argument("--max-clients", type=int, help=f"connections accepted at once (default {d.max_clients})")
-    p.add_argument("--max-per-ip", type=int, help="connections per address (default 0: no limit)")
+    p.add_argument("--max-per-ip", type=int,
+                   help=f"connections at once from one address, IPv6 per /64 (default {d.max_per_ip}; 0: no limit)")
+    p.add_argument("--throttle", metavar="N/SECONDS",
+                   help=f"new connections one address may open per window (default {d.throttle}; 0/0: no limit)")
+    p.add_argument("--throttle-exempt", metavar="CIDR[,CIDR...]",
+                   help=f"addresses exempt from --max-per-ip and --throttle (default {d.throttle_exempt})")
+    p.add_argument("--flood-control", choices=["on", "off"],
+                   help="fake lag: past a burst, a client's commands are delayed to a steady rate, never dropped "
+                   f"(default {d.flood_control}; operators are exempt)")
+    p.add_argument("--flood-burst", type=int, help=f"commands a client may send at once (default {d.flood_burst})")
+    p.add_argument("--flood-rate", type=float,
+                   help=f"commands a second a client may send after the burst (default {d.flood_rate:g})")
+    p.add_argument("--recvq", type=int, help="bytes of delayed input a client may have waiting before it is "
+                   f"disconnected with Excess Flood (default {d.recvq})")
+    p.add_argument("--hash-workers", type=int,
+                   help="processes that hash and check passwords, so no chat thread ever does (default: CPU "
+                   "count; in process mode, per worker)")
+    p.add_argument("--tls-port", type=int, help="also listen for TLS on this port (needs --tls-cert and --tls-key)")
+    p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain allowed) for the TLS port")
+    p.add_argument("--tls-key", metavar="FILE", help="PEM private key for the TLS port")
     p.add_argument("--log", choices=["auto", "manager", "local"],
                    help="where the shared message log and the nick/channel registry live: in a "
                    "multiprocessing Manager process (process mode: always) or in this process (auto, the "
@@ -94,7 +134,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def parse_throttle(text: str) -> tuple[int, float]:
+    """``"32/600"`` -> (32, 600.0): connections per window of seconds."""
+    count, sep, seconds = text.partition("/")
+    try:
+        parsed = int(count), float(seconds)
+    except ValueError:
+        parsed = (-1, -1.0)
+    if not sep or parsed[0] < 0 or parsed[1] < 0 or (parsed[0] and not parsed[1]):
+        raise ConfigError(f"chat-server: throttle must be N/SECONDS (e.g. 32/600), not {text!r}")
+    return parsed
+
+
 def _coerce(name: str, raw: Any, like: Any) -> Any:
+    if isinstance(raw, list):  # e.g. throttle_exempt = ["127.0.0.1/32", "::1/128"] in the file
+        return ",".join(map(str, raw))
     if isinstance(like, bool):
         return str(raw).lower() in ("1", "true", "yes", "on")
     if isinstance(like, int):
@@ -117,7 +171,7 @@ def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = 
         for key, value in data.items():
             key = key.replace("-", "_")
             if key not in names:
-                raise SystemExit(f"chat-server: unknown option {key!r} in {config_file}")
+                raise ConfigError(f"chat-server: unknown option {key!r} in {config_file}")
             setattr(config, key, _coerce(key, value, getattr(config, key)))
     for name in names:
         raw = env.get(f"CHAT_{name.upper()}")
@@ -130,12 +184,25 @@ def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = 
     for action in parser._actions:  # the file and the environment get the flags' choices checked too
         value = getattr(config, action.dest, None)
         if action.choices is not None and value not in action.choices:
-            raise SystemExit(f"chat-server: {action.dest} must be one of {', '.join(map(str, action.choices))}, "
+            raise ConfigError(f"chat-server: {action.dest} must be one of {', '.join(map(str, action.choices))}, "
                              f"not {value!r}")
     if config.mode != "thread" and not hasattr(select, "epoll"):
-        raise SystemExit(f"chat-server: {config.mode} mode needs Linux's epoll; use --mode thread on this system")
+        raise ConfigError(f"chat-server: {config.mode} mode needs Linux's epoll; use --mode thread on this system")
     if config.log == "auto":
         config.log = "manager" if config.mode == "process" else "local"
     if config.mode == "process" and config.log == "local":
-        raise SystemExit("chat-server: process mode needs the shared log in a Manager (--log manager)")
+        raise ConfigError("chat-server: process mode needs the shared log in a Manager (--log manager)")
+    _check_limits(config)
     return config
+
+
+def _check_limits(config: Config) -> None:
+    parse_throttle(config.throttle)
+    try:
+        parse_networks(tuple(filter(None, config.throttle_exempt.split(","))))
+    except ValueError as exc:
+        raise ConfigError(f"chat-server: throttle_exempt: {exc}") from None
+    if config.flood_burst < 1 or config.flood_rate <= 0 or config.recvq < 512:
+        raise ConfigError("chat-server: flood control needs --flood-burst >= 1, --flood-rate > 0 and --recvq >= 512")
+    if config.tls_port and not (config.tls_cert and config.tls_key):
+        raise ConfigError("chat-server: --tls-port needs --tls-cert FILE and --tls-key FILE")

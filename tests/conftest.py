@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.servers import MODES, RunningServer, chat_server
+from tests.support.servers import MODES, NO_FLOOD_CONTROL, RunningServer, chat_server
 
 
 @pytest.fixture(params=MODES)
 def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
     """A fresh chat-server in each dispatch mode."""
-    with chat_server(request.param) as srv:
+    with chat_server(request.param, *NO_FLOOD_CONTROL) as srv:
         yield srv
 
 

@@ -6,10 +6,15 @@ import contextlib
 import selectors
 import socket
 import threading
+from typing import Protocol
 
-from .outbound import Outbound
+__all__ = ["BlockedWriter", "Flushable"]
 
-__all__ = ["BlockedWriter"]
+
+class Flushable(Protocol):
+    """What waits for a socket to take bytes again: an Outbound, or a TLS connection's backlog."""
+
+    def flush(self) -> None: ...
 
 
 class BlockedWriter:
@@ -39,7 +44,7 @@ class BlockedWriter:
         self._thread = threading.Thread(target=self._run, name="blocked-writer", daemon=True)
         self._thread.start()
 
-    def watch(self, outbound: Outbound, sock: socket.socket) -> None:
+    def watch(self, outbound: Flushable, sock: socket.socket) -> None:
         with self._lock:
             fd = sock.fileno()
             if fd < 0 or fd in self._watched:  # closed, or already watched

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from server.config import Config
 from server.domain import World
+from server.domain.admission import Admission
 from server.log import MessageLog
 from server.log.durable import DurableLog
 
@@ -44,15 +45,18 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
     # process group must not take the shared state away from the workers first.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a REHASH's SIGHUP to the process group is not for us
     exit_with_parent(parent_pid, lambda: os._exit(0))
     from server.app import open_log
     from server.collector import settle_collector
+    from server.wiring import admission_policy
 
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stdout)
     log = open_log(config)
     _hosted["log"] = log
     _hosted["world"] = World(log, archive=log)
+    _hosted["admission"] = Admission(admission_policy(config))
     # The manager process ends through os._exit; finalizers still run, atexit would not.
     Finalize(None, log.close, exitpriority=10)
     settle_collector()
@@ -64,6 +68,10 @@ def _get_log() -> DurableLog:
 
 def _get_world() -> World:
     return cast(World, _hosted["world"])
+
+
+def _get_admission() -> Admission:
+    return cast(Admission, _hosted["admission"])
 
 
 # Room in the Manager's accept queue (the standard library's is 16).
@@ -101,6 +109,9 @@ class SharedState(BaseManager):
     def world(self) -> World:
         raise RuntimeError("not registered")
 
+    def admission(self) -> Admission:
+        raise RuntimeError("not registered")
+
 
 # Not PushingLog's methods, which only mean something in the log's own process: a
 # follower is a callable to be called there, and commit_now commits in the caller's thread.
@@ -109,6 +120,8 @@ _LOG_METHODS = tuple(name for name in dir(DurableLog)
                      if not name.startswith("_") and callable(getattr(DurableLog, name)) and name not in _LOCAL_ONLY)
 SharedState.register("log", _get_log, exposed=_LOG_METHODS)
 SharedState.register("world", _get_world)
+# Connection limits hold for the whole server, not per worker.
+SharedState.register("admission", _get_admission, exposed=("admit", "release", "configure", "counts"))
 
 
 def start_shared_state(config: Config) -> SharedState:

@@ -80,7 +80,7 @@ class PoolDispatcher(Dispatcher):
             data = b""
         if data:
             try:
-                conn.on_bytes(data)
+                conn.on_received(data)
             except Exception:
                 log.exception("connection %s failed", conn.conn_id)
                 conn.close("Internal error")

@@ -15,7 +15,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import socket
 import time
 from multiprocessing.process import BaseProcess
 
@@ -23,6 +22,7 @@ from server.config import Config
 from server.signals import StopRequest
 
 from .manager import SharedState, connect_shared_state, exit_with_parent, start_shared_state
+from .worker import Listener
 
 __all__ = ["run_process_mode"]
 
@@ -31,38 +31,44 @@ log = logging.getLogger("chat-server")
 _fork = multiprocessing.get_context("fork")
 
 
-def _worker_main(config: Config, listener: socket.socket, address: tuple[str, int], authkey: bytes,
-                 parent_pid: int) -> None:
+def _worker_main(config: Config, listeners: list[Listener], address: tuple[str, int], authkey: bytes,
+                 parent_pid: int, argv: list[str] | None) -> None:
     from server.app import serve_until_signal
 
     stop = StopRequest().install()
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, StopRequest.SIGNALS)  # blocked by spawn() around the fork
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the worker's own REHASH handler is in place
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED)  # blocked by spawn() around the fork
     exit_with_parent(parent_pid, lambda: os.kill(os.getpid(), signal.SIGTERM))
     shared = connect_shared_state(address, authkey)
     worker_id = f"p{os.getpid()}"
-    serve_until_signal(config, shared.world(), shared.log(), listener, worker_id, announce=False, stop=stop)
+    serve_until_signal(config, shared.world(), shared.log(), listeners, worker_id, announce=False, stop=stop,
+                       admission=shared.admission(), rehash_parent=True, argv=argv)
+
+
+# A signal that lands while a child is still starting would reach the parent's
+# handler in the child and be lost: keep them blocked (pending) across the fork.
+_BLOCKED = (*StopRequest.SIGNALS, signal.SIGHUP)
 
 
 class WorkerSet:
-    def __init__(self, config: Config, listener: socket.socket, shared: SharedState) -> None:
+    def __init__(self, config: Config, listeners: list[Listener], shared: SharedState,
+                 argv: list[str] | None = None) -> None:
         self.config = config
-        self.listener = listener
+        self.listeners = listeners
         self.shared = shared
+        self.argv = argv
         self.workers: list[BaseProcess] = []
 
     def spawn(self) -> BaseProcess:
         address = self.shared.address
         assert isinstance(address, tuple)
         proc = _fork.Process(target=_worker_main, name="chat-worker",
-                             args=(self.config, self.listener, address, self.shared.authkey, os.getpid()))
-        # A stop signal that lands while the child is still starting would reach the
-        # parent's handler in the child and be lost: keep the signals blocked (pending)
-        # across the fork until the child has installed its own handler.
-        signal.pthread_sigmask(signal.SIG_BLOCK, StopRequest.SIGNALS)
+                             args=(self.config, self.listeners, address, self.shared.authkey, os.getpid(), self.argv))
+        signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
         try:
             proc.start()
         finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, StopRequest.SIGNALS)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED)
         self.workers.append(proc)
         log.info("worker p%d started", proc.pid)
         return proc
@@ -80,6 +86,12 @@ class WorkerSet:
                       len(orphans))
             self.spawn()
 
+    def rehash(self) -> None:
+        """SIGHUP: every worker reloads the configuration (each its own TLS context and settings)."""
+        for proc in self.workers:
+            if proc.is_alive() and proc.pid:
+                os.kill(proc.pid, signal.SIGHUP)
+
     def stop(self, timeout: float = 8.0) -> None:
         for proc in self.workers:
             if proc.is_alive() and proc.pid:
@@ -92,17 +104,17 @@ class WorkerSet:
                 proc.join(2)
 
 
-def run_process_mode(config: Config) -> int:
-    from server.app import listen
+def run_process_mode(config: Config, argv: list[str] | None = None) -> int:
+    from server.app import describe, open_listeners
 
+    listeners = open_listeners(config)
     shared = start_shared_state(config)
-    listener = listen(config.host, config.port)
-    host, port = listener.getsockname()[:2]
-    workers = WorkerSet(config, listener, shared)
+    workers = WorkerSet(config, listeners, shared, argv)
     for _ in range(max(1, config.workers)):
         workers.spawn()
     stop = StopRequest().install()
-    log.info("listening on %s:%d (mode process, %d workers, pool %d each)", host, port, config.workers, config.pool)
+    signal.signal(signal.SIGHUP, lambda signum, frame: workers.rehash())
+    log.info("%s (mode process, %d workers, pool %d each)", describe(listeners), config.workers, config.pool)
     while not stop.event.wait(0.2):
         try:
             workers.replace_dead()
@@ -111,7 +123,8 @@ def run_process_mode(config: Config) -> int:
             break
     log.info("%s, shutting down", f"{stop.name} received" if stop.name else "shared state lost")
     workers.stop()
-    listener.close()
+    for listener in listeners:
+        listener.sock.close()
     shared.shutdown()
     log.info("stopped")
     return 0

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from server.delivery import BlockedWriter, Fanout
 from server.domain import ServerSettings, World
-from server.domain.context import HistoryReader
+from server.domain.admission import Admission, AdmissionPolicy
+from server.domain.context import HistoryReader, ServerHooks
+from server.domain.flood import FloodPolicy
 from server.domain.liveness import LivenessPolicy
+
+from .wakeups import Wakeups
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -24,8 +29,8 @@ class Limits:
     # to 4 MiB per slow client, making the SendQ limit meaningless and memory unbounded.
     socket_sndbuf: int = 128 << 10
     max_clients: int = 10_000
-    max_per_ip: int = 0  # 0: no limit per address
     liveness: LivenessPolicy = field(default_factory=LivenessPolicy)
+    flood: FloodPolicy = field(default_factory=FloodPolicy)
 
 
 @dataclass
@@ -39,3 +44,7 @@ class Services:
     worker_id: str = "w0"
     # Commits the log's pending entries in the calling thread (when the log is in this process).
     commit_now: Callable[[], None] | None = None
+    wakeups: Wakeups = field(default_factory=Wakeups)
+    admission: Admission = field(default_factory=lambda: Admission(AdmissionPolicy()))
+    cpu: Executor | None = None  # where handlers' CPU-heavy jobs run (worker processes)
+    hooks: ServerHooks | None = None

@@ -21,7 +21,7 @@ class ThreadDispatcher(Dispatcher):
                 data = conn.sock.recv(65536)
                 if not data:
                     break
-                conn.on_bytes(data)
+                conn.on_received(data)
         except OSError:
             pass
         finally:

@@ -5,40 +5,51 @@ A mode only decides how a connection gets a thread (``start_connection``).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import socket
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections import Counter
+from dataclasses import dataclass
 
 from server.protocol import Message
 
 from .connection import Connection
 from .services import Services
+from .tls import TlsContext
 
-__all__ = ["Dispatcher"]
+__all__ = ["Dispatcher", "Listener"]
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A listening socket, and the TLS context its connections get (None: plaintext)."""
+
+    sock: socket.socket
+    tls: TlsContext | None = None
 
 log = logging.getLogger(__name__)
 
 
 class Dispatcher(ABC):
-    def __init__(self, services: Services, listener: socket.socket) -> None:
+    def __init__(self, services: Services, listeners: list[Listener]) -> None:
         self.services = services
-        self.listener = listener
+        self.listeners = listeners
         self.stopping = threading.Event()
         self._ids = itertools.count(1)
-        self._per_ip: Counter[str] = Counter()
-        self._per_ip_lock = threading.Lock()
+        self._refusal_logged: dict[str, float] = {}  # host -> when a refusal of it was last logged
         # One bound method for every connection to keep, not one each (64 bytes an idle client).
         self._closed_callback = self._connection_closed
         self._threads = [
-            threading.Thread(target=self._accept_loop, name="accept", daemon=True),
-            threading.Thread(target=self._housekeep, name="housekeeper", daemon=True),
+            threading.Thread(target=self._accept_loop, args=(listener,), name="accept", daemon=True)
+            for listener in listeners
         ]
+        self._threads.append(threading.Thread(target=self._housekeep, name="housekeeper", daemon=True))
 
     def start(self) -> None:
+        self.services.wakeups.start()
         for thread in self._threads:
             thread.start()
 
@@ -46,11 +57,11 @@ class Dispatcher(ABC):
     def start_connection(self, conn: Connection) -> None:
         """Give the connection a thread to run on."""
 
-    def _accept_loop(self) -> None:
-        self.listener.settimeout(0.5)
+    def _accept_loop(self, listener: Listener) -> None:
+        listener.sock.settimeout(0.5)
         while not self.stopping.is_set():
             try:
-                sock, addr = self.listener.accept()
+                sock, addr = listener.sock.accept()
             except TimeoutError:
                 continue
             except OSError:
@@ -59,35 +70,43 @@ class Dispatcher(ABC):
                 time.sleep(0.05)  # e.g. EMFILE: back off instead of spinning
                 continue
             sock.settimeout(None)
-            self._admit(sock, addr[0])
+            self._admit(sock, addr[0], listener.tls)
 
-    def _admit(self, sock: socket.socket, host: str) -> None:
-        limits = self.services.limits
-        refusal = None
-        if len(self.services.fanout) >= limits.max_clients:
-            refusal = "Server full"
-        elif limits.max_per_ip and self._per_ip[host] >= limits.max_per_ip:
-            refusal = f"Too many connections from {host}"
+    def _admit(self, sock: socket.socket, host: str, tls: TlsContext | None) -> None:
+        """Refuse before any registration work, or count the connection and give it a thread."""
+        services = self.services
+        refusal = "Server full" if len(services.fanout) >= services.limits.max_clients else None
+        if refusal is None:
+            refusal = services.admission.admit(host, time.monotonic())
         if refusal is not None:
-            log.warning("refused a connection from %s: %s", host, refusal)
-            try:
-                sock.send(Message("ERROR", (refusal,)).to_bytes(), socket.MSG_DONTWAIT)
-                sock.close()
-            except OSError:
-                pass
+            self._refuse(sock, host, refusal)
             return
-        conn = Connection(f"{self.services.worker_id}:{next(self._ids)}", sock, host, self.services,
-                          on_closed=self._closed_callback)
-        with self._per_ip_lock:
-            self._per_ip[host] += 1
-        self.services.fanout.add(conn)
+        try:
+            session = tls.session() if tls is not None else None
+        except Exception:  # e.g. the context broke: this client cannot be served, others still can
+            log.exception("no TLS session for %s", host)
+            services.admission.release(host)
+            sock.close()
+            return
+        conn = Connection(f"{services.worker_id}:{next(self._ids)}", sock, host, services,
+                          on_closed=self._closed_callback, tls=session)
+        services.fanout.add(conn)
         self.start_connection(conn)
 
+    def _refuse(self, sock: socket.socket, host: str, refusal: str) -> None:
+        now = time.monotonic()
+        # A storm of refusals must not flood the log either: one line per address a second.
+        if self._refusal_logged.get(host, 0.0) < now - 1.0:
+            if len(self._refusal_logged) > 10_000:
+                self._refusal_logged.clear()
+            self._refusal_logged[host] = now
+            log.warning("refused a connection from %s: %s", host, refusal)
+        with contextlib.suppress(OSError):
+            sock.send(Message("ERROR", (refusal,)).to_bytes(), socket.MSG_DONTWAIT)
+        sock.close()
+
     def _connection_closed(self, conn: Connection) -> None:
-        with self._per_ip_lock:
-            self._per_ip[conn.session.host] -= 1
-            if self._per_ip[conn.session.host] <= 0:
-                del self._per_ip[conn.session.host]
+        self.services.admission.release(conn.session.host)
 
     def _housekeep(self) -> None:
         while not self.stopping.wait(1.0):
@@ -98,6 +117,7 @@ class Dispatcher(ABC):
     def stop(self, reason: str = "Server shutting down") -> None:
         """Close every connection with ``reason`` and stop accepting."""
         self.stopping.set()
+        self.services.wakeups.stop()
         for conn in self.services.fanout.connections():
             conn.abort(reason)
         self.services.fanout.wait_empty(3.0)

@@ -21,7 +21,7 @@ from prompt_toolkit.output import DummyOutput
 from client.config import Settings
 from client.ui import ChatApp
 from server.protocol import LineBuffer, Message, ProtocolError, parse_line
-from tests.support.servers import RunningServer, chat_server
+from tests.support.servers import NO_FLOOD_CONTROL, RunningServer, chat_server
 
 HOST = "127.0.0.1"
 
@@ -83,7 +83,7 @@ def miniircd() -> Iterator[Miniircd]:
 @pytest.fixture
 def chat_srv() -> Iterator[RunningServer]:
     """Our chat-server in pool mode on a free loopback port."""
-    with chat_server("pool") as srv:
+    with chat_server("pool", *NO_FLOOD_CONTROL) as srv:
         assert srv.host == HOST
         yield srv
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.client import LineClient
-from tests.support.servers import RunningServer, chat_server
+from tests.support.servers import NO_FLOOD_CONTROL, RunningServer, chat_server
 
 
 def test_two_users_chat_through_a_channel(server: RunningServer) -> None:
@@ -15,7 +15,7 @@ def test_two_users_chat_through_a_channel(server: RunningServer) -> None:
 @pytest.mark.parametrize("mode", ["thread", "pool"])
 def test_two_users_chat_with_the_log_in_a_manager(mode: str) -> None:
     """Process mode always uses the Manager; the other modes can be asked to."""
-    with chat_server(mode, "--log", "manager") as server:
+    with chat_server(mode, *NO_FLOOD_CONTROL, "--log", "manager") as server:
         assert "log manager)" in server.log_text()
         chat_through_a_channel(server)
 

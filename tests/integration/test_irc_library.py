@@ -9,7 +9,7 @@ from typing import Any
 import irc.client
 import pytest
 
-from tests.support.servers import RunningServer
+from tests.support.servers import NO_FLOOD_CONTROL, RunningServer
 
 
 class Recorder:
@@ -88,7 +88,7 @@ def test_irc_library_sees_our_errors_as_the_numerics_it_knows(server: RunningSer
 def test_irc_library_reads_back_yesterdays_conversation_after_a_restart(mode: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.support.servers import chat_server
 
-    with chat_server(mode, data_dir=tmp_path) as first:
+    with chat_server(mode, *NO_FLOOD_CONTROL, data_dir=tmp_path) as first:
         rec = Recorder(first)
         old = rec.connect("olduser")
         old.join("#diary")
@@ -98,7 +98,7 @@ def test_irc_library_reads_back_yesterdays_conversation_after_a_restart(mode: st
         old.ping("written")
         rec.until(lambda: rec.saw("olduser", "pong"))
         old.disconnect("bye")
-    with chat_server(mode, data_dir=tmp_path) as second:
+    with chat_server(mode, *NO_FLOOD_CONTROL, data_dir=tmp_path) as second:
         rec = Recorder(second)
         new = rec.connect("newuser")
         new.cap("REQ", "draft/chathistory", "batch", "server-time")

@@ -8,13 +8,13 @@ import time
 import pytest
 
 from tests.support.client import LineClient
-from tests.support.servers import chat_server
+from tests.support.servers import NO_FLOOD_CONTROL, chat_server
 
 
 @pytest.mark.timeout(30)
 def test_quiet_client_is_pinged_and_dropped_if_it_does_not_answer(mode: str) -> None:
     args = ("--ping-interval", "1", "--ping-timeout", "1")
-    with chat_server(mode, *args) as srv, LineClient(srv.address, "answers") as good, \
+    with chat_server(mode, *NO_FLOOD_CONTROL, *args) as srv, LineClient(srv.address, "answers") as good, \
             LineClient(srv.address, "silent") as bad:
         good.send("JOIN #p")
         bad.send("JOIN #p")
@@ -40,7 +40,7 @@ def test_quiet_client_is_pinged_and_dropped_if_it_does_not_answer(mode: str) -> 
 
 @pytest.mark.timeout(30)
 def test_unregistered_connection_is_closed_after_the_registration_timeout(mode: str) -> None:
-    with chat_server(mode, "--registration-timeout", "1") as srv, LineClient(srv.address) as idle:
+    with chat_server(mode, *NO_FLOOD_CONTROL, "--registration-timeout", "1") as srv, LineClient(srv.address) as idle:
         idle.send("NICK lazy")
         idle.expect("^ERROR :Registration timed out", timeout=5)
 
@@ -48,7 +48,7 @@ def test_unregistered_connection_is_closed_after_the_registration_timeout(mode: 
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_says_goodbye_to_everyone_and_exits_zero(mode: str, signum: signal.Signals) -> None:
-    with chat_server(mode) as srv:
+    with chat_server(mode, *NO_FLOOD_CONTROL) as srv:
         clients = [LineClient(srv.address, f"u{i}") for i in range(3)]
         started = time.monotonic()
         srv.proc.send_signal(signum)

@@ -9,7 +9,7 @@ from collections import defaultdict
 import pytest
 
 from tests.support.client import LineClient
-from tests.support.servers import RunningServer, chat_server, wait_for
+from tests.support.servers import NO_FLOOD_CONTROL, RunningServer, chat_server, wait_for
 
 
 def worker_of(client: LineClient) -> str:
@@ -34,7 +34,7 @@ def clients_on_two_workers(srv: RunningServer, prefix: str, per_worker: int = 1,
 
 @pytest.fixture
 def process_server() -> RunningServer:  # type: ignore[misc]
-    with chat_server("process", "--workers", "2") as srv:
+    with chat_server("process", *NO_FLOOD_CONTROL, "--workers", "2") as srv:
         yield srv
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.client import LineClient
 from tests.support.crowd import Crowd
-from tests.support.servers import chat_server, wait_for
+from tests.support.servers import NO_FLOOD_CONTROL, chat_server, wait_for
 
 
 def member_count(client: LineClient) -> int:
@@ -17,7 +17,7 @@ def member_count(client: LineClient) -> int:
 
 @pytest.mark.timeout(120)
 def test_a_thousand_clients_register_join_and_all_receive_a_channel_message() -> None:
-    with chat_server("pool", "--pool", "4") as srv:
+    with chat_server("pool", *NO_FLOOD_CONTROL, "--pool", "4") as srv:
         crowd = Crowd(srv.address, 1000)
         try:
             assert crowd.wait_all(b" 376 ", timeout=60) == set()

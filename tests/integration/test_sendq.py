@@ -8,12 +8,12 @@ import threading
 import pytest
 
 from tests.support.client import LineClient
-from tests.support.servers import chat_server, wait_for
+from tests.support.servers import NO_FLOOD_CONTROL, chat_server, wait_for
 
 
 @pytest.mark.timeout(90)
 def test_stalled_reader_is_disconnected_and_others_receive_every_message(mode: str) -> None:
-    with chat_server(mode, "--sendq", "65536") as srv:
+    with chat_server(mode, *NO_FLOOD_CONTROL, "--sendq", "65536") as srv:
         stalled = socket.create_connection(srv.address)
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         stalled.sendall(b"NICK stalled\r\nUSER s 0 * :s\r\nJOIN #busy\r\n")

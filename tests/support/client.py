@@ -12,8 +12,11 @@ from server.protocol import LineBuffer, Message, parse_line
 
 
 class LineClient:
-    def __init__(self, address: tuple[str, int], nick: str | None = None, timeout: float = 5.0) -> None:
-        self.sock = socket.create_connection(address, timeout=timeout)
+    def __init__(self, address: tuple[str, int], nick: str | None = None, timeout: float = 5.0,
+                 source: str | None = None) -> None:
+        """``source``: the local address to connect from (e.g. 127.0.1.5, which is not exempt from throttling)."""
+        self.sock = socket.create_connection(address, timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.timeout = timeout
         self.buffer = LineBuffer()
         self.seen: list[str] = []

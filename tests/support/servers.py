@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LISTENING = re.compile(r"listening on (?P<host>[0-9.]+):(?P<port>\d+)")
+TLS_LISTENING = re.compile(r"TLS on [0-9.]+:(?P<tls_port>\d+)")
 MODES = ("thread", "pool", "process")
+# Flood control is on by default, as in production: a test that sends faster than
+# a person types says so by passing these flags.
+NO_FLOOD_CONTROL = ("--flood-control", "off")
 
 
 @dataclass
@@ -25,6 +29,7 @@ class RunningServer:
     host: str
     port: int
     output: list[str] = field(default_factory=list)
+    tls_port: int = 0
 
     @property
     def address(self) -> tuple[str, int]:
@@ -51,6 +56,9 @@ def _pump(proc: subprocess.Popen[str], sink: list[str], ready: threading.Event, 
         match = LISTENING.search(line)
         if match and not ready.is_set():
             found.update(match.groupdict())
+            tls = TLS_LISTENING.search(line)
+            if tls:
+                found.update(tls.groupdict())
             ready.set()
     ready.set()
 
@@ -78,7 +86,7 @@ def chat_server(mode: str = "pool", *args: str, data_dir: Path | None = None, st
             proc.kill()
             proc.wait(5)
             raise RuntimeError("chat-server did not start:\n" + "".join(output))
-        server = RunningServer(proc, found["host"], int(found["port"]), output)
+        server = RunningServer(proc, found["host"], int(found["port"]), output, int(found.get("tls_port", 0)))
         yield server
     finally:
         if proc.poll() is None:

@@ -31,7 +31,7 @@ from server.compiled import (
 )
 from server.protocol import InputTooLong, LineBuffer, ProtocolError
 from tests.support.client import LineClient
-from tests.support.servers import chat_server
+from tests.support.servers import NO_FLOOD_CONTROL, chat_server
 
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 
@@ -121,7 +121,7 @@ def test_the_compiled_line_buffer_frames_as_its_source(chunks: list[bytes]) -> N
 @pytest.mark.parametrize("flags", [("thread",), ("pool", "--fsync", "everysec")], ids=["thread", "pool-everysec"])
 def test_the_interpreted_hot_path_serves_a_conversation(flags: tuple[str, ...]) -> None:
     """What a machine without a C compiler runs: one order for everyone, nothing lost."""
-    with chat_server(*flags, env={FORCE_SOURCE: "1"}) as srv:
+    with chat_server(*flags, *NO_FLOOD_CONTROL, env={FORCE_SOURCE: "1"}) as srv:
         clients = [LineClient(srv.address, f"n{i}") for i in range(3)]
         for client in clients:
             client.send("JOIN #plain")

@@ -13,6 +13,7 @@ from server.app import build_dispatcher, open_log
 from server.config import Config
 from server.dispatch.connection import Connection
 from server.dispatch.pool import PoolDispatcher
+from server.dispatch.worker import Listener
 from server.domain import World
 
 
@@ -21,7 +22,7 @@ def pool(tmp_path: Path) -> Iterator[PoolDispatcher]:
     config = Config(mode="pool", pool=2, data_dir=str(tmp_path))
     log = open_log(config)
     listener = socket.socket()  # never started: the test hands the connections over itself
-    dispatcher, tailer = build_dispatcher(config, World(log, archive=log), log, listener)
+    dispatcher, tailer = build_dispatcher(config, World(log, archive=log), log, [Listener(listener)])
     assert isinstance(dispatcher, PoolDispatcher)
     tailer.start()
     yield dispatcher
