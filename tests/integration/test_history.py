@@ -58,8 +58,8 @@ def test_fsync_everysec_still_survives_kill_9_of_the_server(tmp_path: Path) -> N
 
 
 def restart_and_read_back(mode: str, how: str, tmp_path: Path, *flags: str) -> None:
-    with chat_server(mode, *NO_FLOOD_CONTROL, *flags, data_dir=tmp_path) as srv, history_client(srv.address, "writer") as writer, \
-            history_client(srv.address, "reader") as reader:
+    with chat_server(mode, *NO_FLOOD_CONTROL, *flags, data_dir=tmp_path) as srv, \
+            history_client(srv.address, "writer") as writer, history_client(srv.address, "reader") as reader:
         for client in (writer, reader):
             client.send("JOIN #durable")
             client.expect(" 366 ")
@@ -74,7 +74,8 @@ def restart_and_read_back(mode: str, how: str, tmp_path: Path, *flags: str) -> N
             for pid in descendants(srv.proc.pid):
                 os.kill(pid, signal.SIGKILL)
             srv.proc.wait(10)
-    with chat_server(mode, *NO_FLOOD_CONTROL, *flags, data_dir=tmp_path) as srv, history_client(srv.address, "reader") as reader:
+    with chat_server(mode, *NO_FLOOD_CONTROL, *flags, data_dir=tmp_path) as srv, \
+            history_client(srv.address, "reader") as reader:
         reader.send("JOIN #durable")
         assert reader.expect(" 332 reader #durable ").params[-1] == "kept across restarts"
         assert reader.expect(" 353 reader ").params[1] == "@"  # +s kept: a secret channel
