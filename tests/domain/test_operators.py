@@ -272,3 +272,16 @@ def test_info_lists_lines_then_ends_for_anyone() -> None:
     assert [m.command for m in msgs] == ["371"] * (len(msgs) - 1) + ["374"] and len(msgs) > 2
     assert "chat-server-0.1" in msgs[0].params[-1]
     assert "chat.local" in " ".join(m.params[-1] for m in msgs)
+
+
+def test_a_labelled_oper_gets_its_label_on_the_replies_that_come_after_the_check() -> None:
+    """The deferred part's replies are the command's replies: one labelled batch, not an ACK then loose lines."""
+    net = network()
+    a = capable(net, "alice", "labeled-response batch")
+    a.say("@label=op1 OPER root :root pw")
+    msgs = a.messages()
+    assert [m.command for m in msgs] == ["BATCH", "381", "MODE", "BATCH"]
+    assert msgs[0].tags == {"label": "op1"} and msgs[0].params[1] == "labeled-response"
+    a.say("@label=op2 OPER root :wrong")
+    [reply] = a.messages()
+    assert reply.command == "464" and reply.tags == {"label": "op2"}
