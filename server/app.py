@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import socket
-from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import cast
 
+from .auth import HashPool
 from .collector import settle_collector
 from .config import Config
 from .delivery import BlockedWriter, Fanout, LogTailer
@@ -65,15 +64,9 @@ def describe(listeners: list[Listener]) -> str:
     return " and ".join(parts)
 
 
-def start_cpu_pool(config: Config) -> Executor:
-    """Worker processes for CPU-heavy jobs (password hashing), started by a fork server:
-    a worker forked from this process would hold every client socket open."""
-    return ProcessPoolExecutor(max(1, config.hash_workers), mp_context=multiprocessing.get_context("forkserver"))
-
-
 def build_dispatcher(config: Config, world: World, source: MessageLog, listeners: list[Listener],
                      worker_id: str = "w0", admission: Admission | None = None,
-                     cpu: Executor | None = None) -> tuple[Dispatcher, LogTailer]:
+                     cpu: HashPool | None = None) -> tuple[Dispatcher, LogTailer]:
     """The pieces one worker runs: delivery from the log, and the mode's dispatcher."""
     fanout: Fanout[Connection] = Fanout()
     services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config),
@@ -95,7 +88,7 @@ def serve_until_signal(config: Config, world: World, source: MessageLog, listene
                        argv: list[str] | None = None) -> None:
     """Run one worker (the whole server in thread and pool mode) until SIGINT or SIGTERM."""
     stop = stop or StopRequest().install()
-    cpu = start_cpu_pool(config)
+    cpu = HashPool(config.hash_workers)
     dispatcher, tailer = build_dispatcher(config, world, source, listeners, worker_id, admission, cpu)
     rehasher = Rehasher(argv, dispatcher.services, listeners, rehash_parent)
     dispatcher.services.hooks = rehasher
@@ -110,7 +103,7 @@ def serve_until_signal(config: Config, world: World, source: MessageLog, listene
     log.info("%s received, %s shutting down", name, worker_id)
     dispatcher.stop("Server shutting down")
     tailer.stop()
-    cpu.shutdown(wait=False, cancel_futures=True)
+    cpu.shutdown(wait=False)
 
 
 def run(config: Config, argv: list[str] | None = None) -> int:

@@ -12,10 +12,12 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
+from .auth import check_hash
 from .domain.admission import parse_networks
+from .domain.settings import OperBlock
 from .log.sqlite import FSYNC_POLICIES
 
-__all__ = ["Config", "ConfigError", "build_parser", "load_config", "parse_throttle"]
+__all__ = ["Config", "ConfigError", "build_parser", "load_config", "parse_opers", "parse_throttle"]
 
 
 class ConfigError(SystemExit):
@@ -63,6 +65,13 @@ class Config:
     throttle: str = "32/600"
     throttle_exempt: str = "127.0.0.1/32,::1/128"
     hash_workers: int = field(default_factory=lambda: os.cpu_count() or 2)
+    # Only from the file's [opers.NAME] tables, never a flag or a variable: name -> block.
+    opers: dict[str, OperBlock] = field(default_factory=dict)
+    config_file: str = ""  # the --config file (what REHASH reloads), "" if none
+
+
+# Fields that are not options of their own: not settable as flags, CHAT_* variables or top-level keys.
+_NOT_SCALAR = ("opers", "config_file")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,6 +155,38 @@ def parse_throttle(text: str) -> tuple[int, float]:
     return parsed
 
 
+def parse_opers(table: object, source: str) -> dict[str, OperBlock]:
+    """The ``[opers.NAME]`` tables of a config file, each checked; ConfigError naming the block at fault.
+
+    A hash is checked here, at start-up, rather than at the first OPER: a
+    typo in the file would otherwise only show as an operator who cannot log in.
+    """
+    if not isinstance(table, dict):
+        raise ConfigError(f"chat-server: opers in {source} must be [opers.NAME] tables")
+    opers: dict[str, OperBlock] = {}
+    for name, block in table.items():
+        where = f"chat-server: [opers.{name}] in {source}"
+        if not name or any(ch in name for ch in " ,:\0\r\n"):
+            raise ConfigError(f"{where}: an operator name must be one word")
+        if not isinstance(block, dict):
+            raise ConfigError(f"{where}: must be a table with password = \"<hash>\"")
+        unknown = sorted(set(block) - {"password", "hosts"})
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: password, hosts)")
+        password = block.get("password")
+        if not isinstance(password, str):
+            raise ConfigError(f"{where}: password = \"<hash>\" is required (make one with: chat-server hash-password)")
+        try:
+            check_hash(password)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: bad password hash: {exc}") from None
+        hosts = block.get("hosts", ["*@*"])
+        if not isinstance(hosts, list) or not all(isinstance(h, str) and "@" in h for h in hosts):
+            raise ConfigError(f"{where}: hosts must be a list of user@host masks, e.g. [\"*@127.0.0.1\"]")
+        opers[name] = OperBlock(name, password, tuple(hosts))
+    return opers
+
+
 def _coerce(name: str, raw: Any, like: Any) -> Any:
     if isinstance(raw, list):  # e.g. throttle_exempt = ["127.0.0.1/32", "::1/128"] in the file
         return ",".join(map(str, raw))
@@ -164,12 +205,16 @@ def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = 
     args = parser.parse_args(argv)
     env = os.environ if environ is None else environ
     config = Config()
-    names = [f.name for f in fields(Config)]
+    names = [f.name for f in fields(Config) if f.name not in _NOT_SCALAR]
     config_file = args.config or env.get("CHAT_CONFIG")
     if config_file:
+        config.config_file = config_file
         data = tomllib.loads(Path(config_file).read_text())
         for key, value in data.items():
             key = key.replace("-", "_")
+            if key == "opers":
+                config.opers = parse_opers(value, config_file)
+                continue
             if key not in names:
                 raise ConfigError(f"chat-server: unknown option {key!r} in {config_file}")
             setattr(config, key, _coerce(key, value, getattr(config, key)))
@@ -186,6 +231,8 @@ def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = 
         if action.choices is not None and value not in action.choices:
             raise ConfigError(f"chat-server: {action.dest} must be one of {', '.join(map(str, action.choices))}, "
                              f"not {value!r}")
+    if config.hash_workers < 1:
+        raise ConfigError(f"chat-server: hash_workers must be at least 1, not {config.hash_workers}")
     if config.mode != "thread" and not hasattr(select, "epoll"):
         raise ConfigError(f"chat-server: {config.mode} mode needs Linux's epoll; use --mode thread on this system")
     if config.log == "auto":

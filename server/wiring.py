@@ -28,7 +28,8 @@ def settings_from(config: Config) -> ServerSettings:
         raise ConfigError(f"chat-server: cannot read the MOTD file: {exc}") from None
     created = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     return ServerSettings(name=config.server_name, network=config.network, created=created,
-                          password=config.password, motd=motd, join_replay=config.join_replay)
+                          password=config.password, motd=motd, join_replay=config.join_replay,
+                          opers=tuple(config.opers.values()), config_file=config.config_file)
 
 
 def limits_from(config: Config) -> Limits:

@@ -50,6 +50,7 @@ class Fanout(Generic[R]):
         self.lock = threading.Lock()
         self._conns: dict[str, R] = {}
         self._members: dict[str, set[str]] = {}  # casefolded channel -> local conn ids
+        self._killed: list[tuple[R, str]] = []  # KILLed here, to be aborted once the lock is released
         self._delivered = 0
         self._progress = threading.Condition(threading.Lock())
 
@@ -138,6 +139,9 @@ class Fanout(Generic[R]):
                     touched.append(conn)
                 elif conn.outbound.overflowed:
                     overflowed.append(conn)
+            killed: list[tuple[R, str]] | None = None
+            if self._killed:
+                killed, self._killed = self._killed, []
         with self._progress:
             self._delivered = entries[-1].seq
             self._progress.notify_all()
@@ -145,6 +149,9 @@ class Fanout(Generic[R]):
             conn.outbound.flush()
         for conn in overflowed:
             conn.abort("SendQ exceeded")
+        if killed is not None:
+            for conn, reason in killed:
+                conn.abort(reason)  # its close says ERROR :<reason>; others get the QUIT logged after the KILL
 
     def _route(self, entry: Entry) -> Iterable[str]:
         """Who sees ``entry``; also applies its membership change. Lock held."""
@@ -176,6 +183,11 @@ class Fanout(Generic[R]):
                 for channel in event.channels:
                     self._discard(channel, origin)
             return seen_set
+        if command == "KILL":  # no line: the victim's connection is closed, with the reason
+            victim = self._conns.get(event.target_conn)
+            if victim is not None:
+                self._killed.append((victim, event.params[-1]))
+            return ()
         if event.target_conn:
             return (event.target_conn,)
         return list(self._members.get(event.channels[0], ())) if event.channels else ()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from server.auth import HashPool
 from server.delivery import BlockedWriter, Fanout
 from server.domain import ServerSettings, World
 from server.domain.admission import Admission, AdmissionPolicy
@@ -46,5 +46,5 @@ class Services:
     commit_now: Callable[[], None] | None = None
     wakeups: Wakeups = field(default_factory=Wakeups)
     admission: Admission = field(default_factory=lambda: Admission(AdmissionPolicy()))
-    cpu: Executor | None = None  # where handlers' CPU-heavy jobs run (worker processes)
+    cpu: HashPool | None = None  # where handlers' CPU-heavy jobs run (worker processes)
     hooks: ServerHooks | None = None

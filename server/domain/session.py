@@ -20,6 +20,7 @@ class Session:
     password: str | None = None
     closing: str | None = None  # the reason, once the connection is on its way out
     oper: str = ""  # the operator block's name once OPER succeeded (exempt from flood control)
+    oper_failures: int = 0  # failed OPER attempts; too many and the connection is closed
     tls: bool = False  # connected through the TLS listener
     batches: int = 0
 

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["ServerSettings"]
+__all__ = ["OperBlock", "ServerSettings"]
 
 DEFAULT_MOTD = (
     "Welcome to chat-server.",
     "Type /join #lobby to start chatting, /help for commands.",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class OperBlock:
+    """An ``[opers.NAME]`` block of the config file: who may become a server operator, and from where.
+
+    ``hosts`` are ``user@host`` glob masks (``*@127.0.0.1``); a user without
+    ident has a username starting with ``~``, which ``*`` matches.
+    """
+
+    name: str
+    password_hash: str  # argon2id, checked by server.auth.check_hash when the config is loaded
+    hosts: tuple[str, ...] = ("*@*",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +38,5 @@ class ServerSettings:
     away_len: int = 200
     join_replay: int = 20
     history_limit: int = 100  # most messages one CHATHISTORY request returns
+    opers: tuple[OperBlock, ...] = ()
+    config_file: str = ""  # what REHASH reloads ("" when the server was started without one)

@@ -59,6 +59,7 @@ class World:
         self._users: dict[str, User] = {}  # conn_id -> user
         self._nicks: dict[str, str] = {}  # casefolded nick -> conn_id
         self._channels: dict[str, Channel] = {}  # casefolded name -> channel
+        self._wallopers: set[str] = set()  # conn ids with user mode +w: WALLOPS goes to them
 
     # -- helpers (lock held) -------------------------------------------------
 
@@ -126,16 +127,22 @@ class World:
     def quit(self, conn_id: str, reason: str) -> int:
         """Remove a connection's user; returns the seq of its QUIT (0 if it was unseen)."""
         with self._lock:
-            user = self._users.pop(conn_id, None)
-            if user is None:
-                return 0
-            self._nicks.pop(casefold(user.nick), None)
-            channels = tuple(sorted(user.channels))
-            for key in channels:
-                self._leave(user, key)
-            if not user.registered:
-                return 0
-            return self._publish([Event("QUIT", user.source, (reason,), conn_id, channels)])
+            event = self._remove(conn_id, reason)
+            return self._publish([event]) if event is not None else 0
+
+    def _remove(self, conn_id: str, reason: str) -> Event | None:
+        """Forget a user (lock held); the QUIT others must see, if they ever saw the user."""
+        user = self._users.pop(conn_id, None)
+        if user is None:
+            return None
+        self._nicks.pop(casefold(user.nick), None)
+        self._wallopers.discard(conn_id)
+        channels = tuple(sorted(user.channels))
+        for key in channels:
+            self._leave(user, key)
+        if not user.registered:
+            return None
+        return Event("QUIT", user.source, (reason,), conn_id, channels)
 
     def quit_many(self, conn_ids: Sequence[str], reason: str) -> int:
         """Quit every listed connection at once, e.g. all those of a worker that died."""
@@ -165,11 +172,48 @@ class World:
             event = Event("SETNAME", user.source, (realname,), conn_id, tuple(sorted(user.channels)))
             return self._publish([event])
 
-    def set_user_modes(self, conn_id: str, add: str, remove: str) -> str:
+    def set_user_modes(self, conn_id: str, add: str, remove: str) -> tuple[str, str]:
+        """Change a user's own modes; returns the letters really added and really removed."""
         with self._lock:
             user = self._users[conn_id]
-            user.modes = (user.modes | set(add)) - set(remove)
-            return "".join(sorted(user.modes))
+            old = user.modes
+            user.modes = (old | set(add)) - set(remove)
+            if "w" in user.modes:
+                self._wallopers.add(conn_id)
+            else:
+                self._wallopers.discard(conn_id)
+            return "".join(sorted(user.modes - old)), "".join(sorted(old - user.modes))
+
+    # -- operators -----------------------------------------------------------
+
+    def kill(self, conn_id: str, nick: str, reason: str) -> Outcome:
+        """An operator disconnects ``nick``: a KILL event aimed at the victim, then its QUIT.
+
+        Delivery turns the KILL into closing the victim's connection (it sends
+        no line of its own); the QUIT tells everyone who shares a channel. Both
+        are logged in one append, so nobody sees the victim speak in between.
+        """
+        with self._lock:
+            killer = self._users[conn_id]
+            victim_id = self._nicks.get(casefold(nick))
+            if victim_id is None or not self._users[victim_id].registered:
+                return _refused(n.ERR_NOSUCHNICK, nick, "No such nick/channel")
+            victim = self._users[victim_id]
+            message = f"Killed ({killer.nick} ({reason}))"
+            kill = Event("KILL", killer.source, (victim.nick, message), conn_id, target_conn=victim_id)
+            quit_ = self._remove(victim_id, message)
+            return Outcome(seq=self._publish([kill] if quit_ is None else [kill, quit_]))
+
+    def wallops(self, conn_id: str, text: str) -> int:
+        """WALLOPS to every user with mode +w: one event per recipient, aimed at it.
+
+        Delivery knows nothing of user modes, so the recipients are chosen here,
+        under the lock, from an index kept as modes change: O(recipients).
+        """
+        with self._lock:
+            source = self._users[conn_id].source
+            events = [Event("WALLOPS", source, (text,), conn_id, target_conn=cid) for cid in sorted(self._wallopers)]
+            return self._publish(events) if events else 0
 
     # -- channels ------------------------------------------------------------
 

@@ -12,7 +12,7 @@ __all__ = ["Entry", "Event", "format_time", "make_msgid", "msgid_seq", "parse_ti
 
 # Commands whose last parameter is free text, written with a colon always.
 _TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TOPIC", "PART", "KICK"})
-_ALWAYS_TRAILING = frozenset({"QUIT", "AWAY", "SETNAME"})
+_ALWAYS_TRAILING = frozenset({"QUIT", "AWAY", "SETNAME", "WALLOPS"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,8 @@ class Event:
     """A relayed IRC message plus what delivery needs to route it.
 
     ``origin`` is the id of the connection that caused the event; ``target_conn``
-    names the one connection a private message (or a KICK) is aimed at.
+    names the one connection a private message (or a KICK, a KILL's victim,
+    one recipient of a WALLOPS) is aimed at.
     ``channels`` holds the casefolded channels the event concerns: one for
     channel events, every channel of the user for QUIT and NICK, so that a
     worker can route an event without knowing the user.

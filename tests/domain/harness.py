@@ -2,17 +2,24 @@
 
 ``NetUser.say(line)`` runs one command the way a Connection does (dispatch,
 fan out what it logged, then queue its replies) and ``NetUser.lines()``
-returns what that user would have received since the last call.
+returns what that user would have received since the last call. Work a
+handler defers (``ctx.defer``: password checks) runs inline, then its
+``then`` with a fresh Context; the replies of both go out as one command's.
+A connection aborted by delivery (KILL) is closed as Connection.close does,
+with ``ERROR :<reason>``, when the network is next pumped.
 """
 
 from __future__ import annotations
 
 import itertools
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from server.delivery import Fanout, Outbound
 from server.domain import Context, ServerSettings, Session, World, dispatch
+from server.domain.context import ServerHooks
 from server.domain.replies import encode_replies
 from server.log.durable import DurableLog
 from server.protocol import Message, parse_line
@@ -42,17 +49,35 @@ class NetUser:
     def abort(self, reason: str) -> None:
         self.aborted = reason
 
+    def context(self) -> Context:
+        return Context(self.session, self.net.world, self.net.settings, self.net.now, self.net.log, self.net.hooks)
+
     def say(self, line: str) -> Context:
-        ctx = Context(self.session, self.net.world, self.net.settings, self.net.now, self.net.log)
+        assert self.closed_with is None, f"{self.conn_id} is closed ({self.closed_with})"
+        ctx = self.context()
         msg = parse_line(line.encode())
         dispatch(ctx, msg)
+        replies, close_reason = list(ctx.out), ctx.close_reason
+        while ctx.deferred is not None and close_reason is None:
+            deferred = ctx.deferred
+            self.net.pump()
+            try:
+                result = deferred.job(*deferred.args)
+            except Exception as exc:  # handed to ``then``, as the connection does
+                result = exc
+            self.net.jobs.append((deferred.job, deferred.args))
+            ctx = self.context()
+            deferred.then(ctx, result)
+            replies += ctx.out
+            close_reason = ctx.close_reason
+        ctx.out = replies
         self.net.pump()
         for out in encode_replies(ctx, msg):
             self.outbound.put(out)
         self.outbound.flush()
-        if ctx.close_reason is not None:
-            self.closed_with = ctx.close_reason
-            self.net.world.quit(self.conn_id, ctx.close_reason)
+        if close_reason is not None:
+            self.closed_with = close_reason
+            self.net.world.quit(self.conn_id, close_reason)
             self.net.fanout.remove(self)
             self.net.pump()
         return ctx
@@ -79,13 +104,26 @@ class Net:
         self.now = 1_700_000_000.0
         self._ids = itertools.count(1)
         self.cursor = 0
+        self.hooks: ServerHooks | None = None
+        self.jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []  # every deferred job run, in order
 
     def pump(self) -> None:
-        assert self.log.flush()
-        entries = self.log.read_after(self.cursor, 100_000)
-        self.fanout.deliver(entries)
-        if entries:
-            self.cursor = entries[-1].seq
+        while True:
+            assert self.log.flush()
+            entries = self.log.read_after(self.cursor, 100_000)
+            self.fanout.deliver(entries)
+            if entries:
+                self.cursor = entries[-1].seq
+            aborted = [u for u in self.fanout.connections() if u.aborted is not None and u.closed_with is None]
+            if not aborted:
+                return
+            for user in aborted:  # what Connection.close does once reading has ended
+                reason = user.aborted or ""
+                user.closed_with = reason
+                self.world.quit(user.conn_id, reason)
+                self.fanout.remove(user)
+                user.outbound.put(Message("ERROR", (reason,)).to_bytes())
+                user.outbound.flush()
 
     def connect(self) -> NetUser:
         user = NetUser(self, f"t:{next(self._ids)}")

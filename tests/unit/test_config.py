@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import select
 from pathlib import Path
 
 import pytest
 
+from server.app import settings_from
+from server.auth import hash_password
 from server.config import load_config
+from server.domain.settings import OperBlock
 
 
 def test_flags_beat_environment_which_beats_the_file(tmp_path: Path) -> None:
@@ -49,3 +53,55 @@ def test_pool_and_process_mode_are_refused_without_epoll(monkeypatch: pytest.Mon
         with pytest.raises(SystemExit, match="use --mode thread"):
             load_config(["--mode", mode], {})
     assert load_config(["--mode", "thread"], {}).mode == "thread"
+
+
+CHEAP = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+def test_operator_blocks_come_from_the_file_with_their_hash_and_hosts(tmp_path: Path) -> None:
+    alice, bob = hash_password("alice pw", **CHEAP), hash_password("bob pw", **CHEAP)
+    toml = tmp_path / "server.toml"
+    toml.write_text(f'port = 7000\n\n[opers.alice]\npassword = "{alice}"\nhosts = ["*@127.0.0.1", "~bob@::1"]\n\n'
+                    f'[opers.bob]\npassword = "{bob}"\n')
+    config = load_config(["--config", str(toml)], {})
+    assert config.port == 7000 and config.config_file == str(toml)
+    assert config.opers == {"alice": OperBlock("alice", alice, ("*@127.0.0.1", "~bob@::1")),
+                            "bob": OperBlock("bob", bob, ("*@*",))}
+    settings = settings_from(config)
+    assert settings.opers == (config.opers["alice"], config.opers["bob"])
+    assert settings.config_file == str(toml)
+    assert load_config([], {}).opers == {} and settings_from(load_config([], {})).opers == ()
+
+
+@pytest.mark.parametrize(("block", "why"), [
+    ('password = "hunter22"', r"\[opers.root\] in .*: bad password hash: not an argon2 hash"),
+    ('password = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ"', r"\[opers.root\] in .*: bad password hash: malformed"),
+    ('password = "$argon2i$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g"', r"\[opers.root\].*only argon2id"),
+    ('hosts = ["*@*"]', r"\[opers.root\] in .*: password = \"<hash>\" is required"),
+    ('password = "{good}"\nhosts = "*@*"', r"\[opers.root\] in .*: hosts must be a list of user@host masks"),
+    ('password = "{good}"\nhosts = ["127.0.0.1"]', r"\[opers.root\] in .*: hosts must be a list"),
+    ('password = "{good}"\npasword = "x"', r"\[opers.root\] in .*: unknown key 'pasword'"),
+])
+def test_a_bad_operator_block_stops_start_up_naming_the_block(tmp_path: Path, block: str, why: str) -> None:
+    toml = tmp_path / "server.toml"
+    toml.write_text("[opers.root]\n" + block.replace("{good}", hash_password("pw", **CHEAP)) + "\n")
+    with pytest.raises(SystemExit, match=why):
+        load_config(["--config", str(toml)], {})
+
+
+def test_operators_cannot_come_from_flags_or_the_environment(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        load_config(["--opers", "x"], {})
+    assert load_config([], {"CHAT_OPERS": "x", "CHAT_CONFIG_FILE": "y"}).opers == {}
+    toml = tmp_path / "server.toml"
+    toml.write_text('opers = "root"\n')
+    with pytest.raises(SystemExit, match=r"must be \[opers.NAME\] tables"):
+        load_config(["--config", str(toml)], {})
+
+
+def test_hash_workers_default_to_the_cpu_count() -> None:
+    assert load_config([], {}).hash_workers == (os.cpu_count() or 2)
+    assert load_config(["--hash-workers", "3"], {}).hash_workers == 3
+    assert load_config([], {"CHAT_HASH_WORKERS": "1"}).hash_workers == 1
+    with pytest.raises(SystemExit, match="hash_workers must be at least 1"):
+        load_config(["--hash-workers", "0"], {})

@@ -183,7 +183,9 @@ def _user_mode(ctx: Context, msg: Message) -> None:
             return
         elif sign == "-":
             remove += letter
-    ctx.world.set_user_modes(ctx.session.conn_id, add, remove)
-    changed = (f"+{add}" if add else "") + (f"-{remove}" if remove else "")
+    added, removed = ctx.world.set_user_modes(ctx.session.conn_id, add, remove)
+    if "o" in removed:
+        ctx.session.oper = ""  # -o is how an operator stops being one
+    changed = (f"+{added}" if added else "") + (f"-{removed}" if removed else "")
     if changed:
         ctx.send(Message("MODE", (ctx.session.nick, changed), ctx.session.source))
