@@ -9,9 +9,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from prompt_toolkit.application import create_app_session
@@ -41,13 +43,19 @@ def wait_port(port: int, timeout: float = 10.0) -> bool:
     return False
 
 
+def miniircd_path() -> str | None:
+    """miniircd on PATH, or beside this Python: `make test` runs .venv/bin/python without .venv/bin on PATH."""
+    beside = Path(sys.executable).parent / "miniircd"
+    return shutil.which("miniircd") or (str(beside) if os.access(beside, os.X_OK) else None)
+
+
 @dataclass
 class Miniircd:
     port: int
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        exe = shutil.which("miniircd")
+        exe = miniircd_path()
         if exe is None:
             pytest.skip("miniircd is not installed (pip install miniircd)")
         args = [exe, "--listen", HOST, "--ports", str(self.port)]

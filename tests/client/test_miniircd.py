@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+from pathlib import Path
 
 import pytest
 
 from server.protocol import Message
-from tests.client.conftest import Miniircd, Peer, running_app, wait_until
+from tests.client.conftest import Miniircd, Peer, miniircd_path, running_app, wait_until
 
 pytestmark = pytest.mark.timeout(40)
 
@@ -50,3 +52,9 @@ def test_chat_and_reconnect_against_miniircd(miniircd: Miniircd) -> None:
         await peer.close()
 
     asyncio.run(scenario())
+
+
+def test_miniircd_is_found_beside_python_without_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `make test` runs .venv/bin/python with .venv/bin off PATH; the interop test must not skip then.
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert miniircd_path() == str(Path(sys.executable).parent / "miniircd")
