@@ -83,8 +83,10 @@ class ChatApp:
                            on_change=self.refresh)
         self.panes: dict[int, Pane] = {}
         self.pending_paste: list[str] | None = None
+        # The prompt is its own Window, not the TextArea's prompt: a prompt inside the input scrolls
+        # away horizontally with a line wider than the box, and stayed away after the line was sent.
         self.input = TextArea(
-            height=1, multiline=False, wrap_lines=False, prompt=self._prompt,
+            height=1, multiline=False, wrap_lines=False,
             history=_history(settings.history_file), completer=ChatCompleter(self.state),
             complete_while_typing=False, accept_handler=self._accept, style="class:input",
         )
@@ -118,7 +120,8 @@ class ChatApp:
                 Window(FormattedTextControl(self._status), height=1, style="class:status"),
                 body,
                 Window(FormattedTextControl(self._topicbar), height=1, style="class:topicbar"),
-                self.input,
+                VSplit([Window(FormattedTextControl(self._prompt), dont_extend_width=True), self.input],
+                       height=1),
             ]),
             floats=[Float(xcursor=True, ycursor=True, content=CompletionsMenu(max_height=8, scroll_offset=1))],
         )
@@ -175,16 +178,13 @@ class ChatApp:
         pane = self.panes.get(id(window))
         if pane is None or pane.window is not window:
             pane = self.panes[id(window)] = Pane(window)
-            pane.update()
         return pane
 
     def refresh(self) -> None:
-        """Bring every pane up to date with the state, then ask for a redraw."""
+        """Forget the panes of closed windows and ask for a redraw; panes rewrap themselves when drawn."""
         live = {id(w) for w in self.state.windows}
         for key in [k for k in self.panes if k not in live]:
             del self.panes[key]
-        for index in range(len(self.state.windows)):
-            self._pane_for(index).update()
         self.app.invalidate()
 
     # -- input ----------------------------------------------------------------

@@ -114,14 +114,18 @@ def test_scrolled_pane_is_not_yanked_and_paste_asks_first(chat_srv: RunningServe
                 peer.send(Message("PRIVMSG", ("#lobby", f"line {i}")))
             await wait_until(lambda: "line 59" in texts(run, "#lobby"), what="60 lines")
             pane = run.chat.current_pane()
-            await wait_until(lambda: pane.container.render_info is not None, what="a first render")
+            await wait_until(lambda: pane.height > 0, what="a first render")
             assert pane.at_bottom
             run.type("\x1b[5~")  # PgUp
             await wait_until(lambda: not pane.at_bottom, what="scrolled up")
-            row = pane.buffer.document.cursor_position_row
+            top = pane.top()
+            first_row = pane.rows[top]
+            below = pane.lines_below
             peer.send(Message("PRIVMSG", ("#lobby", "a new line while scrolled")))
             await wait_until(lambda: "a new line while scrolled" in texts(run, "#lobby"), what="new line")
-            assert pane.buffer.document.cursor_position_row == row
+            pane.layout(pane.width)
+            assert pane.rows[pane.top()] == first_row
+            assert pane.lines_below == below + 1
             assert not pane.at_bottom
             for _ in range(10):
                 run.type("\x1b[6~")  # PgDn back to the live end
