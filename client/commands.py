@@ -22,10 +22,14 @@ __all__ = [
     "Say",
     "parse_input",
     "split_text",
+    "text_limit",
 ]
 
-# Bytes of text per PRIVMSG: 512 minus CRLF, the command, a long target and our own source prefix.
+# Bytes of text per PRIVMSG when nothing is known: 512 minus CRLF, the command, a long target and
+# our own source prefix.
 TEXT_BYTES = 400
+LINE_BYTES = 510  # 512 minus CRLF
+HOST_BYTES = 63  # the longest hostname the server may put in our prefix when it relays the line
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,12 @@ class CommandSpec:
     usage: str
     help: str
     handler: Handler
+
+
+def text_limit(nick: str, username: str, target: str, *, action: bool = False) -> int:
+    """Bytes of text that fit in one PRIVMSG as the server relays it, with ":nick!~user@host " in front."""
+    overhead = len(f":{nick}!~{username}@ PRIVMSG {target} :".encode()) + HOST_BYTES
+    return max(64, LINE_BYTES - overhead - (len("\x01ACTION \x01") if action else 0))
 
 
 def split_text(text: str, limit: int = TEXT_BYTES) -> list[str]:

@@ -34,7 +34,7 @@ from server.protocol import Message
 from ..commands import COMMANDS, Clear, Close, Context, Help, LocalError, Open, Quit, Raw, Say, parse_input, split_text
 from ..config import Settings
 from ..net import Network
-from ..session import Identity, Session
+from ..session import Identity, Queued, Session
 from ..state import ClientState, LineKind, WindowKind
 from .completion import ChatCompleter
 from .panes import Pane
@@ -232,11 +232,13 @@ class ChatApp:
 
     def _do(self, action: object) -> None:
         if isinstance(action, Say):
-            if self.net.connected:
+            if self.net.connected and self.session.registered:
                 self.net.send(self.session.say(action.target, action.text, action=action.action,
                                                notice=action.notice))
             else:
-                self._send([])
+                waiting = self.session.queue(Queued(action.target, action.text, action.action, action.notice))
+                self.note(f"Not connected ({self.state.status}): this line will be sent after the reconnect "
+                          f"({waiting} waiting)", kind=LineKind.ERROR)
         elif isinstance(action, Raw):
             message = action.message
             if self._send([message]):
@@ -244,6 +246,10 @@ class ChatApp:
                     self.session.join_requested(message.params[0])
                 elif message.command == "NAMES" and message.params:
                     self.session.names_requested(message.params[0])
+                elif message.command == "WHOIS" and message.params:
+                    self.session.whois_requested(message.params[-1], self.state.current_window)
+                elif message.command == "AWAY":
+                    self.session.away_requested(message.params[0] if message.params else None)
         elif isinstance(action, Open):
             self.state.open(action.name, switch=True)
         elif isinstance(action, Close):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
 from client.state import LineKind, WindowKind
 from server.protocol import Message
-from tests.client.conftest import Peer, Running, running_app, wait_until
-from tests.support.servers import RunningServer
+from tests.client.conftest import Peer, Running, free_port, running_app, wait_until
+from tests.support.servers import RunningServer, chat_server
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = pytest.mark.timeout(60)
 
 
 def joined(run: Running, channel: str) -> bool:
@@ -139,5 +140,44 @@ def test_scrolled_pane_is_not_yanked_and_paste_asks_first(chat_srv: RunningServe
                 got = await peer.expect(lambda m: m.command == "PRIVMSG" and m.params[0] == "#lobby")
                 assert got.params[1] == word
         await peer.close()
+
+    asyncio.run(scenario())
+
+
+def test_whois_shows_a_block_here_and_a_server_restart_restores_away() -> None:
+    port = free_port()
+
+    async def scenario() -> None:
+        stack = contextlib.ExitStack()
+        await asyncio.to_thread(stack.enter_context, chat_server("pool", "--port", str(port)))
+        peer = await Peer.connect(port, "ircfan")
+        await peer.join("#lobby")
+        async with running_app(port, "alice") as run:
+            state = run.chat.state
+            await wait_until(lambda: joined(run, "#lobby"), what="alice in #lobby")
+            peer.send(Message("PRIVMSG", ("alice", "hello")))  # opens a query window with ircfan
+            await wait_until(lambda: state.find("ircfan") is not None, what="query window")
+            run.type("/whois ircfan\r")
+            await wait_until(lambda: any(t.startswith("ircfan is ~") or t.startswith("ircfan is ")
+                                         for t in texts(run, "#lobby")), what="whois block in #lobby")
+            lobby = texts(run, "#lobby")
+            assert any(t.startswith("  channels: ") and "#lobby" in t for t in lobby)
+            assert any(t.startswith("  idle ") and "signed on" in t for t in lobby)
+            assert not any("seconds idle" in t for w in state.windows for t in texts(run, w.name))
+
+            run.type("/away lunch break\r")
+            await wait_until(lambda: state.away, what="marked away")
+            await peer.close()
+            await asyncio.to_thread(stack.close)
+            await wait_until(lambda: state.status.startswith("reconnecting"), what="reconnecting")
+            await asyncio.to_thread(stack.enter_context, chat_server("pool", "--port", str(port)))
+            await wait_until(lambda: joined(run, "#lobby"), timeout=20, what="rejoined after the restart")
+            peer = await Peer.connect(port, "ircfan")
+            peer.send(Message("WHOIS", ("alice",)))
+            away = await peer.expect(lambda m: m.command == "301")
+            assert away.params[-1] == "lunch break"  # the new server was told
+            assert state.away
+        await peer.close()
+        await asyncio.to_thread(stack.close)
 
     asyncio.run(scenario())
