@@ -181,3 +181,71 @@ def test_whois_shows_a_block_here_and_a_server_restart_restores_away() -> None:
         await asyncio.to_thread(stack.close)
 
     asyncio.run(scenario())
+
+
+def test_tab_on_empty_word_does_nothing_and_ctrl_c_asks_before_quitting(chat_srv: RunningServer) -> None:
+    async def scenario() -> None:
+        peer = await Peer.connect(chat_srv.port, "bobby")
+        await peer.join("#lobby")
+        async with running_app(chat_srv.port, "alice") as run:
+            await wait_until(lambda: joined(run, "#lobby"), what="alice in #lobby")
+            lobby = run.chat.state.find("#lobby")
+            assert lobby is not None
+            await wait_until(lambda: "bobby" in lobby.members, what="bobby in the nick list")
+            run.type("\t")
+            run.type("hi \t")
+            run.type("bo\t")  # a real completion still works, and shows the keys were all handled
+            await wait_until(lambda: run.chat.input.text == "hi bobby ", what="completion after 'bo'")
+            run.type("\x03")  # Ctrl-C clears the line
+            await wait_until(lambda: run.chat.input.text == "", what="line cleared")
+            run.type("\x03")  # on the empty line: only a warning
+            await wait_until(lambda: run.chat.quit_armed, what="quit armed")
+            await asyncio.sleep(0.3)
+            assert run.chat.app.is_running and not run.task.done()
+            assert "Ctrl-C again" in "".join(text for _, text, *_ in run.chat._topicbar())
+            await wait_until(lambda: not run.chat.quit_armed, timeout=4, what="the warning to expire")
+            run.type("\x03")  # too late for the first one: warns again
+            await asyncio.sleep(0.3)
+            assert run.chat.quit_armed and not run.task.done()
+            run.type("\x03")  # the second within 2 s quits
+            await asyncio.wait_for(run.task, 10)
+        await peer.close()
+
+    asyncio.run(scenario())
+
+
+def test_paste_without_enter_waits_and_a_long_line_counts_its_messages(chat_srv: RunningServer) -> None:
+    async def scenario() -> None:
+        peer = await Peer.connect(chat_srv.port, "carl")
+        await peer.join("#lobby")
+        async with running_app(chat_srv.port, "alice") as run:
+            await wait_until(lambda: joined(run, "#lobby"), what="alice in #lobby")
+            # Two lines pasted without a final newline: nothing is sent until Enter.
+            run.type("\x1b[200~first pasted\nsecond pasted\x1b[201~")
+            await wait_until(lambda: run.chat.pending_paste is not None, what="paste held")
+            bar = "".join(text for _, text, *_ in run.chat._topicbar())
+            assert "Send 2 messages (2 pasted lines)?" in bar
+            with pytest.raises(AssertionError):
+                await peer.expect(lambda m: m.command == "PRIVMSG", timeout=0.5)
+            run.type("\r")
+            for word in ("first pasted", "second pasted"):
+                got = await peer.expect(lambda m: m.command == "PRIVMSG")
+                assert got.params == ("#lobby", word)
+
+            # One long pasted line: the question counts the messages it becomes, and they are what is sent.
+            long_line = " ".join(f"w{i:04d}" for i in range(400))  # 2399 bytes
+            run.type(f"\x1b[200~{long_line}\x1b[201~\r")
+            await wait_until(lambda: run.chat.pending_paste is not None, what="long line held")
+            expected = len(run.chat.session.pieces("#lobby", long_line))
+            assert expected > 3
+            bar = "".join(text for _, text, *_ in run.chat._topicbar())
+            assert f"Send {expected} messages (1 pasted line)?" in bar
+            run.type("\x19")  # Ctrl-Y
+            got = [await peer.expect(lambda m: m.command == "PRIVMSG") for _ in range(expected)]
+            assert " ".join(m.params[1] for m in got) == long_line
+            assert all(len(m.to_bytes()) <= 512 for m in got)
+            with pytest.raises(AssertionError):
+                await peer.expect(lambda m: m.command == "PRIVMSG", timeout=0.5)
+        await peer.close()
+
+    asyncio.run(scenario())
