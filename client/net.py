@@ -31,13 +31,14 @@ class Network:
     """Owns the socket; hands parsed lines to the Session and sends what it answers."""
 
     def __init__(self, session: Session, host: str, port: int, *, tls: bool = False,
-                 tls_insecure: bool = False, reconnect_max: float = 60.0,
+                 tls_insecure: bool = False, tls_ca: str | None = None, reconnect_max: float = 60.0,
                  on_change: Callable[[], None] = lambda: None) -> None:
         self.session = session
         self.host = host
         self.port = port
         self.tls = tls
         self.tls_insecure = tls_insecure
+        self.tls_ca = tls_ca
         self.reconnect_max = reconnect_max
         self.on_change = on_change
         self._queue: asyncio.Queue[Message | None] | None = None
@@ -66,7 +67,8 @@ class Network:
     def _ssl_context(self) -> ssl.SSLContext | None:
         if not self.tls:
             return None
-        context = ssl.create_default_context()
+        # The system store by default; --tls-ca replaces it (a private CA, or a test's own).
+        context = ssl.create_default_context(cafile=self.tls_ca)
         if self.tls_insecure:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE

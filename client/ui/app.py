@@ -80,8 +80,9 @@ class ChatApp:
                             settings.sasl_user, settings.sasl_password, list(settings.channels))
         self.session = Session(self.state, identity)
         self.net = Network(self.session, settings.host, settings.port, tls=settings.tls,
-                           tls_insecure=settings.tls_insecure, reconnect_max=settings.reconnect_max,
-                           on_change=self.refresh)
+                           tls_insecure=settings.tls_insecure,
+                           tls_ca=str(settings.tls_ca) if settings.tls_ca else None,
+                           reconnect_max=settings.reconnect_max, on_change=self.refresh)
         self.panes: dict[int, Pane] = {}
         self.pending_paste: list[str] | None = None
         self._quit_armed_at = -QUIT_AGAIN_SECONDS  # when Ctrl-C on an empty line was last pressed
@@ -138,6 +139,8 @@ class ChatApp:
         lag = f"lag {state.lag * 1000:.0f}ms" if state.lag is not None else "lag -"
         away = " (away)" if state.away else ""
         tls = " tls" if self.settings.tls else ""
+        if self.settings.tls and self.settings.tls_insecure:
+            tls = " tls (certificate NOT checked)"
         text = (f" chat-client | {self.settings.host}:{self.settings.port}{tls} | {state.nick}{away} | "
                 f"{state.status} | {lag}")
         style = "class:status" if state.status == "connected" else "class:status.state.bad"
