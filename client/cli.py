@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .config import ConfigError, Settings, default_config_path, default_history_path, load_config
+from .config import ConfigError, Settings, default_config_path, default_history_path, load_config, parse_url
 
 __all__ = ["build_parser", "main", "resolve_settings"]
 
@@ -47,13 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chat-client", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("url", nargs="?", metavar="URL",
+                        help="irc://host[:port]/#chan or ircs://host[:port]/#chan (TLS, port 6697 by default)")
     parser.add_argument("--host", help="server address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="server port (default 8080)")
     parser.add_argument("--nick", help="your nick (default: your login name)")
     parser.add_argument("--join", metavar="'#A,#B'", help="channels to join, comma separated (default #lobby)")
     parser.add_argument("--tls", action="store_true", default=None, help="connect with TLS")
     parser.add_argument("--tls-insecure", action="store_true", default=None,
-                        help="with --tls, accept any certificate (self-signed servers)")
+                        help="with --tls, accept any certificate (self-signed test servers); shown in the status bar")
+    parser.add_argument("--tls-ca", type=Path, metavar="FILE",
+                        help="with --tls, trust the CA certificates in FILE (PEM) instead of the system store")
     parser.add_argument("--sasl-user", metavar="ACCOUNT", help="log in to this account with SASL PLAIN")
     parser.add_argument("--sasl-password", nargs="?", const="prompt", metavar="env:NAME",
                         help="where the SASL password comes from: a prompt (no value) or env:NAME")
@@ -84,7 +88,9 @@ def _secret(source: str | None, env_default: str, label: str,
 def resolve_settings(args: argparse.Namespace, prompt: Callable[[str], str] = getpass.getpass) -> Settings:
     """Defaults, then the config file, then the flags; secrets from the environment or a prompt."""
     values = load_config(args.config or default_config_path())
-    for name in ("host", "port", "nick", "tls", "tls_insecure", "sasl_user", "history_file"):
+    if args.url:
+        values.update(parse_url(args.url))
+    for name in ("host", "port", "nick", "tls", "tls_insecure", "tls_ca", "sasl_user", "history_file"):
         value = getattr(args, name)
         if value is not None:
             values[name] = value
@@ -100,6 +106,8 @@ def resolve_settings(args: argparse.Namespace, prompt: Callable[[str], str] = ge
     password = _secret(args.password, PASSWORD_ENV, "server password", prompt)
     if password is not None:
         values["password"] = password
+    if values.get("tls_insecure") or values.get("tls_ca"):
+        values["tls"] = True  # asking how to check the certificate means TLS
     settings = Settings(**values)
     settings.channels = [c if c[:1] in "#&" else "#" + c for c in settings.channels]
     if not 0 < settings.port < 65536:

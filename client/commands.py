@@ -22,10 +22,14 @@ __all__ = [
     "Say",
     "parse_input",
     "split_text",
+    "text_limit",
 ]
 
-# Bytes of text per PRIVMSG: 512 minus CRLF, the command, a long target and our own source prefix.
+# Bytes of text per PRIVMSG when nothing is known: 512 minus CRLF, the command, a long target and
+# our own source prefix.
 TEXT_BYTES = 400
+LINE_BYTES = 510  # 512 minus CRLF
+HOST_BYTES = 63  # the longest hostname the server may put in our prefix when it relays the line
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,12 @@ class CommandSpec:
     usage: str
     help: str
     handler: Handler
+
+
+def text_limit(nick: str, username: str, target: str, *, action: bool = False) -> int:
+    """Bytes of text that fit in one PRIVMSG as the server relays it, with ":nick!~user@host " in front."""
+    overhead = len(f":{nick}!~{username}@ PRIVMSG {target} :".encode()) + HOST_BYTES
+    return max(64, LINE_BYTES - overhead - (len("\x01ACTION \x01") if action else 0))
 
 
 def split_text(text: str, limit: int = TEXT_BYTES) -> list[str]:
@@ -211,6 +221,77 @@ def _whois(args: str, ctx: Context) -> list[Action]:
     return _raw("WHOIS", args.split()[0])
 
 
+def _channel_and_rest(args: str, ctx: Context, what: str) -> tuple[str, list[str]] | LocalError:
+    """An explicit #channel first, or the channel window the command was typed in."""
+    words = args.split()
+    if words and is_channel(words[0]):
+        return words[0], words[1:]
+    if ctx.window is None or not ctx.is_channel_window:
+        return LocalError(f"{what}: give a #channel, or type it in a channel window")
+    return ctx.window, words
+
+
+def _kick(args: str, ctx: Context) -> list[Action]:
+    found = _channel_and_rest(args, ctx, "/kick")
+    if isinstance(found, LocalError):
+        return [found]
+    channel, words = found
+    if not words:
+        return [LocalError("usage: /kick [#channel] <nick> [reason]")]
+    rest = args.split(None, 1)[1] if args.split()[0] == channel and is_channel(channel) else args
+    nick, _, reason = rest.strip().partition(" ")
+    return _raw("KICK", channel, nick, *([reason.strip()] if reason.strip() else []))
+
+
+def _ban_mask(who: str) -> str:
+    """A nick becomes nick!*@*; anything with ! or @ is already a mask."""
+    return who if "!" in who or "@" in who else f"{who}!*@*"
+
+
+def _ban(args: str, ctx: Context) -> list[Action]:
+    found = _channel_and_rest(args, ctx, "/ban")
+    if isinstance(found, LocalError):
+        return [found]
+    channel, words = found
+    if not words:
+        return _raw("MODE", channel, "+b")  # with no mask the server lists the bans
+    return _raw("MODE", channel, "+" + "b" * len(words), *[_ban_mask(w) for w in words])
+
+
+def _mode(args: str, ctx: Context) -> list[Action]:
+    words = args.split()
+    if words and not words[0].startswith(("+", "-")):
+        return _raw("MODE", *words)
+    target = ctx.window if ctx.window is not None and ctx.is_channel_window else None
+    if target is None:
+        return [LocalError("usage: /mode <#channel|nick> [+modes [args]], or /mode +modes in a channel window")]
+    return _raw("MODE", target, *words)
+
+
+def _prefix_mode(sign: str, mode: str, name: str) -> Handler:
+    def handler(args: str, ctx: Context) -> list[Action]:
+        found = _channel_and_rest(args, ctx, f"/{name}")
+        if isinstance(found, LocalError):
+            return [found]
+        channel, nicks = found
+        if not nicks:
+            return [LocalError(f"usage: /{name} [#channel] <nick> [nick ...]")]
+        return _raw("MODE", channel, sign + mode * len(nicks), *nicks)
+
+    return handler
+
+
+def _invite(args: str, ctx: Context) -> list[Action]:
+    words = args.split()
+    if not words:
+        return [LocalError("usage: /invite <nick> [#channel]")]
+    if len(words) > 1:
+        return _raw("INVITE", words[0], words[1])
+    if ctx.window is None or not ctx.is_channel_window:
+        return [LocalError("/invite: give a #channel, or type it in a channel window")]
+    return _raw("INVITE", words[0], ctx.window)
+
+
 def _away(args: str, ctx: Context) -> list[Action]:
     return _raw("AWAY", *([args] if args else []))
 
@@ -240,6 +321,7 @@ COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in [
         CommandSpec("join", "/join #channel[,#more] [key]", "join channels", _join),
+        CommandSpec("j", "/j #channel", "the same as /join", _join),
         CommandSpec("part", "/part [#channel] [reason]", "leave a channel, or close a query", _part),
         CommandSpec("msg", "/msg <target> <text>", "send a message without opening a window", _msg),
         CommandSpec("query", "/query <nick> [text]", "open a private window with nick", _query),
@@ -250,6 +332,15 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("names", "/names [#channel]", "list the people in a channel", _names),
         CommandSpec("list", "/list [#channel]", "list channels on the server", _list),
         CommandSpec("whois", "/whois <nick>", "show who a nick is", _whois),
+        CommandSpec("kick", "/kick [#channel] <nick> [reason]", "remove someone from the channel", _kick),
+        CommandSpec("ban", "/ban [#channel] [nick|mask ...]", "ban (a nick bans nick!*@*); none: list bans", _ban),
+        CommandSpec("mode", "/mode [target] [+/-modes [args]]", "show or change modes (here if no target)", _mode),
+        CommandSpec("op", "/op [#channel] <nick ...>", "make channel operators (+o)", _prefix_mode("+", "o", "op")),
+        CommandSpec("deop", "/deop [#channel] <nick ...>", "take operator status (-o)", _prefix_mode("-", "o", "deop")),
+        CommandSpec("voice", "/voice [#channel] <nick ...>", "give voice (+v)", _prefix_mode("+", "v", "voice")),
+        CommandSpec("devoice", "/devoice [#channel] <nick ...>", "take voice (-v)",
+                    _prefix_mode("-", "v", "devoice")),
+        CommandSpec("invite", "/invite <nick> [#channel]", "invite someone (here if no channel)", _invite),
         CommandSpec("away", "/away [message]", "set away with a message; no message comes back", _away),
         CommandSpec("quit", "/quit [reason]", "disconnect and leave chat-client", _quit),
         CommandSpec("help", "/help", "show this list", _help),

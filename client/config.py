@@ -19,6 +19,7 @@ __all__ = [
     "default_history_path",
     "default_nick",
     "load_config",
+    "parse_url",
 ]
 
 APP_NAME = "chat-client"
@@ -60,6 +61,7 @@ class Settings:
     channels: list[str] = field(default_factory=lambda: ["#lobby"])
     tls: bool = False
     tls_insecure: bool = False
+    tls_ca: Path | None = None
     password: str | None = None
     sasl_user: str | None = None
     sasl_password: str | None = None
@@ -81,6 +83,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "channels": list,
     "tls": bool,
     "tls_insecure": bool,
+    "tls_ca": str,
     "password": str,
     "sasl_user": str,
     "sasl_password": str,
@@ -112,5 +115,22 @@ def load_config(path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: {key} has the wrong type ({type(value).__name__})")
         if isinstance(value, list) and not all(isinstance(c, str) for c in value):
             raise ConfigError(f"{path}: channels must be a list of strings")
-        out[name] = Path(value).expanduser() if isinstance(value, str) and name == "history_file" else value
+        if isinstance(value, str) and name in ("history_file", "tls_ca"):
+            out[name] = Path(value).expanduser()
+        else:
+            out[name] = value
+    return out
+
+
+def parse_url(url: str) -> dict[str, Any]:
+    """Settings from irc://host[:port][/#chan,#chan] or ircs://... (TLS, port 6697 by default)."""
+    match = re.fullmatch(r"(ircs?)://(\[[^\]]+\]|[^/:]+)(?::(\d+))?/?(.*)", url)
+    if match is None:
+        raise ConfigError(f"{url!r} is not an irc:// or ircs:// URL")
+    scheme, host, port, path = match.groups()
+    tls = scheme == "ircs"
+    out: dict[str, Any] = {"host": host.strip("[]"), "tls": tls, "port": int(port) if port else 6697 if tls else 6667}
+    channels = [c if c[:1] in "#&" else "#" + c for c in re.split(r"[,/]", path.replace("%23", "#")) if c]
+    if channels:
+        out["channels"] = channels
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import ssl
 from collections.abc import Callable
@@ -11,7 +12,6 @@ from collections.abc import Callable
 from server.protocol import InputTooLong, LineBuffer, Message, ProtocolError, parse_line
 
 from .session import Session
-from .state import LineKind
 
 __all__ = ["Network", "backoff_delay"]
 
@@ -31,13 +31,14 @@ class Network:
     """Owns the socket; hands parsed lines to the Session and sends what it answers."""
 
     def __init__(self, session: Session, host: str, port: int, *, tls: bool = False,
-                 tls_insecure: bool = False, reconnect_max: float = 60.0,
+                 tls_insecure: bool = False, tls_ca: str | None = None, reconnect_max: float = 60.0,
                  on_change: Callable[[], None] = lambda: None) -> None:
         self.session = session
         self.host = host
         self.port = port
         self.tls = tls
         self.tls_insecure = tls_insecure
+        self.tls_ca = tls_ca
         self.reconnect_max = reconnect_max
         self.on_change = on_change
         self._queue: asyncio.Queue[Message | None] | None = None
@@ -66,7 +67,8 @@ class Network:
     def _ssl_context(self) -> ssl.SSLContext | None:
         if not self.tls:
             return None
-        context = ssl.create_default_context()
+        # The system store by default; --tls-ca replaces it (a private CA, or a test's own).
+        context = ssl.create_default_context(cafile=self.tls_ca)
         if self.tls_insecure:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
@@ -81,8 +83,8 @@ class Network:
                 reader, writer = await asyncio.wait_for(
                     asyncio.open_connection(self.host, self.port, ssl=self._ssl_context()), CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as exc:
-                reason = f"cannot connect to {self.host}:{self.port}: {exc or type(exc).__name__}"
-                self.session.info(self.session.state.server_window, reason, kind=LineKind.ERROR)
+                self.session.connect_failed(f"cannot connect to {self.host}:{self.port}: "
+                                            f"{exc or type(exc).__name__}")
             else:
                 reason = await self._serve(reader, writer)
                 if self.session.registered or reason == "quit":
@@ -92,10 +94,20 @@ class Network:
                 break
             delay = backoff_delay(attempt, self.reconnect_max)
             attempt += 1
-            self._set_status(f"reconnecting in {delay:.0f}s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), delay)
+            await self._countdown(delay)
         self._set_status("disconnected")
+
+    async def _countdown(self, delay: float) -> None:
+        """Wait delay seconds (or until stop()), showing the seconds left in the status line."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + delay
+        while not self._stop.is_set():
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            self._set_status(f"reconnecting in {math.ceil(left)}s")
+            with contextlib.suppress(TimeoutError):  # to the next whole second left
+                await asyncio.wait_for(self._stop.wait(), left - math.ceil(left) + 1)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
         self._queue = asyncio.Queue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from prompt_toolkit.application import Application, get_app
@@ -11,8 +12,6 @@ from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
-from prompt_toolkit.keys import Keys
 from prompt_toolkit.layout import (
     ConditionalContainer,
     DynamicContainer,
@@ -31,17 +30,19 @@ from prompt_toolkit.widgets import TextArea
 
 from server.protocol import Message
 
-from ..commands import COMMANDS, Clear, Close, Context, Help, LocalError, Open, Quit, Raw, Say, parse_input, split_text
+from ..commands import COMMANDS, Clear, Close, Context, Help, LocalError, Open, Quit, Raw, Say, parse_input
 from ..config import Settings
 from ..net import Network
-from ..session import Identity, Session
+from ..session import Identity, Queued, Session
 from ..state import ClientState, LineKind, WindowKind
 from .completion import ChatCompleter
+from .keys import build_keys
 from .panes import Pane
 from .render import STYLE, fit, nicklist_fragments, window_label, winlist_fragments
 
 __all__ = ["KEYS_HELP", "ChatApp"]
 
+QUIT_AGAIN_SECONDS = 2.0
 SIDE_WIDTH = 15
 WINLIST_MIN_COLUMNS = 50
 NICKLIST_MIN_COLUMNS = 80
@@ -54,7 +55,7 @@ KEYS_HELP = (
     ("Ctrl-N / Ctrl-P", "next / previous window"),
     ("Alt-A", "go to the most active window (mentions first)"),
     ("PgUp / PgDn, wheel", "scroll the messages; PgDn at the end returns to live"),
-    ("Ctrl-C", "clear the input; on an empty input, quit"),
+    ("Ctrl-C", "clear the input; on an empty input, twice within 2 s quits"),
 )
 
 
@@ -79,18 +80,22 @@ class ChatApp:
                             settings.sasl_user, settings.sasl_password, list(settings.channels))
         self.session = Session(self.state, identity)
         self.net = Network(self.session, settings.host, settings.port, tls=settings.tls,
-                           tls_insecure=settings.tls_insecure, reconnect_max=settings.reconnect_max,
-                           on_change=self.refresh)
+                           tls_insecure=settings.tls_insecure,
+                           tls_ca=str(settings.tls_ca) if settings.tls_ca else None,
+                           reconnect_max=settings.reconnect_max, on_change=self.refresh)
         self.panes: dict[int, Pane] = {}
         self.pending_paste: list[str] | None = None
+        self._quit_armed_at = -QUIT_AGAIN_SECONDS  # when Ctrl-C on an empty line was last pressed
+        # The prompt is its own Window, not the TextArea's prompt: a prompt inside the input scrolls
+        # away horizontally with a line wider than the box, and stayed away after the line was sent.
         self.input = TextArea(
-            height=1, multiline=False, wrap_lines=False, prompt=self._prompt,
+            height=1, multiline=False, wrap_lines=False,
             history=_history(settings.history_file), completer=ChatCompleter(self.state),
             complete_while_typing=False, accept_handler=self._accept, style="class:input",
         )
         self.app: Application[None] = Application(
             layout=Layout(self._root(), focused_element=self.input),
-            key_bindings=self._keys(), style=STYLE, full_screen=True, mouse_support=True,
+            key_bindings=build_keys(self), style=STYLE, full_screen=True, mouse_support=True,
             input=input, output=output,
         )
         self.refresh()
@@ -118,7 +123,8 @@ class ChatApp:
                 Window(FormattedTextControl(self._status), height=1, style="class:status"),
                 body,
                 Window(FormattedTextControl(self._topicbar), height=1, style="class:topicbar"),
-                self.input,
+                VSplit([Window(FormattedTextControl(self._prompt), dont_extend_width=True), self.input],
+                       height=1),
             ]),
             floats=[Float(xcursor=True, ycursor=True, content=CompletionsMenu(max_height=8, scroll_offset=1))],
         )
@@ -133,6 +139,8 @@ class ChatApp:
         lag = f"lag {state.lag * 1000:.0f}ms" if state.lag is not None else "lag -"
         away = " (away)" if state.away else ""
         tls = " tls" if self.settings.tls else ""
+        if self.settings.tls and self.settings.tls_insecure:
+            tls = " tls (certificate NOT checked)"
         text = (f" chat-client | {self.settings.host}:{self.settings.port}{tls} | {state.nick}{away} | "
                 f"{state.status} | {lag}")
         style = "class:status" if state.status == "connected" else "class:status.state.bad"
@@ -141,8 +149,13 @@ class ChatApp:
     def _topicbar(self) -> StyleAndTextTuples:
         width = self._columns()
         if self.pending_paste is not None:
-            text = f" Send {len(self.pending_paste)} lines? Ctrl-Y sends them, Ctrl-N cancels"
+            lines = len(self.pending_paste)
+            count = self.message_count(self.pending_paste)
+            text = (f" Send {count} message{'s' if count != 1 else ''} "
+                    f"({lines} pasted line{'s' if lines != 1 else ''})? Enter or Ctrl-Y sends, Ctrl-N cancels")
             return [("class:confirm", fit(text, width))]
+        if self.quit_armed:
+            return [("class:confirm", fit(" Press Ctrl-C again to quit (or type /quit)", width))]
         window = self.state.current_window
         label = window_label(self.state.current, window)
         topic = f"  {window.topic}" if window.topic else ""
@@ -175,16 +188,13 @@ class ChatApp:
         pane = self.panes.get(id(window))
         if pane is None or pane.window is not window:
             pane = self.panes[id(window)] = Pane(window)
-            pane.update()
         return pane
 
     def refresh(self) -> None:
-        """Bring every pane up to date with the state, then ask for a redraw."""
+        """Forget the panes of closed windows and ask for a redraw; panes rewrap themselves when drawn."""
         live = {id(w) for w in self.state.windows}
         for key in [k for k in self.panes if k not in live]:
             del self.panes[key]
-        for index in range(len(self.state.windows)):
-            self._pane_for(index).update()
         self.app.invalidate()
 
     # -- input ----------------------------------------------------------------
@@ -193,11 +203,18 @@ class ChatApp:
         self.submit(buffer.text)
         return False
 
-    def submit(self, text: str) -> None:
-        """Run typed or pasted text; many lines (or one very long line) ask for confirmation first."""
+    def message_count(self, lines: list[str]) -> int:
+        """How many messages lines become: a long line is cut into several to fit the server's limit."""
+        window = self.state.current_window
+        target = window.name if window.kind is not WindowKind.SERVER else "*"
+        return sum(1 if line.startswith("/") and not line.startswith("//") else
+                   len(self.session.pieces(target, line)) for line in lines)
+
+    def submit(self, text: str, *, ask: bool = False) -> None:
+        """Run typed or pasted text; many messages (or ask, for a paste not ended by Enter) wait for a yes."""
         lines = [line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
-        chunks = sum(len(split_text(line)) for line in lines if not line.startswith("/"))
-        if (len(lines) > 1 or chunks > 1) and max(len(lines), chunks) > self.settings.paste_confirm_lines:
+        count = self.message_count(lines)
+        if lines and (ask or (count > 1 and count > self.settings.paste_confirm_lines)):
             self.pending_paste = lines
             self.app.invalidate()
             return
@@ -232,11 +249,13 @@ class ChatApp:
 
     def _do(self, action: object) -> None:
         if isinstance(action, Say):
-            if self.net.connected:
+            if self.net.connected and self.session.registered:
                 self.net.send(self.session.say(action.target, action.text, action=action.action,
                                                notice=action.notice))
             else:
-                self._send([])
+                waiting = self.session.queue(Queued(action.target, action.text, action.action, action.notice))
+                self.note(f"Not connected ({self.state.status}): this line will be sent after the reconnect "
+                          f"({waiting} waiting)", kind=LineKind.ERROR)
         elif isinstance(action, Raw):
             message = action.message
             if self._send([message]):
@@ -244,6 +263,10 @@ class ChatApp:
                     self.session.join_requested(message.params[0])
                 elif message.command == "NAMES" and message.params:
                     self.session.names_requested(message.params[0])
+                elif message.command == "WHOIS" and message.params:
+                    self.session.whois_requested(message.params[-1], self.state.current_window)
+                elif message.command == "AWAY":
+                    self.session.away_requested(message.params[0] if message.params else None)
         elif isinstance(action, Open):
             self.state.open(action.name, switch=True)
         elif isinstance(action, Close):
@@ -275,73 +298,20 @@ class ChatApp:
         if self.app.is_running:
             self.app.exit()
 
+    @property
+    def quit_armed(self) -> bool:
+        """Whether a Ctrl-C on an empty line was pressed within the last QUIT_AGAIN_SECONDS."""
+        return time.monotonic() - self._quit_armed_at < QUIT_AGAIN_SECONDS
+
+    def arm_quit(self) -> None:
+        """A first Ctrl-C on an empty line: say how to quit, and forget it after QUIT_AGAIN_SECONDS."""
+        self._quit_armed_at = time.monotonic()
+        asyncio.get_running_loop().call_later(QUIT_AGAIN_SECONDS, self.app.invalidate)
+        self.app.invalidate()
+
     def switch(self, index: int) -> None:
         if self.state.switch(index):
             self.refresh()
-
-    # -- keys -----------------------------------------------------------------
-
-    def _keys(self) -> KeyBindings:
-        kb = KeyBindings()
-        confirming = Condition(lambda: self.pending_paste is not None)
-
-        for digit in "1234567890":
-            @kb.add("escape", digit)
-            def _goto(event: KeyPressEvent, digit: str = digit) -> None:
-                self.switch(int(digit) - 1 if digit != "0" else 9)
-
-        @kb.add("c-n", filter=~confirming)
-        def _next(event: KeyPressEvent) -> None:
-            self.state.switch_relative(1)
-            self.refresh()
-
-        @kb.add("c-p")
-        def _prev(event: KeyPressEvent) -> None:
-            self.state.switch_relative(-1)
-            self.refresh()
-
-        @kb.add("escape", "a")
-        def _active(event: KeyPressEvent) -> None:
-            index = self.state.most_active()
-            if index is not None:
-                self.switch(index)
-
-        @kb.add("pageup")
-        def _page_up(event: KeyPressEvent) -> None:
-            self.current_pane().page(-1)
-
-        @kb.add("pagedown")
-        def _page_down(event: KeyPressEvent) -> None:
-            self.current_pane().page(1)
-
-        @kb.add("c-y", filter=confirming)
-        def _paste_yes(event: KeyPressEvent) -> None:
-            self.confirm_paste(True)
-
-        @kb.add("c-n", filter=confirming)
-        def _paste_no(event: KeyPressEvent) -> None:
-            self.confirm_paste(False)
-
-        @kb.add("c-c")
-        def _interrupt(event: KeyPressEvent) -> None:
-            if self.pending_paste is not None:
-                self.confirm_paste(False)
-            elif self.input.text:
-                self.input.buffer.reset()
-            else:
-                self.app.create_background_task(self.quit("Leaving"))
-
-        @kb.add(Keys.BracketedPaste)
-        def _paste(event: KeyPressEvent) -> None:
-            data = event.data.replace("\r\n", "\n").replace("\r", "\n")
-            if "\n" not in data.strip("\n"):
-                self.input.buffer.insert_text(data.strip("\n"))
-                return
-            text = self.input.buffer.document.text_before_cursor + data
-            self.input.buffer.reset()
-            self.submit(text)
-
-        return kb
 
     # -- running --------------------------------------------------------------
 

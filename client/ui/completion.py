@@ -44,6 +44,8 @@ class ChatCompleter(Completer):
         before = document.text_before_cursor
         word = before.rsplit(" ", 1)[-1]
         at_start = " " not in before
+        if not word:  # nothing typed to complete: Tab must not insert a guess (it gave "#lobby #lobby")
+            return
         folded = casefold(word)
         if at_start and word.startswith("/"):
             for name, spec in COMMANDS.items():

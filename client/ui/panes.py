@@ -1,103 +1,147 @@
-"""One message pane per IRC window: a read-only Buffer that follows the tail unless scrolled up."""
+"""One message pane per IRC window: word-wrapped rows drawn cell by cell, following the tail unless scrolled up.
+
+The pane draws into the screen itself instead of through a prompt-toolkit Window, because a
+Window advances one code point at a time: a grapheme cluster such as a family emoji would take 6
+columns in prompt-toolkit's model and 2 on the terminal, and everything right of it would shift.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from prompt_toolkit.layout.containers import Container
+from prompt_toolkit.layout.dimension import Dimension
+from prompt_toolkit.layout.mouse_handlers import MouseHandlers
+from prompt_toolkit.layout.screen import Char, Screen, WritePosition
+from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
 
-from prompt_toolkit.buffer import Buffer
-from prompt_toolkit.document import Document
-from prompt_toolkit.formatted_text import StyleAndTextTuples, fragment_list_to_text
-from prompt_toolkit.layout.containers import Window as PTWindow
-from prompt_toolkit.layout.controls import BufferControl
-from prompt_toolkit.lexers import Lexer
+from ..state import Line, Window
+from .render import line_fragments, line_indent
+from .wrap import Row, wrap
 
-from ..state import Window
-from .render import line_fragments
+__all__ = ["MessageView", "Pane"]
 
-__all__ = ["Pane"]
-
-INDENT = 6
+WHEEL_ROWS = 3
 
 
-class _PaneLexer(Lexer):
-    """Gives each row of the pane the fragments rendered for its Line."""
+class Pane:
+    """The view of one Window: its lines wrapped for the last drawn width, and where it is scrolled to."""
+
+    def __init__(self, window: Window) -> None:
+        self.window = window
+        self.width = 0
+        self.height = 0
+        self.rows: list[Row] = []
+        self._owners: list[tuple[Line, int]] = []
+        self._starts: dict[int, int] = {}
+        self._cache: dict[int, tuple[Line, list[Row]]] = {}
+        self._built = (-1, -1)
+        # The line (and row within it) at the top of the view while scrolled up; None follows the tail.
+        self.anchor: tuple[Line, int] | None = None
+        self.container = MessageView(self)
+
+    def layout(self, width: int) -> None:
+        """Wrap the window's lines for width, reusing the rows of lines already wrapped at that width."""
+        if self._built == (self.window.version, width):
+            return
+        if width != self.width:
+            self._cache.clear()
+        self.width = width
+        cache: dict[int, tuple[Line, list[Row]]] = {}
+        rows: list[Row] = []
+        owners: list[tuple[Line, int]] = []
+        starts: dict[int, int] = {}
+        for line in self.window.lines:
+            cached = self._cache.get(id(line))
+            wrapped = cached[1] if cached is not None and cached[0] is line else \
+                wrap(line_fragments(line), width, line_indent(line))
+            cache[id(line)] = (line, wrapped)
+            starts[id(line)] = len(rows)
+            owners.extend((line, sub) for sub in range(len(wrapped)))
+            rows.extend(wrapped)
+        self._cache, self.rows, self._owners, self._starts = cache, rows, owners, starts
+        self._built = (self.window.version, width)
+
+    def top(self) -> int:
+        """Index of the first row in view."""
+        last_page = max(0, len(self.rows) - self.height)
+        if self.anchor is None:
+            return last_page
+        line, sub = self.anchor
+        start = self._starts.get(id(line))
+        if start is None or self._owners[start][0] is not line:
+            return 0  # the anchored line fell off the top of the scrollback
+        return min(start + sub, last_page)
+
+    @property
+    def at_bottom(self) -> bool:
+        """True when following the tail, so new lines keep the view at the end."""
+        return self.anchor is None
+
+    @property
+    def lines_below(self) -> int:
+        return max(0, len(self.rows) - self.top() - self.height)
+
+    def scroll(self, rows: int) -> None:
+        """Move the view by rows (negative: up); reaching the end follows the tail again."""
+        top = max(0, self.top() + rows)
+        if top + self.height >= len(self.rows):
+            self.anchor = None
+        elif self._owners:
+            self.anchor = self._owners[top]
+
+    def page(self, direction: int) -> None:
+        """Scroll one page up (-1) or down (+1), keeping two rows of context."""
+        self.scroll(direction * max(1, (self.height or 20) - 2))
+
+    def to_bottom(self) -> None:
+        self.anchor = None
+
+
+class MessageView(Container):
+    """Draws a Pane's rows, one grapheme cluster per screen cell with the width the terminal gives it."""
 
     def __init__(self, pane: Pane) -> None:
         self.pane = pane
 
-    def lex_document(self, document: Document) -> Callable[[int], StyleAndTextTuples]:
-        frags = self.pane.frags
-        lines = document.lines
+    def reset(self) -> None:
+        pass
 
-        def get_line(lineno: int) -> StyleAndTextTuples:
-            if lineno < len(frags):
-                return frags[lineno]
-            return [("", lines[lineno])] if lineno < len(lines) else []
+    def preferred_width(self, max_available_width: int) -> Dimension:
+        return Dimension()
 
-        return get_line
+    def preferred_height(self, width: int, max_available_height: int) -> Dimension:
+        return Dimension()
 
+    def get_children(self) -> list[Container]:
+        return []
 
-class Pane:
-    """The view of one Window; update() rebuilds the text when the Window's version moved."""
+    def write_to_screen(self, screen: Screen, mouse_handlers: MouseHandlers, write_position: WritePosition,
+                        parent_style: str, erase_bg: bool, z_index: int | None) -> None:
+        pane = self.pane
+        x0, y0 = write_position.xpos, write_position.ypos
+        width, height = write_position.width, write_position.height
+        pane.height = height
+        pane.layout(width)
+        top = pane.top()
+        blank = Char(" ", parent_style)
+        for y in range(height):
+            buffer_row = screen.data_buffer[y0 + y]
+            x = 0
+            index = top + y
+            for cell in pane.rows[index] if index < len(pane.rows) else []:
+                if x + cell.width > width:
+                    break
+                char = Char(cell.text, f"{parent_style} {cell.style}")
+                char.width = cell.width  # Char measures code points; the terminal draws the cluster
+                buffer_row[x0 + x] = char
+                for extra in range(1, cell.width):
+                    buffer_row[x0 + x + extra] = Char("", parent_style)
+                x += cell.width
+            for rest in range(x, width):
+                buffer_row[x0 + rest] = blank
+        mouse_handlers.set_mouse_handler_for_range(x0, x0 + width, y0, y0 + height, self._mouse)
 
-    def __init__(self, window: Window) -> None:
-        self.window = window
-        self.frags: list[StyleAndTextTuples] = []
-        self.version = -1
-        self.dropped = window.dropped
-        self.buffer = Buffer(read_only=True, name=f"pane:{window.name}")
-        self.control = BufferControl(self.buffer, lexer=_PaneLexer(self), focusable=False)
-        self.container = PTWindow(
-            self.control, wrap_lines=True,
-            get_line_prefix=lambda lineno, wrap_count: " " * INDENT if wrap_count else "",
-        )
-
-    @property
-    def at_bottom(self) -> bool:
-        """True when the last line is in view, so new lines should keep the view at the tail."""
-        doc = self.buffer.document
-        if doc.cursor_position_row >= doc.line_count - 1:
-            return True
-        info = self.container.render_info
-        return info is not None and info.bottom_visible and info.last_visible_line() >= doc.line_count - 1
-
-    @property
-    def lines_below(self) -> int:
-        info = self.container.render_info
-        count = self.buffer.document.line_count
-        last = info.last_visible_line() if info is not None else self.buffer.document.cursor_position_row
-        return max(0, count - 1 - last)
-
-    def update(self) -> None:
-        if self.version == self.window.version:
-            return
-        follow = self.at_bottom
-        frags = [line_fragments(line) for line in self.window.lines]
-        text = "\n".join(fragment_list_to_text(f) for f in frags)
-        if follow:
-            position = len(text)
-        else:
-            shift = self.window.dropped - self.dropped
-            row = max(0, self.buffer.document.cursor_position_row - shift)
-            position = Document(text).translate_row_col_to_index(row, 0)
-        self.frags = frags
-        self.version = self.window.version
-        self.dropped = self.window.dropped
-        self.buffer.set_document(Document(text, position), bypass_readonly=True)
-
-    def page(self, direction: int) -> None:
-        """Scroll one page up (-1) or down (+1) by moving the pane's cursor past the visible edge."""
-        info = self.container.render_info
-        doc = self.buffer.document
-        height = info.window_height if info is not None else 20
-        if direction < 0:
-            top = info.first_visible_line() if info is not None else doc.cursor_position_row
-            row = max(0, top - max(1, height - 2))
-        else:
-            bottom = info.last_visible_line() if info is not None else doc.cursor_position_row
-            row = bottom + max(1, height - 2)
-        position = len(doc.text) if row >= doc.line_count - 1 else doc.translate_row_col_to_index(row, 0)
-        self.buffer.cursor_position = position
-
-    def to_bottom(self) -> None:
-        self.buffer.cursor_position = len(self.buffer.text)
+    def _mouse(self, event: MouseEvent) -> None:
+        if event.event_type == MouseEventType.SCROLL_UP:
+            self.pane.scroll(-WHEEL_ROWS)
+        elif event.event_type == MouseEventType.SCROLL_DOWN:
+            self.pane.scroll(WHEEL_ROWS)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.styles import Style
-from prompt_toolkit.utils import get_cwidth
 
 from server.protocol import casefold
 
 from ..state import Activity, ClientState, Line, LineKind, Window, WindowKind
+from .wrap import fit, text_width
 
 __all__ = [
     "NICK_PALETTE",
     "STYLE",
     "fit",
     "line_fragments",
+    "line_indent",
     "nick_colour",
     "nicklist_fragments",
     "window_label",
@@ -59,19 +60,6 @@ def nick_colour(nick: str) -> str:
     return NICK_PALETTE[value % len(NICK_PALETTE)]
 
 
-def fit(text: str, width: int) -> str:
-    """Cut text to at most width terminal cells and pad it to exactly width, counting wide characters."""
-    out: list[str] = []
-    used = 0
-    for ch in text:
-        w = get_cwidth(ch)
-        if used + w > width:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out) + " " * (width - used)
-
-
 def line_fragments(line: Line) -> StyleAndTextTuples:
     """One message line as styled fragments: time, then the nick in its colour, then the text."""
     stamp = line.time.astimezone().strftime("%H:%M") + " "
@@ -94,6 +82,20 @@ def line_fragments(line: Line) -> StyleAndTextTuples:
     else:
         frags.append(("class:info", line.text))
     return frags
+
+
+def line_indent(line: Line) -> int:
+    """Columns before the message text (time, nick, marker): where wrapped rows of the line start."""
+    stamp = 6
+    if line.kind is LineKind.MESSAGE:
+        return stamp + text_width(line.nick or "") + 3
+    if line.kind is LineKind.ACTION:
+        return stamp + 2 + text_width(line.nick or "") + 1
+    if line.kind is LineKind.NOTICE:
+        return stamp + (text_width(line.nick or "") + 3 if line.nick else 0)
+    if line.kind in (LineKind.EVENT, LineKind.ERROR):
+        return stamp + 3
+    return stamp
 
 
 def window_label(index: int, window: Window) -> str:

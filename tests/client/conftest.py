@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from prompt_toolkit.application import create_app_session
@@ -41,13 +44,19 @@ def wait_port(port: int, timeout: float = 10.0) -> bool:
     return False
 
 
+def miniircd_path() -> str | None:
+    """miniircd on PATH, or beside this Python: `make test` runs .venv/bin/python without .venv/bin on PATH."""
+    beside = Path(sys.executable).parent / "miniircd"
+    return shutil.which("miniircd") or (str(beside) if os.access(beside, os.X_OK) else None)
+
+
 @dataclass
 class Miniircd:
     port: int
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        exe = shutil.which("miniircd")
+        exe = miniircd_path()
         if exe is None:
             pytest.skip("miniircd is not installed (pip install miniircd)")
         args = [exe, "--listen", HOST, "--ports", str(self.port)]
@@ -185,3 +194,59 @@ async def running_app(port: int, nick: str, channels: tuple[str, ...] = ("#lobby
                 await chat.quit("test over")
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, 10)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Tmux:
+    """A private tmux server (its own socket), killed at the end."""
+
+    def __init__(self, socket_name: str) -> None:
+        self.base = ["tmux", "-L", socket_name, "-f", "/dev/null"]
+
+    def run(self, *args: str) -> str:
+        return subprocess.run([*self.base, *args], check=True, capture_output=True, text=True, timeout=10).stdout
+
+    def start(self, name: str, command: str, env: dict[str, str], size: tuple[int, int] = (80, 24)) -> None:
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        self.run("new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
+                 f"cd {shlex.quote(str(ROOT))} && env {exports} {command}")
+
+    def capture(self, name: str) -> str:
+        return self.run("capture-pane", "-p", "-t", name)
+
+    def wait_for(self, name: str, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.capture(name)
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared in {name}:\n{screen}")
+
+    def kill(self) -> None:
+        subprocess.run([*self.base, "kill-server"], capture_output=True, timeout=10)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    mux = Tmux(f"chat-client-test-{os.getpid()}-{tmp_path.name}")
+    try:
+        yield mux
+    finally:
+        mux.kill()
+
+
+def client_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "TERM": "xterm-256color",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def client_command(port: int) -> str:
+    return f"{shlex.quote(sys.executable)} -m client --host 127.0.0.1 --port {port}"

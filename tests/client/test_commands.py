@@ -38,6 +38,23 @@ def raw(*parts: str) -> list[Raw]:
     ("/part see you", IN_LOBBY, raw("PART", "#lobby", "see you")),
     ("/part #other bye", IN_LOBBY, raw("PART", "#other", "bye")),
     ("/part", IN_QUERY, [Close("bob")]),
+    ("/j dev", IN_LOBBY, raw("JOIN", "#dev")),
+    ("/kick bob", IN_LOBBY, raw("KICK", "#lobby", "bob")),
+    ("/kick bob stop  spamming", IN_LOBBY, raw("KICK", "#lobby", "bob", "stop  spamming")),
+    ("/kick #bob bob off topic", IN_QUERY, raw("KICK", "#bob", "bob", "off topic")),
+    ("/ban bob", IN_LOBBY, raw("MODE", "#lobby", "+b", "bob!*@*")),
+    ("/ban #dev bob *!*@evil.example", IN_LOBBY, raw("MODE", "#dev", "+bb", "bob!*@*", "*!*@evil.example")),
+    ("/ban", IN_LOBBY, raw("MODE", "#lobby", "+b")),
+    ("/mode +m", IN_LOBBY, raw("MODE", "#lobby", "+m")),
+    ("/mode", IN_LOBBY, raw("MODE", "#lobby")),
+    ("/mode #dev +k secret", IN_LOBBY, raw("MODE", "#dev", "+k", "secret")),
+    ("/mode alice +i", IN_SERVER, raw("MODE", "alice", "+i")),
+    ("/op bob carol", IN_LOBBY, raw("MODE", "#lobby", "+oo", "bob", "carol")),
+    ("/deop #dev bob", IN_QUERY, raw("MODE", "#dev", "-o", "bob")),
+    ("/voice bob", IN_LOBBY, raw("MODE", "#lobby", "+v", "bob")),
+    ("/devoice bob", IN_LOBBY, raw("MODE", "#lobby", "-v", "bob")),
+    ("/invite bob", IN_LOBBY, raw("INVITE", "bob", "#lobby")),
+    ("/invite bob #dev", IN_QUERY, raw("INVITE", "bob", "#dev")),
     ("/msg bob hi there", IN_SERVER, [Say("bob", "hi there")]),
     ("/notice #a note", IN_LOBBY, [Say("#a", "note", notice=True)]),
     ("/query bob", IN_LOBBY, [Open("bob")]),
@@ -77,6 +94,13 @@ def test_commands(text: str, ctx: Context, expected: list[object]) -> None:
     ("/quote", IN_LOBBY),
     ("/quote :::", IN_LOBBY),
     ("/nick bad\x00nick", IN_LOBBY),
+    ("/kick", IN_LOBBY),
+    ("/kick bob", IN_QUERY),
+    ("/op", IN_LOBBY),
+    ("/voice bob", IN_SERVER),
+    ("/invite", IN_LOBBY),
+    ("/invite bob", IN_QUERY),
+    ("/mode +m", IN_QUERY),
 ])
 def test_bad_input_is_a_local_error(text: str, ctx: Context) -> None:
     actions = parse_input(text, ctx)
@@ -86,7 +110,7 @@ def test_bad_input_is_a_local_error(text: str, ctx: Context) -> None:
 def test_issue_commands_are_all_in_the_table() -> None:
     wanted = {
         "join", "part", "msg", "query", "me", "nick", "topic", "names", "list", "whois", "away", "quit",
-        "help", "clear", "quote",
+        "help", "clear", "quote", "kick", "ban", "mode", "op", "deop", "voice", "invite", "j",
     }
     assert wanted <= set(COMMANDS)
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+from pathlib import Path
 
 import pytest
 
 from server.protocol import Message
-from tests.client.conftest import Miniircd, Peer, running_app, wait_until
+from tests.client.conftest import Miniircd, Peer, miniircd_path, running_app, wait_until
 
-pytestmark = pytest.mark.timeout(40)
+pytestmark = pytest.mark.timeout(60)
 
 
 def test_chat_and_reconnect_against_miniircd(miniircd: Miniircd) -> None:
@@ -39,14 +41,43 @@ def test_chat_and_reconnect_against_miniircd(miniircd: Miniircd) -> None:
             await wait_until(lambda: state.status.startswith("reconnecting"), what="reconnecting status")
             assert not joined("#lobby") and state.find("#dev") is not None
             assert any("Disconnected" in line.text for line in state.server_window.lines)
+            assert lobby.members == {}  # no stale nick list while offline
+            run.type("\x1b3typed while offline\r")  # Alt-3: #dev
+            dev = state.find("#dev")
+            assert dev is not None
+            await wait_until(lambda: any("will be sent after the reconnect" in line.text for line in dev.lines),
+                             what="the queued line noted")
+
+            # Failed attempts rewrite one line (no new lines, no unread); the countdown counts down.
+            server = state.server_window
+            seen: set[str] = set()
+
+            def attempt(n: int) -> bool:
+                seen.add(state.status)
+                return server.lines[-1].text.endswith(f"(attempt {n})")
+
+            await wait_until(lambda: attempt(3), timeout=15, what="three failed attempts")
+            assert sum("cannot connect" in line.text for line in server.lines) == 1
+            assert server.unread <= 1  # the Disconnected line only
+            countdown = {s for s in seen if s.startswith("reconnecting in ")}
+            assert {"reconnecting in 2s", "reconnecting in 1s"} <= countdown, seen
+
             miniircd.start()
-            await wait_until(lambda: joined("#lobby") and joined("#dev"), timeout=15, what="rejoined after restart")
-            assert state.status == "connected"
             peer = await Peer.connect(miniircd.port, "bob")
             await peer.join("#dev")
-            run.type("\x1b3back again\r")
+            await wait_until(lambda: joined("#lobby") and joined("#dev"), timeout=15, what="rejoined after restart")
+            assert state.status == "connected"
+            got = await peer.expect(lambda m: m.command == "PRIVMSG", timeout=10)
+            assert got.params == ("#dev", "typed while offline")
+            run.type("back again\r")
             got = await peer.expect(lambda m: m.command == "PRIVMSG")
             assert got.params == ("#dev", "back again")
         await peer.close()
 
     asyncio.run(scenario())
+
+
+def test_miniircd_is_found_beside_python_without_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `make test` runs .venv/bin/python with .venv/bin off PATH; the interop test must not skip then.
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert miniircd_path() == str(Path(sys.executable).parent / "miniircd")

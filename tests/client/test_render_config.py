@@ -128,3 +128,15 @@ def test_backoff_grows_is_capped_and_jittered() -> None:
     assert backoff_delay(3, rand=lambda: 1.0) == 8.0
     assert backoff_delay(30, cap=60, rand=lambda: 1.0) == 60.0
     assert 30.0 <= backoff_delay(30, cap=60) <= 60.0
+
+
+def test_ircs_url_and_tls_flags(tmp_path: Path) -> None:
+    none = str(tmp_path / "none.toml")
+    settings = resolve_settings(args("--config", none, "ircs://irc.example.org/#chat"))
+    assert (settings.host, settings.port, settings.tls, settings.channels) == ("irc.example.org", 6697, True,
+                                                                                ["#chat"])
+    settings = resolve_settings(args("--config", none, "ircs://irc.example.org:7000", "--port", "7001"))
+    assert settings.port == 7001  # a flag wins over the URL
+    ca = tmp_path / "ca.pem"
+    settings = resolve_settings(args("--config", none, "--tls-ca", str(ca)))
+    assert settings.tls and settings.tls_ca == ca

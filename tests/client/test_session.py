@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
-from client.session import Identity, Session
+from client.session import Identity, Queued, Session
 from client.state import ClientState, LineKind, WindowKind
 from server.protocol import Message, parse_line
 
@@ -212,3 +212,91 @@ def test_ping_gets_pong_and_pong_measures_lag() -> None:
     ping = session.ping()
     session.handle(Message("PONG", ("srv", ping.params[0])))
     assert session.state.lag is not None and session.state.lag >= 0
+
+
+def test_whois_is_one_readable_block_in_the_window_it_was_typed_in() -> None:
+    session = registered(make())
+    state = session.state
+    feed(session, ":ircfan!u@h PRIVMSG alice :hi")  # a query window with ircfan exists
+    lobby = state.find("#lobby")
+    assert lobby is not None
+    state.switch(state.windows.index(lobby))
+    session.whois_requested("ircfan", lobby)
+    signon = int(datetime(2024, 4, 30, 9, 15, tzinfo=UTC).timestamp())
+    feed(session,
+         ":srv 311 alice ircfan ~u host.example * :Real Name",
+         ":srv 319 alice ircfan :@#lobby #dev",
+         ":srv 312 alice ircfan irc.example.org :Example server",
+         ":srv 301 alice ircfan :gone fishing",
+         ":srv 313 alice ircfan :is an IRC operator",
+         ":srv 671 alice ircfan :is using a secure connection",
+         f":srv 317 alice ircfan 185 {signon} :seconds idle, signon time",
+         ":srv 318 alice ircfan :End of /WHOIS list")
+    texts = [line.text for line in lobby.lines if line.kind is LineKind.INFO]
+    local = datetime.fromtimestamp(signon, UTC).astimezone()
+    assert texts[-7:] == [
+        "ircfan is ~u@host.example (Real Name)",
+        "  channels: @#lobby #dev",
+        "  server:   irc.example.org (Example server)",
+        f"  idle 3m 5s, signed on {local:%Y-%m-%d %H:%M}",
+        "  away:     gone fishing",
+        "  ircfan is an IRC operator",
+        "  uses a secure connection (TLS)",
+    ]
+    query = state.find("ircfan")
+    assert query is not None and all("Real Name" not in line.text for line in query.lines)
+
+
+def test_whois_of_an_unknown_nick_is_one_error_line() -> None:
+    session = registered(make())
+    lobby = session.state.find("#lobby")
+    assert lobby is not None
+    session.whois_requested("ghost", lobby)
+    before = len(lobby.lines)
+    feed(session, ":srv 401 alice ghost :No such nick", ":srv 318 alice ghost :End of /WHOIS list")
+    assert [line.text for line in list(lobby.lines)[before:]] == ["ghost No such nick"]
+
+
+def test_reconnect_restores_away_and_sends_queued_lines_once_rejoined() -> None:
+    session = registered(make())
+    feed(session, ":srv 353 alice = #lobby :alice bob", ":srv 366 alice #lobby :End")
+    session.away_requested("lunch")
+    feed(session, ":srv 306 alice :You have been marked as being away")
+    session.disconnected("connection reset")
+    lobby = session.state.find("#lobby")
+    assert lobby is not None and lobby.members == {}  # nobody is known to be there while offline
+    session.queue(Queued("#lobby", "typed offline"))
+    session.queue(Queued("bob", "private, offline"))
+    session.start()
+    assert feed(session, ":srv 001 alice :Welcome back") == [
+        "JOIN #lobby", "AWAY lunch", "PRIVMSG bob :private, offline",
+    ]
+    assert session.state.away
+    assert feed(session, ":alice!a@h JOIN #lobby") == ["PRIVMSG #lobby :typed offline"]
+    assert session.queued == []
+    assert lobby.lines[-1].text == "Sent 1 line typed while disconnected"
+    feed(session, ":srv 305 alice :You are no longer marked as being away")
+    session.disconnected("again")
+    session.start()
+    assert feed(session, ":srv 001 alice :Welcome back") == ["JOIN #lobby"]
+
+
+def test_failed_attempts_rewrite_one_line_without_unread() -> None:
+    session = registered(make())
+    session.disconnected("connection reset")
+    server = session.state.server_window
+    unread, count = server.unread, len(server.lines)
+    for _ in range(3):
+        session.connect_failed("cannot connect to 127.0.0.1:6667: refused")
+    assert len(server.lines) == count + 1 and server.unread == unread
+    assert server.lines[-1].text.endswith("(attempt 3)")
+
+
+def test_one_long_line_splits_to_fit_the_relayed_line() -> None:
+    session = registered(make())
+    text = " ".join(["word"] * 400)  # 1999 bytes
+    sent = session.say("#lobby", text)
+    assert len(sent) == len(session.pieces("#lobby", text)) == 5
+    prefix = ":alice!~alice@" + "h" * 63 + " "
+    assert all(len(prefix.encode()) + len(m.to_bytes()) <= 512 for m in sent)
+    assert " ".join(m.params[1] for m in sent) == text

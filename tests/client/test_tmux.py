@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shlex
 import shutil
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.client.conftest import Tmux, client_command, client_env
 from tests.support.servers import RunningServer
 
 pytestmark = [
@@ -20,57 +15,9 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)"),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Tmux:
-    """A private tmux server (its own socket), killed at the end."""
-
-    def __init__(self, socket_name: str) -> None:
-        self.base = ["tmux", "-L", socket_name, "-f", "/dev/null"]
-
-    def run(self, *args: str) -> str:
-        return subprocess.run([*self.base, *args], check=True, capture_output=True, text=True, timeout=10).stdout
-
-    def start(self, name: str, command: str, env: dict[str, str]) -> None:
-        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        self.run("new-session", "-d", "-s", name, "-x", "80", "-y", "24", f"cd {shlex.quote(str(ROOT))} && "
-                 f"env {exports} {command}")
-
-    def capture(self, name: str) -> str:
-        return self.run("capture-pane", "-p", "-t", name)
-
-    def wait_for(self, name: str, text: str, timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.capture(name)
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared in {name}:\n{screen}")
-
-    def kill(self) -> None:
-        subprocess.run([*self.base, "kill-server"], capture_output=True, timeout=10)
-
-
-@pytest.fixture
-def tmux(tmp_path: Path) -> Iterator[Tmux]:
-    mux = Tmux(f"chat-client-test-{os.getpid()}-{tmp_path.name}")
-    try:
-        yield mux
-    finally:
-        mux.kill()
-
-
 def test_two_clients_chat_in_tmux(chat_srv: RunningServer, tmux: Tmux, tmp_path: Path) -> None:
-    env = {
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "TERM": "xterm-256color",
-        "PYTHONPATH": str(ROOT),
-    }
-    client = f"{shlex.quote(sys.executable)} -m client --host 127.0.0.1 --port {chat_srv.port}"
+    env = client_env(tmp_path)
+    client = client_command(chat_srv.port)
     tmux.start("ann", f"{client} --nick ann", env)
     tmux.wait_for("ann", "You joined #lobby")
     tmux.start("ben", f"{client} --nick ben", env)
