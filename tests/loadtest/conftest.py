@@ -28,10 +28,14 @@ def relay_server(*args: str) -> Iterator[RunningRelay]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = LISTENING.search(line)
-        if not match:
-            raise RuntimeError(f"relay did not start: {line}{proc.stdout.read()}")
+        seen = ""
+        match = None
+        while match is None:  # notices (e.g. a stale compiled build) may come first
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"relay did not start: {seen}")
+            seen += line
+            match = LISTENING.search(line)
         yield RunningRelay(proc, match["host"], int(match["port"]))
     finally:
         proc.terminate()
