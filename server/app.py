@@ -48,7 +48,7 @@ def listen(host: str, port: int) -> socket.socket:
 
 def open_listeners(config: Config) -> list[Listener]:
     """The plaintext listener, and the TLS one when asked for (its certificate checked first)."""
-    tls = load_tls(config) if config.tls_port else None
+    tls = load_tls(config) if config.tls_port >= 0 else None
     listeners = [Listener(listen(config.host, config.port))]
     if tls is not None:
         listeners.append(Listener(listen(config.host, config.tls_port), tls))

@@ -55,7 +55,7 @@ class Config:
     data_dir: str = field(default_factory=lambda: user_data_dir("chat-server"))
     server_name: str = "chat.local"
     network: str = "ChatNet"
-    tls_port: int = 0
+    tls_port: int = -1  # no TLS listener
     tls_cert: str = ""
     tls_key: str = ""
     flood_control: str = "on"
@@ -111,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hash-workers", type=int,
                    help="processes that hash and check passwords, so no chat thread ever does (default: CPU "
                    "count; in process mode, per worker)")
-    p.add_argument("--tls-port", type=int, help="also listen for TLS on this port (needs --tls-cert and --tls-key)")
+    p.add_argument("--tls-port", type=int,
+                   help="also listen for TLS on this port, 6697 by custom (needs --tls-cert and --tls-key; 0 picks "
+                   "a free one; default: no TLS listener)")
     p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain allowed) for the TLS port")
     p.add_argument("--tls-key", metavar="FILE", help="PEM private key for the TLS port")
     p.add_argument("--log", choices=["auto", "manager", "local"],
@@ -251,5 +253,5 @@ def _check_limits(config: Config) -> None:
         raise ConfigError(f"chat-server: throttle_exempt: {exc}") from None
     if config.flood_burst < 1 or config.flood_rate <= 0 or config.recvq < 512:
         raise ConfigError("chat-server: flood control needs --flood-burst >= 1, --flood-rate > 0 and --recvq >= 512")
-    if config.tls_port and not (config.tls_cert and config.tls_key):
+    if config.tls_port >= 0 and not (config.tls_cert and config.tls_key):
         raise ConfigError("chat-server: --tls-port needs --tls-cert FILE and --tls-key FILE")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import ssl
 import threading
 import time
 
@@ -13,10 +14,13 @@ from server.protocol import LineBuffer, Message, parse_line
 
 class LineClient:
     def __init__(self, address: tuple[str, int], nick: str | None = None, timeout: float = 5.0,
-                 source: str | None = None) -> None:
-        """``source``: the local address to connect from (e.g. 127.0.1.5, which is not exempt from throttling)."""
+                 source: str | None = None, tls: ssl.SSLContext | None = None) -> None:
+        """``source``: the local address to connect from (e.g. 127.0.1.5, which is not exempt from throttling);
+        ``tls``: speak TLS with this client context (the server's name is checked as "localhost")."""
         self.sock = socket.create_connection(address, timeout=timeout,
                                              source_address=(source, 0) if source else None)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname="localhost")
         self.timeout = timeout
         self.buffer = LineBuffer()
         self.seen: list[str] = []

@@ -10,7 +10,7 @@ import pytest
 
 from server.app import settings_from
 from server.auth import hash_password
-from server.config import load_config
+from server.config import ConfigError, load_config
 from server.domain.settings import OperBlock
 
 
@@ -105,3 +105,26 @@ def test_hash_workers_default_to_the_cpu_count() -> None:
     assert load_config([], {"CHAT_HASH_WORKERS": "1"}).hash_workers == 1
     with pytest.raises(SystemExit, match="hash_workers must be at least 1"):
         load_config(["--hash-workers", "0"], {})
+
+
+def test_internet_facing_defaults_and_their_checks(tmp_path: Path) -> None:
+    config = load_config([], {})
+    assert (config.flood_control, config.flood_burst, config.flood_rate, config.recvq) == ("on", 5, 2.0, 8192)
+    assert (config.max_per_ip, config.throttle, config.throttle_exempt) == (16, "32/600", "127.0.0.1/32,::1/128")
+    assert config.tls_port == -1
+    toml = tmp_path / "server.toml"
+    toml.write_text('throttle-exempt = ["10.0.0.0/8", "::1/128"]\n')
+    assert load_config(["--config", str(toml)], {}).throttle_exempt == "10.0.0.0/8,::1/128"
+    for flags, complaint in ((["--throttle", "32"], "N/SECONDS"), (["--throttle", "a/b"], "N/SECONDS"),
+                             (["--throttle-exempt", "127.0.0.1/40"], "127.0.0.1/40"),
+                             (["--flood-rate", "0"], "flood-rate"), (["--tls-port", "6697"], "--tls-cert")):
+        with pytest.raises(ConfigError, match=complaint) as caught:
+            load_config(flags, {})
+        assert caught.value.code == 2
+
+
+def test_chat_server_exits_2_with_the_reason_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    from server.cli import main
+
+    assert main(["--throttle", "many"]) == 2
+    assert "throttle must be N/SECONDS" in capsys.readouterr().err

@@ -178,6 +178,8 @@ def _user_mode(ctx: Context, msg: Message) -> None:
                 add += letter
             else:
                 remove += letter
+        elif letter == "Z":  # set by the server for TLS connections, by nobody else
+            continue
         elif letter != "o":  # +o only comes from OPER; -o is allowed
             ctx.reply(n.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
             return

@@ -88,6 +88,8 @@ def handle_whois(ctx: Context, msg: Message) -> None:
             ctx.reply(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
         if user.away:
             ctx.reply(n.RPL_AWAY, user.nick, user.away)
+        if "Z" in user.modes:
+            ctx.reply(n.RPL_WHOISSECURE, user.nick, "is using a secure connection")
         ctx.reply(n.RPL_WHOISIDLE, user.nick, "0", str(int(user.signon)), "seconds idle, signon time")
         nick = user.nick
     ctx.reply(n.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")

@@ -63,12 +63,15 @@ def complete_registration(ctx: Context) -> None:
     ctx.reply(n.RPL_WELCOME, f"Welcome to the {s.network} IRC network, {session.source}")
     ctx.reply(n.RPL_YOURHOST, f"Your host is {s.name}, running version {s.version}")
     ctx.reply(n.RPL_CREATED, f"This server was created {s.created}")
-    ctx.reply(n.RPL_MYINFO, s.name, s.version, "iow", "beiklmnostv", "bklov")
+    ctx.reply(n.RPL_MYINFO, s.name, s.version, "iowZ", "beiklmnostv", "bklov")
     tokens = isupport(ctx)
     for i in range(0, len(tokens), 12):
         ctx.reply(n.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")
     send_lusers(ctx)
     send_motd(ctx)
+    if session.tls:  # +Z: connected through TLS; nobody can set or clear it
+        added, _ = ctx.world.set_user_modes(session.conn_id, "Z", "")
+        ctx.send(Message("MODE", (session.nick, f"+{added}"), session.source))
 
 
 @command("CAP", min_params=1, pre_registration=True)
