@@ -1,9 +1,11 @@
-"""What durability costs (python -m bench.durability --before DIR).
+"""Before and after, interleaved (python -m bench.ab --before DIR [--variant 'LABEL=FLAGS'] --section KEY).
 
 Runs the same workloads against chat-server from an older checkout (``--before``,
-e.g. a worktree at the last commit whose log lived only in memory) and from
-this one, alternating which goes first, and writes medians and ranges to the
-"durability" section of BENCHMARKS.md.
+e.g. a worktree at the commit before a change) and from this one, and from
+this one with extra flags for each ``--variant``, rotating which goes first,
+and writes medians and ranges to one section of BENCHMARKS.md. It wrote the
+"durability" section (before: the last commit whose log lived only in memory)
+and the "flood-control" one.
 """
 
 from __future__ import annotations
@@ -49,21 +51,32 @@ def params(workload: str, port: int, pid: int) -> Params:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.durability", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
     p.add_argument("--before", type=Path, required=True, help="checkout of the server to compare against")
     p.add_argument("--before-label", default="before", help="what --before is, for the table")
     p.add_argument("--mode", default="pool")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
+    p.add_argument("--variant", action="append", default=[], metavar="LABEL=FLAGS",
+                   help="also run this checkout with these chat-server flags, "
+                   "e.g. 'flood control on=--flood-control on'")
+    p.add_argument("--workloads", default="fanout,rooms", help="which of fanout,rooms to run for every server")
+    p.add_argument("--section", default="durability", help="the BENCHMARKS.md section to write")
+    p.add_argument("--title", default="What durability costs", help="its heading")
     args = p.parse_args(argv)
-    sources = [(args.before_label, args.before), ("now", None)]
+    sources: list[tuple[str, Path | None, list[str]]] = [(args.before_label, args.before, []), ("now", None, [])]
+    for variant in args.variant:
+        label, _, flags = variant.partition("=")
+        sources.append((label, None, shlex.split(flags)))
+    workloads = args.workloads.split(",")
     values: dict[tuple[str, str], list[float]] = {}
     lost = 0
     for rep in range(args.repeats):
-        for label, source in sources if rep % 2 == 0 else sources[::-1]:
-            for workload in ("fanout", "rooms"):
+        order = sources[rep % len(sources):] + sources[:rep % len(sources)]
+        for label, source, flags in order:
+            for workload in workloads:
                 try:
-                    with chat_server(args.mode, source=source) as server:
+                    with chat_server(args.mode, source=source, flags=flags) as server:
                         result = run(params(workload, server.port, server.proc.pid), show_progress=False)
                 except (RuntimeError, RunError) as exc:
                     print(f"{label} {workload}: FAILED {exc}", flush=True)
@@ -77,20 +90,21 @@ def main(argv: list[str] | None = None) -> int:
                       f"{ {f: values.get((label, f), [])[-1:] for n, f, _, _ in FIGURES if n == workload} }",
                       flush=True)
     rows = [f"| {figure} | " + " | ".join(median_range(values.get((label, figure), []), digits)
-                                         for label, _ in sources) + " |"
-            for _, figure, _, digits in FIGURES]
+                                         for label, _, _ in sources) + " |"
+            for name, figure, _, digits in FIGURES if name in workloads]
     body = "\n".join([
-        "## What durability costs",
+        f"## {args.title}",
         "",
-        f"Command: `python -m bench.durability {shlex.join(sys.argv[1:] if argv is None else argv)}`, on "
-        f"{machine()}; chat-server `--mode {args.mode} --pool 20`; {args.repeats} repeats alternating which "
-        "server goes first; median (min-max). Lost or failed in all runs: " + str(lost) + ".",
+        f"Command: `python -m bench.ab {shlex.join(sys.argv[1:] if argv is None else argv)}`, on "
+        f"{machine()}; chat-server `--mode {args.mode} --pool 20 --flood-control off` unless a column says "
+        f"otherwise; {args.repeats} repeats rotating which server goes first; median (min-max). Lost or failed in "
+        "all runs: " + str(lost) + ".",
         "",
-        f"| figure | {' | '.join(label for label, _ in sources)} |",
+        f"| figure | {' | '.join(label for label, _, _ in sources)} |",
         "|---|" + "---|" * len(sources),
         *rows,
     ])
-    write_section(args.out, "durability", body)
+    write_section(args.out, args.section, body)
     print(body)
     return 0
 
