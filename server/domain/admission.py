@@ -64,8 +64,19 @@ class Admission:
         with self._lock:
             self.policy = policy
             self._exempt = exempt
+            self._known: dict[str, tuple[bool, str]] = {}  # host -> (exempt, key)
 
-    def _exempted(self, host: str) -> bool:
+    def _classify(self, host: str) -> tuple[bool, str]:
+        """(exempt, key) of an address, remembered: a storm repeats a few addresses thousands of times,
+        and parsing one is most of what refusing it costs (lock held)."""
+        known = self._known.get(host)
+        if known is None:
+            if len(self._known) >= 4096:
+                self._known.clear()
+            known = self._known[host] = (self._is_exempt(host), address_key(host))
+        return known
+
+    def _is_exempt(self, host: str) -> bool:
         try:
             addr = ipaddress.ip_address(host)
         except ValueError:
@@ -77,10 +88,10 @@ class Admission:
     def admit(self, host: str, now: float) -> str | None:
         """Count a new connection from ``host``; or, if it is over a limit, why not (nothing counted)."""
         with self._lock:
-            if self._exempted(host):
+            exempt, key = self._classify(host)
+            if exempt:
                 return None
             policy = self.policy
-            key = address_key(host)
             if policy.max_per_ip and self._concurrent.get(key, 0) >= policy.max_per_ip:
                 return f"Too many connections from {host}"
             if policy.throttle_count:
@@ -97,9 +108,9 @@ class Admission:
     def release(self, host: str) -> None:
         """A connection ``admit`` counted has closed."""
         with self._lock:
-            if self._exempted(host):
+            exempt, key = self._classify(host)
+            if exempt:
                 return
-            key = address_key(host)
             left = self._concurrent.get(key, 0) - 1
             if left > 0:
                 self._concurrent[key] = left
