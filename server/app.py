@@ -103,7 +103,7 @@ def serve_until_signal(config: Config, world: World, source: MessageLog, listene
     log.info("%s received, %s shutting down", name, worker_id)
     dispatcher.stop("Server shutting down")
     tailer.stop()
-    cpu.shutdown(wait=False)
+    cpu.shutdown(wait=True)  # its workers end first, so its fork server and resource tracker see us go
 
 
 def run(config: Config, argv: list[str] | None = None) -> int:
