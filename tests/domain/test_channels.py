@@ -196,5 +196,7 @@ def test_user_modes() -> None:
     assert a.numerics() == ["502"]
     a.say("MODE alice +o")  # only OPER grants +o; the attempt is ignored (RFC 2812 3.1.5)
     assert a.numerics() == []
-    a.say("MODE alice +Z")
+    a.say("MODE alice +Z")  # +Z is the server's to set, on TLS connections: ignored too
+    assert a.numerics() == []
+    a.say("MODE alice +Q")
     assert a.numerics() == ["501"]
