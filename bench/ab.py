@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="also run this checkout with these chat-server flags, "
                    "e.g. 'flood control on=--flood-control on'")
     p.add_argument("--workloads", default="fanout,rooms", help="which of fanout,rooms to run for every server")
+    p.add_argument("--variant-workloads", help="which of them to run for the variants (default: the same)")
     p.add_argument("--section", default="durability", help="the BENCHMARKS.md section to write")
     p.add_argument("--title", default="What durability costs", help="its heading")
     args = p.parse_args(argv)
@@ -69,12 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         label, _, flags = variant.partition("=")
         sources.append((label, None, shlex.split(flags)))
     workloads = args.workloads.split(",")
+    variant_workloads = (args.variant_workloads or args.workloads).split(",")
     values: dict[tuple[str, str], list[float]] = {}
     lost = 0
     for rep in range(args.repeats):
         order = sources[rep % len(sources):] + sources[:rep % len(sources)]
         for label, source, flags in order:
-            for workload in workloads:
+            for workload in workloads if sources.index((label, source, flags)) < 2 else variant_workloads:
                 try:
                     with chat_server(args.mode, source=source, flags=flags) as server:
                         result = run(params(workload, server.port, server.proc.pid), show_progress=False)

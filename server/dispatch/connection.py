@@ -67,7 +67,8 @@ class _Job:
 
 class Connection:
     __slots__ = ("_held", "_held_bytes", "_job", "_last_seq", "_on_closed", "_started", "_turn", "_wake_at",
-                 "closed", "conn_id", "gate", "lines", "liveness", "outbound", "services", "session", "sock", "tls")
+                 "closed", "conn_id", "counted", "gate", "lines", "liveness", "outbound", "services", "session", "sock",
+                 "tls")
 
     def __init__(self, conn_id: str, sock: socket.socket, host: str, services: Services,
                  on_closed: Callable[[Connection], None] | None = None, tls: TlsSession | None = None) -> None:
@@ -91,6 +92,7 @@ class Connection:
         self._job: _Job | None = None
         self._wake_at = 0.0  # when the Wakeups thread is due to resume us (0: not asked)
         self._started = False
+        self.counted = True  # against its address's connection limits (an operator's stops counting)
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, services.limits.socket_sndbuf)
@@ -281,6 +283,9 @@ class Connection:
         except Exception:
             log.exception("continuation of %s failed on %s", job.command.command, self.conn_id)
             self._internal_error(ctx, job.command)
+        if self.session.oper and self.counted:  # operators are exempt from the per-address limits
+            self.counted = False
+            self.services.admission.release(self.session.host)
         self._complete(ctx, job.command, False)
 
     def _refuse_line(self, error: ProtocolError) -> None:

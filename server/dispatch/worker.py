@@ -106,7 +106,8 @@ class Dispatcher(ABC):
         sock.close()
 
     def _connection_closed(self, conn: Connection) -> None:
-        self.services.admission.release(conn.session.host)
+        if conn.counted:
+            self.services.admission.release(conn.session.host)
 
     def _housekeep(self) -> None:
         while not self.stopping.wait(1.0):

@@ -539,3 +539,25 @@ def test_a_server_that_checked_a_password_stops_promptly_and_leaves_no_process(m
     assert served.leftovers == [], f"processes left running after the server stopped (killed now): " \
                                    f"{served.leftovers}; the stop took {took:.1f} s"
     assert took < 5, f"SIGTERM took {took:.1f} s to stop the server"
+
+
+# -- 9. operators and the per-address limits -----------------------------------
+
+
+def test_an_operators_connection_stops_counting_against_its_address(mode: str, tmp_path: Path) -> None:
+    """127.0.1.x is not exempt by default; with one connection allowed, an oper's frees the place."""
+    opers: Opers = {"root": (ROOT_HASH, ["*@127.0.1.6"])}
+    with opered_server(mode, tmp_path, *NO_FLOOD_CONTROL, "--max-per-ip", "1", opers=opers) as served, \
+            ExitStack() as stack:
+        admin = stack.enter_context(LineClient(served.srv.address, "admin", source="127.0.1.6"))
+        with pytest.raises(ConnectionError):  # the address's one place is taken
+            LineClient(served.srv.address, "second", source="127.0.1.6")
+        oper_up(admin)
+        with LineClient(served.srv.address, "second", source="127.0.1.6"):
+            pass
+        admin.send("MODE admin -o")  # no longer an oper: still not counted twice when it leaves
+        admin.expect("MODE admin :?-o")
+        admin.send("QUIT")
+        admin.expect("^ERROR")
+        with LineClient(served.srv.address, "third", source="127.0.1.6"):
+            pass
