@@ -43,7 +43,7 @@ class Config:
     max_clients: int = 10_000
     max_per_ip: int = 16
     log: str = "auto"
-    fsync: str = "always"
+    fsync: str = "everysec"
     history_days: float = 0.0
     history_max_per_target: int = 0
     join_replay: int = 20
@@ -122,12 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "default, in thread and pool mode: one IPC round trip less per command). Either way it "
                    "is written to SQLite under --data-dir before anyone is sent an entry")
     p.add_argument("--fsync", choices=list(FSYNC_POLICIES),
-                   help="when history reaches the disk. always (the default): every commit is fsynced before "
-                   "anyone is sent its messages, so even a power cut loses nothing acknowledged. everysec: a "
-                   "commit is written to SQLite's WAL before delivery (a crash or kill -9 of the server loses "
-                   "nothing) and a background checkpoint fsyncs it soon after, within about 20 ms while messages "
-                   "flow (a power cut may lose what it had not synced yet); lower latency, as Redis's "
-                   "appendfsync everysec")
+                   help="when history reaches the disk. everysec (the default, Redis's appendfsync everysec "
+                   "trade): a commit is written to SQLite's WAL before delivery (a crash or kill -9 of the server "
+                   "loses nothing) and a background checkpoint fsyncs it soon after, within about 20 ms while "
+                   "messages flow (a power cut may lose what it had not synced yet). always: every commit is "
+                   "fsynced before anyone is sent its messages, so even a power cut loses nothing acknowledged; "
+                   "higher latency")
     p.add_argument("--history-days", type=float, help="forget history older than this (default 0: keep)")
     p.add_argument("--history-max-per-target", type=int,
                    help="keep at most this many messages per channel or conversation (default 0: no limit)")

@@ -37,10 +37,10 @@ def test_where_the_log_lives_follows_the_mode() -> None:
         load_config(["--mode", "process", "--log", "local"], {})
 
 
-def test_fsync_defaults_to_always_and_takes_everysec() -> None:
-    assert load_config([], {}).fsync == "always"
-    assert load_config(["--fsync", "everysec"], {}).fsync == "everysec"
-    assert load_config([], {"CHAT_FSYNC": "everysec"}).fsync == "everysec"
+def test_fsync_defaults_to_everysec_and_takes_always() -> None:
+    assert load_config([], {}).fsync == "everysec"
+    assert load_config(["--fsync", "always"], {}).fsync == "always"
+    assert load_config([], {"CHAT_FSYNC": "always"}).fsync == "always"
     with pytest.raises(SystemExit):
         load_config(["--fsync", "never"], {})
     with pytest.raises(SystemExit, match="fsync must be one of always, everysec, not 'never'"):
