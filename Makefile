@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 COMPILED := $(VENV)/.compiled
 # server.compiled.HOT_MODULES: the per-message hot path mypyc compiles
-HOT := server/protocol/parser.py server/protocol/framing.py server/dispatch/connection.py \
+HOT := server/protocol/parser.py server/protocol/framing.py server/dispatch/core.py server/dispatch/connection.py \
 	server/log/memory.py server/log/durable.py server/delivery/fanout.py server/delivery/outbound.py \
 	loadtest/payload.py loadtest/receive.py loadtest/tracker.py
 

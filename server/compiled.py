@@ -29,13 +29,14 @@ from types import ModuleType
 __all__ = ["FORCE_SOURCE", "GROUP", "HOT_MODULES", "MANIFEST", "SOURCES", "FreshSourceFinder", "digest",
            "install_guard", "running_compiled", "stale", "write_manifest"]
 
-# What every message passes through: framing and parsing, the connection that runs it, the
+# What every message passes through: framing and parsing, the connection core that runs it, the
 # log that commits it, the fanout and send queues that deliver it; and the load tester's
 # receive loop. Not the domain: in process mode the World is a Manager proxy, and compiled
 # code checks at run time that an argument annotated World is one. Not the log's entries:
 # mypyc's frozen dataclasses cannot be unpickled, and entries cross the Manager.
-HOT_MODULES = ("server.protocol.parser", "server.protocol.framing", "server.dispatch.connection",
-               "server.log.memory", "server.log.durable", "server.delivery.fanout", "server.delivery.outbound",
+HOT_MODULES = ("server.protocol.parser", "server.protocol.framing", "server.dispatch.core",
+               "server.dispatch.connection", "server.log.memory", "server.log.durable", "server.delivery.fanout",
+               "server.delivery.outbound",
                "loadtest.payload", "loadtest.receive", "loadtest.tracker")
 GROUP = "server.hot_path"  # mypyc's group name: its library is server/hot_path__mypyc.<ext>
 _ROOT = Path(__file__).resolve().parent.parent

@@ -1,14 +1,15 @@
-"""Connection: the one adapter between a socket and the sans-I/O core.
+"""Connection: the socket adapter around the sans-I/O ConnectionCore.
 
 Every dispatch mode drives it the same way: call ``on_received`` with what
 was read from the socket (ciphertext on a TLS connection; never from two
 threads at once), ``close`` when reading ends, and ``abort`` from any thread
 to make reading end.
 
-Input runs in order under the connection's turn lock, taken by its reader
-and by the worker's Wakeups thread. That thread runs what was held back:
-commands past the flood limit (fake lag) and everything sent while a CPU job
-(a password check) was out, after that job's continuation.
+The core runs under the connection's turn lock, taken by its reader and by
+the worker's Wakeups thread. That thread resumes the core when held input may
+run: past the flood limit (fake lag), or once a CPU job (a password check)
+is done. As the core's Port, this adapter queues replies behind the delivery
+barrier, runs jobs in the worker's HashPool and asks Wakeups for wake-ups.
 """
 
 from __future__ import annotations
@@ -19,19 +20,17 @@ import socket
 import ssl
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
 from server.delivery import Outbound
-from server.domain import Context, Session, dispatch
+from server.domain import Session
 from server.domain.context import Deferred
-from server.domain.flood import FREE_COMMANDS, FloodGate
 from server.domain.liveness import Liveness
-from server.domain.replies import encode_replies
-from server.protocol import LineBuffer, Message, ProtocolError, parse_line
+from server.protocol import Message
 
+from .core import ConnectionCore
 from .services import Services
 from .tls import TlsClosed, TlsSession
 
@@ -48,27 +47,13 @@ GOODBYE_TIMEOUT = 1.0
 _CLOSING = threading.Lock()
 # The first bytes of a TLS ClientHello (a handshake record).
 _TLS_HELLO = b"\x16\x03"
-
-Held = deque[tuple[Message | ProtocolError, int]]
-
-
-class _Job:
-    """A handler's CPU job in flight, and what its continuation needs."""
-
-    __slots__ = ("command", "deferred", "future", "out", "seq")
-
-    def __init__(self, deferred: Deferred, command: Message, ctx: Context, future: Future[Any]) -> None:
-        self.deferred = deferred
-        self.command = command
-        self.out = ctx.out  # replies so far: the continuation adds to them, one labelled response
-        self.seq = ctx.seq
-        self.future = future
+# Reasons worth a warning in the log: the client misbehaved.
+_PROBLEMS = ("SendQ exceeded", "Excess Flood")
 
 
 class Connection:
-    __slots__ = ("_held", "_held_bytes", "_job", "_last_seq", "_on_closed", "_started", "_turn", "_wake_at",
-                 "closed", "conn_id", "counted", "gate", "lines", "liveness", "outbound", "services", "session", "sock",
-                 "tls")
+    __slots__ = ("_future", "_on_closed", "_started", "_turn", "closed", "conn_id", "core", "counted", "liveness",
+                 "outbound", "services", "session", "sock", "tls")
 
     def __init__(self, conn_id: str, sock: socket.socket, host: str, services: Services,
                  on_closed: Callable[[Connection], None] | None = None, tls: TlsSession | None = None) -> None:
@@ -78,19 +63,13 @@ class Connection:
         self.services = services
         self.tls = tls
         self.session = Session(conn_id, host, tls=tls is not None)
-        self.lines = LineBuffer()
         self.outbound = Outbound(self, services.limits.sendq)
         now = time.monotonic()
         self.liveness = Liveness(now, now)
+        self.core = ConnectionCore(self.session, services, self, now)
         self.closed = False
-        self._last_seq = 0
         self._turn = threading.Lock()
-        flood = services.limits.flood
-        self.gate = FloodGate(flood, now) if flood.enabled else None
-        self._held: Held | None = None  # input read but not run yet, in order, with its size
-        self._held_bytes = 0
-        self._job: _Job | None = None
-        self._wake_at = 0.0  # when the Wakeups thread is due to resume us (0: not asked)
+        self._future: Future[Any] | None = None  # the core's CPU job, while it runs
         self._started = False
         self.counted = True  # against its address's connection limits (an operator's stops counting)
         with contextlib.suppress(OSError):
@@ -130,114 +109,60 @@ class Connection:
             self.on_bytes(plain)
 
     def on_bytes(self, data: bytes) -> None:
-        """Plaintext in: run each complete line, or hold it back while the client must wait."""
+        """Plaintext in, for the core to run."""
         now = time.monotonic()
         self.liveness.seen(now)
         with self._turn:
             if self.closed:
                 return
-            self.lines.feed(data)
-            held = self._held
-            for item in self.lines.lines():
-                if self.session.closing is not None or self.closed:
-                    return
-                size = len(item) if isinstance(item, bytes) else 0
-                parsed = self._parse(item)
-                if held is None and self._may_run(parsed, now):
-                    self._run_item(parsed, True)
-                    continue
-                if held is None:
-                    held = self._held = deque()
-                held.append((parsed, size))
-                self._held_bytes += size
-            if held:
-                self._run_held(now, True)
-                if self._held_bytes + len(self.lines) > self.services.limits.flood.recvq:
-                    self.abort("Excess Flood")
+            self.core.receive(data, now)
             self._commit_own()
 
-    @staticmethod
-    def _parse(item: bytes | ProtocolError) -> Message | ProtocolError:
-        if isinstance(item, ProtocolError):
-            return item
-        try:
-            return parse_line(item, strict_utf8=True)
-        except ProtocolError as exc:
-            return exc
-
-    def _may_run(self, item: Message | ProtocolError, now: float) -> bool:
-        """Whether ``item`` may run now: no job is out, and flood control lets it through."""
-        if self._job is not None:
-            return False
-        gate = self.gate
-        if gate is None or isinstance(item, ProtocolError) or item.command in FREE_COMMANDS:
-            return True
-        # Clients send a burst of CAP, PASS, NICK, USER and AUTHENTICATE lines to connect;
-        # before registration a client reaches nobody, and the registration timeout bounds it.
-        session = self.session
-        return not session.registered or bool(session.oper) or gate.take(now)
-
-    def _run_held(self, now: float, from_reader: bool) -> None:
-        """Turn held: run what may run now, and ask to be woken for the rest."""
-        held = self._held
-        while held:
-            if self.session.closing is not None or self.closed:
+    def resume(self) -> None:
+        """Run what waited for a job's result or for flood control (the Wakeups thread calls this)."""
+        with self._turn:
+            if self.closed:
                 return
-            item, size = held[0]
-            if not self._may_run(item, now):
-                break
-            held.popleft()
-            self._held_bytes -= size
-            self._run_item(item, from_reader)
-        if not held:
-            self._held = None
-            self._held_bytes = 0
-        elif self._job is None and self.gate is not None:
-            due = now + self.gate.wait(now)
-            if not self._wake_at or due < self._wake_at:
-                self._wake_at = due
-                self.services.wakeups.at(due, self)
+            now = time.monotonic()
+            future = self._future
+            if future is None:
+                self.core.resume(now)
+            elif future.done():
+                self._future = None
+                try:
+                    result: Any = future.result()
+                except Exception as exc:
+                    result = exc
+                self.core.finish_job(result, now)
+            self._commit_own()
 
-    def _run_item(self, item: Message | ProtocolError, from_reader: bool) -> None:
-        if isinstance(item, ProtocolError):
-            self._refuse_line(item)
-        else:
-            self._run(item, from_reader)
+    # -- the core's Port -------------------------------------------------------
 
-    def _context(self) -> Context:
-        services = self.services
-        return Context(self.session, services.world, services.settings, time.time(), services.history,
-                       services.hooks)
+    def send(self, lines: list[bytes], after_seq: int = 0) -> None:
+        """Queue lines for the client, once the log entries up to ``after_seq`` have been fanned out."""
+        if self.counted and self.session.oper:
+            # Operators are exempt from the per-address limits: released before the 381 can
+            # reach the client, which may open its next connection as soon as it reads it.
+            self.counted = False
+            self.services.admission.release(self.session.host)
+        fanout = self.services.fanout
+        if after_seq > fanout.delivered:
+            self._commit_own()
+            fanout.wait_delivered(after_seq, BARRIER_TIMEOUT)
+        for line in lines:
+            if not self.outbound.put(line):
+                if self.outbound.overflowed:
+                    self.abort("SendQ exceeded")
+                return
+        self.outbound.flush()
 
-    def _run(self, msg: Message, from_reader: bool) -> None:
-        ctx = self._context()
-        try:
-            dispatch(ctx, msg)
-        except Exception:
-            log.exception("handler for %s failed on %s", msg.command, self.conn_id)
-            self._internal_error(ctx, msg)
-        self._complete(ctx, msg, from_reader)
+    def end(self, reason: str, from_reader: bool) -> None:
+        if from_reader and reason not in _PROBLEMS:
+            self.close(reason)
+        else:  # only the reader may close (a thread blocked in recv would never notice)
+            self.abort(reason)
 
-    def _internal_error(self, ctx: Context, msg: Message) -> None:
-        ctx.send(Message("FAIL", (msg.command, "INTERNAL_ERROR", "Internal error; the command was not completed"),
-                         self.services.settings.name))
-
-    def _complete(self, ctx: Context, msg: Message, from_reader: bool) -> None:
-        """Send a command's replies, unless it handed work to the CPU pool: then they wait for it."""
-        self._last_seq = max(self._last_seq, ctx.seq)
-        if ctx.deferred is not None and ctx.close_reason is None:
-            self._start_job(ctx.deferred, msg, ctx)
-            return
-        self.send(encode_replies(ctx, msg))
-        if ctx.close_reason is not None:
-            if from_reader:
-                self.close(ctx.close_reason)
-            else:  # only the reader may close (a thread blocked in recv would never notice)
-                self.abort(ctx.close_reason)
-
-    # -- CPU jobs --------------------------------------------------------------
-
-    def _start_job(self, deferred: Deferred, msg: Message, ctx: Context) -> None:
+    def start_job(self, deferred: Deferred) -> None:
         cpu = self.services.cpu
         future: Future[Any]
         if cpu is None:  # no pool (a bare Services in a test): run it here
@@ -248,76 +173,20 @@ class Connection:
                 future.set_exception(exc)
         else:
             future = cpu.submit(deferred.job, *deferred.args)
-        self._job = _Job(deferred, msg, ctx, future)
+        self._future = future
         future.add_done_callback(self._job_done)
 
     def _job_done(self, future: Future[Any]) -> None:
         # Runs on the pool's own thread (or here, if it was done already): hand over, run nothing.
         self.services.wakeups.soon(self)
 
-    def resume(self) -> None:
-        """Run what waited for a job's result or for flood control (the Wakeups thread calls this)."""
-        with self._turn:
-            self._wake_at = 0.0
-            if self.closed:
-                return
-            job = self._job
-            if job is not None:
-                if not job.future.done():
-                    return
-                self._job = None
-                self._finish_job(job)
-            if self._held:
-                self._run_held(time.monotonic(), False)
-            self._commit_own()
-
-    def _finish_job(self, job: _Job) -> None:
-        try:
-            result: Any = job.future.result()
-        except Exception as exc:
-            result = exc
-        ctx = self._context()
-        ctx.out, ctx.seq = job.out, job.seq
-        try:
-            job.deferred.then(ctx, result)
-        except Exception:
-            log.exception("continuation of %s failed on %s", job.command.command, self.conn_id)
-            self._internal_error(ctx, job.command)
-        if self.session.oper and self.counted:  # operators are exempt from the per-address limits
-            self.counted = False
-            self.services.admission.release(self.session.host)
-        self._complete(ctx, job.command, False)
-
-    def _refuse_line(self, error: ProtocolError) -> None:
-        settings = self.services.settings
-        nick = self.session.nick or "*"
-        if error.numeric:
-            msg = Message(error.numeric, (nick, "Input line was too long"), settings.name)
-        else:
-            msg = Message("FAIL", ("*", error.fail_code, f"Line dropped: {error}"), settings.name, force_trailing=True)
-        self.send([msg.to_bytes()])
-
-    # -- output --------------------------------------------------------------
-
-    def send(self, lines: list[bytes]) -> None:
-        """Queue direct replies, after this connection's own events have been fanned out."""
-        if not lines:
-            return
-        fanout = self.services.fanout
-        if self._last_seq > fanout.delivered:
-            self._commit_own()
-            fanout.wait_delivered(self._last_seq, BARRIER_TIMEOUT)
-        for line in lines:
-            if not self.outbound.put(line):
-                if self.outbound.overflowed:
-                    self.abort("SendQ exceeded")
-                return
-        self.outbound.flush()
+    def wake_at(self, when: float) -> None:
+        self.services.wakeups.at(when, self)
 
     def _commit_own(self) -> None:
         """Commit (and deliver) this connection's appended events here, unless another thread is at it."""
         commit_now = self.services.commit_now
-        if commit_now is not None and self._last_seq > self.services.fanout.delivered:
+        if commit_now is not None and self.core.last_seq > self.services.fanout.delivered:
             commit_now()
 
     # -- the Outbound's Sink --------------------------------------------------
@@ -370,7 +239,7 @@ class Connection:
         """Make the connection end soon, from any thread: reading sees EOF and calls close()."""
         if self.session.closing is None:
             self.session.closing = reason
-            level = logging.WARNING if reason in ("SendQ exceeded", "Excess Flood") else logging.INFO
+            level = logging.WARNING if reason in _PROBLEMS else logging.INFO
             log.log(level, "disconnecting %s (%s): %s", self.conn_id, self.session.nick or "*", reason)
         # Only the reading side: the reader wakes up with EOF and close() can still say ERROR.
         with contextlib.suppress(OSError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -48,3 +49,8 @@ class Services:
     admission: Admission = field(default_factory=lambda: Admission(AdmissionPolicy()))
     cpu: HashPool | None = None  # where handlers' CPU-heavy jobs run (worker processes)
     hooks: ServerHooks | None = None
+    clock: Callable[[], float] = time.time
+
+    @property
+    def flood(self) -> FloodPolicy:
+        return self.limits.flood

@@ -1,12 +1,13 @@
-"""An in-memory network: sessions on a real World, MemoryLog and Fanout, no sockets.
+"""An in-memory network: users on a real World, DurableLog and Fanout, and the real connection core; no sockets.
 
-``NetUser.say(line)`` runs one command the way a Connection does (dispatch,
-fan out what it logged, then queue its replies) and ``NetUser.lines()``
-returns what that user would have received since the last call. Work a
-handler defers (``ctx.defer``: password checks) runs inline, then its
-``then`` with a fresh Context; the replies of both go out as one command's.
-A connection aborted by delivery (KILL) is closed as Connection.close does,
-with ``ERROR :<reason>``, when the network is next pumped.
+``NetUser.say(line)`` feeds one line to that user's ``ConnectionCore``, the
+same core the socket adapter drives, and ``NetUser.lines()`` returns what
+that user would have received since the last call. The harness is the
+core's Port: replies are queued once what the command logged has been fanned
+out (``pump``); work a handler defers (``ctx.defer``: password checks) runs
+inline, and its result goes back to the core. A connection the core ends, or
+delivery aborts (KILL), is closed as Connection.close does, with
+``ERROR :<reason>``. Flood control is off: the tests send fast.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from server.delivery import Fanout, Outbound
-from server.domain import Context, ServerSettings, Session, World, dispatch
-from server.domain.context import ServerHooks
-from server.domain.replies import encode_replies
+from server.dispatch.core import ConnectionCore
+from server.domain import ServerSettings, Session, World
+from server.domain.context import Deferred, ServerHooks
+from server.domain.flood import FloodPolicy
 from server.log.durable import DurableLog
 from server.protocol import Message, parse_line
 
@@ -30,14 +32,18 @@ class NetUser:
         self.net = net
         self.conn_id = conn_id
         self.session = Session(conn_id, "127.0.0.1")
+        self.core = ConnectionCore(self.session, net, self, 0.0)
         self._received = bytearray()
         self.outbound = Outbound(self, 1 << 20)
+        self._job: Deferred | None = None
         self.aborted: str | None = None
         self.closed_with: str | None = None
 
     @property
-    def caps(self) -> set[str]:
+    def caps(self) -> frozenset[str]:
         return self.session.caps
+
+    # -- the Outbound's sink and the Fanout's recipient --------------------------
 
     def write_nowait(self, data: bytes) -> int:
         self._received += data
@@ -49,38 +55,38 @@ class NetUser:
     def abort(self, reason: str) -> None:
         self.aborted = reason
 
-    def context(self) -> Context:
-        return Context(self.session, self.net.world, self.net.settings, self.net.now, self.net.log, self.net.hooks)
+    # -- the core's Port ---------------------------------------------------------
 
-    def say(self, line: str) -> Context:
+    def send(self, lines: list[bytes], after_seq: int) -> None:
+        self.net.pump()  # everything logged so far is delivered: the barrier holds
+        for line in lines:
+            self.outbound.put(line)
+        self.outbound.flush()
+
+    def end(self, reason: str, from_reader: bool) -> None:
+        self.net.close(self, reason)
+
+    def start_job(self, deferred: Deferred) -> None:
+        self._job = deferred
+
+    def wake_at(self, when: float) -> None:
+        raise AssertionError("flood control is off in the harness: nothing waits for a wake-up")
+
+    # -- driving it --------------------------------------------------------------
+
+    def say(self, line: str) -> None:
         assert self.closed_with is None, f"{self.conn_id} is closed ({self.closed_with})"
-        ctx = self.context()
-        msg = parse_line(line.encode())
-        dispatch(ctx, msg)
-        replies, close_reason = list(ctx.out), ctx.close_reason
-        while ctx.deferred is not None and close_reason is None:
-            deferred = ctx.deferred
+        self.core.receive(line.encode() + b"\r\n", 0.0)
+        while self._job is not None:
+            deferred, self._job = self._job, None
             self.net.pump()
             try:
                 result = deferred.job(*deferred.args)
             except Exception as exc:  # handed to ``then``, as the connection does
                 result = exc
             self.net.jobs.append((deferred.job, deferred.args))
-            ctx = self.context()
-            deferred.then(ctx, result)
-            replies += ctx.out
-            close_reason = ctx.close_reason
-        ctx.out = replies
+            self.core.finish_job(result, 0.0)
         self.net.pump()
-        for out in encode_replies(ctx, msg):
-            self.outbound.put(out)
-        self.outbound.flush()
-        if close_reason is not None:
-            self.closed_with = close_reason
-            self.net.world.quit(self.conn_id, close_reason)
-            self.net.fanout.remove(self)
-            self.net.pump()
-        return ctx
 
     def lines(self) -> list[str]:
         text = self._received.decode()
@@ -106,6 +112,27 @@ class Net:
         self.cursor = 0
         self.hooks: ServerHooks | None = None
         self.jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []  # every deferred job run, in order
+        self.flood = FloodPolicy(enabled=False)
+
+    # -- what the core reads (CoreServices) ----------------------------------------
+
+    @property
+    def history(self) -> DurableLog:
+        return self.log
+
+    def clock(self) -> float:
+        return self.now
+
+    def close(self, user: NetUser, reason: str) -> None:
+        """What Connection.close does once reading has ended: quit, goodbye."""
+        if user.closed_with is not None:
+            return
+        user.closed_with = reason
+        self.world.quit(user.conn_id, reason)
+        self.fanout.remove(user)
+        self.pump()
+        user.outbound.put(Message("ERROR", (reason,)).to_bytes())
+        user.outbound.flush()
 
     def pump(self) -> None:
         while True:
@@ -117,13 +144,8 @@ class Net:
             aborted = [u for u in self.fanout.connections() if u.aborted is not None and u.closed_with is None]
             if not aborted:
                 return
-            for user in aborted:  # what Connection.close does once reading has ended
-                reason = user.aborted or ""
-                user.closed_with = reason
-                self.world.quit(user.conn_id, reason)
-                self.fanout.remove(user)
-                user.outbound.put(Message("ERROR", (reason,)).to_bytes())
-                user.outbound.flush()
+            for user in aborted:
+                self.close(user, user.aborted or "")
 
     def connect(self) -> NetUser:
         user = NetUser(self, f"t:{next(self._ids)}")

@@ -103,7 +103,7 @@ def test_pass_is_checked_when_a_password_is_set() -> None:
     bad.say("PASS wrong")
     bad.say("NICK bad")
     bad.say("USER bad 0 * :B")
-    assert bad.numerics() == ["464"] and bad.closed_with == "Bad password"
+    assert bad.numerics() == ["464", "ERROR"] and bad.closed_with == "Bad password"
     good = net.connect()
     good.say("PASS sesame")
     good.say("NICK good")
