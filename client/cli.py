@@ -28,7 +28,8 @@ config file:
   {default_config_path()} (TOML) takes the same settings as the flags,
   which win over it:
     host = "irc.example.org"    port = 6697    tls = true    tls_insecure = false
-    nick = "ada"    channels = ["#lobby", "#dev"]    realname = "Ada"
+    tls_ca = "~/my-ca.pem"    (trust this CA instead of the system store)
+    nick = "ada"    username = "ada"    channels = ["#lobby", "#dev"]    realname = "Ada"
     sasl_user = "ada"    sasl_password = "..."    password = "..."
     history_file = "~/.chat-history"    paste_confirm_lines = 3    reconnect_max = 60
 

@@ -3,43 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from server.protocol import Message, casefold, is_channel
 
-from .commands import split_text, text_limit
+from .outgoing import Outgoing, Queued
 from .registration import WANTED_CAPS, Identity, nick_of, parse_time
-from .replies import Replies
 from .state import ClientState, Line, LineKind, Member, Window, WindowKind, sanitize
 
 __all__ = ["WANTED_CAPS", "Identity", "Queued", "Session"]
 
 HISTORY_LINES = 100
 
-@dataclass(frozen=True, slots=True)
-class Queued:
-    """A line typed while disconnected, sent once the target can take it again."""
 
-    target: str
-    text: str
-    action: bool = False
-    notice: bool = False
-
-
-class Session(Replies):
+class Session(Outgoing):
     """Feeds server messages into ClientState and answers with messages to send; does no I/O."""
 
     def __init__(self, state: ClientState, identity: Identity,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         super().__init__(state, identity, now)
-        self.queued: list[Queued] = []
         self._retry_line: Line | None = None
         self._retry_attempts = 0
         self._batches: dict[str, tuple[str, str]] = {}
         self._history_floor: dict[str, datetime | None] = {}
-        self._switch_on_join: set[str] = set()
-        self.autojoin: list[str] = list(identity.channels)
 
     # -- connection lifecycle -------------------------------------------------
 
@@ -59,8 +45,8 @@ class Session(Replies):
             if window.members:
                 window.members.clear()  # who is there is unknown until the rejoin's NAMES
                 window.version += 1
-        self.info(self.state.server_window, f"Disconnected: {reason}", kind=LineKind.ERROR)
-        for window in self.state.windows[1:]:
+        # The status bar already says it; a Disconnected line must not make any window look unread.
+        for window in self.state.windows:
             self.info(window, f"Disconnected: {reason}", kind=LineKind.ERROR, count=False)
         self._retry_line = None
         self.state.version += 1
@@ -92,57 +78,11 @@ class Session(Replies):
         if self.away_message:
             # The server forgot; the status bar still says away, so make it true again.
             out.append(Message("AWAY", (self.away_message,)))
-        return out + self._flush_queued(lambda target: not is_channel(target))
+        return out + self._flush_joins() + self.ready_for_private()
 
     def autojoin_add(self, name: str) -> None:
         if casefold(name) not in {casefold(c) for c in self.autojoin}:
             self.autojoin.append(name)
-
-    # -- user actions ---------------------------------------------------------
-
-    def pieces(self, target: str, text: str, *, action: bool = False) -> list[str]:
-        """text cut into the messages say() sends: what fits in one line as the server relays it."""
-        limit = text_limit(self.state.nick, self.identity.username, target, action=action)
-        return split_text(sanitize_outgoing(text), limit)
-
-    def say(self, target: str, text: str, *, action: bool = False, notice: bool = False) -> list[Message]:
-        """PRIVMSGs (or NOTICEs) for text, split to fit; echoed locally unless the server echoes."""
-        out: list[Message] = []
-        for piece in self.pieces(target, text, action=action):
-            body = f"\x01ACTION {piece}\x01" if action else piece
-            out.append(Message("NOTICE" if notice else "PRIVMSG", (target, body)))
-            if "echo-message" not in self.state.caps:
-                window = self.state.find(target) or self.state.open(target)
-                kind = LineKind.ACTION if action else LineKind.NOTICE if notice else LineKind.MESSAGE
-                self.state.add_line(window, Line(self.now(), kind, sanitize(piece), self.state.nick, own=True))
-        return out
-
-    def queue(self, item: Queued) -> int:
-        """Keep a line typed while disconnected; it is sent after the reconnect (channels: once rejoined)."""
-        self.queued.append(item)
-        return len(self.queued)
-
-    def _flush_queued(self, ready: Callable[[str], bool]) -> list[Message]:
-        send = [q for q in self.queued if ready(q.target)]
-        if not send:
-            return []
-        self.queued = [q for q in self.queued if not ready(q.target)]
-        out: list[Message] = []
-        for item in send:
-            out += self.say(item.target, item.text, action=item.action, notice=item.notice)
-        window = self.state.find(send[0].target) or self.state.server_window
-        count = len(send)
-        self.info(window, f"Sent {count} line{'s' if count != 1 else ''} typed while disconnected", count=False)
-        return out
-
-    def away_requested(self, message: str | None) -> None:
-        """Remember the away message, so a reconnect can set it again."""
-        self.away_message = message or None
-
-    def join_requested(self, channels: str) -> None:
-        """Remember that the user typed /join, so the new window gets the focus."""
-        for name in channels.split(","):
-            self._switch_on_join.add(casefold(name))
 
     # -- incoming -------------------------------------------------------------
 
@@ -367,7 +307,3 @@ class Session(Replies):
         channel = msg.params[-1] if msg.params else ""
         self.info(self.state.current_window, f"{nick_of(msg.source)} invites you to {channel} (/join {channel})")
         return []
-
-def sanitize_outgoing(text: str) -> str:
-    """Outgoing text must not carry line breaks or NUL; the caller split lines already."""
-    return text.replace("\r", " ").replace("\n", " ").replace("\x00", "")

@@ -33,7 +33,8 @@ from server.protocol import Message
 from ..commands import COMMANDS, Clear, Close, Context, Help, LocalError, Open, Quit, Raw, Say, parse_input
 from ..config import Settings
 from ..net import Network
-from ..session import Identity, Queued, Session
+from ..outgoing import Queued
+from ..session import Identity, Session
 from ..state import ClientState, LineKind, WindowKind
 from .completion import ChatCompleter
 from .keys import build_keys
@@ -258,7 +259,9 @@ class ChatApp:
                           f"({waiting} waiting)", kind=LineKind.ERROR)
         elif isinstance(action, Raw):
             message = action.message
-            if self._send([message]):
+            if not (self.net.connected and self.session.registered):
+                self.note(self.session.offline_command(message), kind=LineKind.ERROR)
+            elif self._send([message]):
                 if message.command == "JOIN" and message.params:
                     self.session.join_requested(message.params[0])
                 elif message.command == "NAMES" and message.params:

@@ -6,7 +6,7 @@ import base64
 from datetime import UTC, datetime
 
 from client.session import Identity, Queued, Session
-from client.state import ClientState, LineKind, WindowKind
+from client.state import Activity, ClientState, LineKind, WindowKind
 from server.protocol import Message, parse_line
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -300,3 +300,32 @@ def test_one_long_line_splits_to_fit_the_relayed_line() -> None:
     prefix = ":alice!~alice@" + "h" * 63 + " "
     assert all(len(prefix.encode()) + len(m.to_bytes()) <= 512 for m in sent)
     assert " ".join(m.params[1] for m in sent) == text
+
+
+def test_disconnected_line_raises_no_unread_anywhere() -> None:
+    session = registered(make())
+    state = session.state
+    lobby = state.find("#lobby")
+    assert lobby is not None
+    state.switch(state.windows.index(lobby))
+    session.disconnected("connection reset")
+    assert "Disconnected" in state.server_window.lines[-1].text
+    assert state.server_window.unread == 0 and state.server_window.activity is Activity.NONE
+
+
+def test_commands_typed_offline_are_kept_for_the_reconnect_or_refused_with_a_reason() -> None:
+    session = registered(make())
+    feed(session, ":alice!a@h JOIN #dev")
+    session.disconnected("connection reset")
+    note = session.offline_command(Message("JOIN", ("#new", "key")))
+    assert "will join #new after the reconnect" in note
+    assert "it will not be rejoined" in session.offline_command(Message("PART", ("#dev",)))
+    assert session.state.find("#dev") is None
+    assert "you will be alice2" in session.offline_command(Message("NICK", ("alice2",)))
+    assert "marked away" in session.offline_command(Message("AWAY", ("brb",)))
+    refused = session.offline_command(Message("WHOIS", ("bob",)))
+    assert refused.startswith("Not connected") and "/whois was not sent" in refused
+    assert [m.to_line() for m in session.start()][-2:] == ["NICK alice2", "USER alice 0 * Alice"]
+    assert feed(session, ":srv 001 alice2 :Welcome back") == ["JOIN #lobby", "AWAY brb", "JOIN #new key"]
+    assert feed(session, ":alice2!a@h JOIN #new") == []
+    assert session.state.current_window is session.state.find("#new")  # the typed /join takes the focus
