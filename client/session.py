@@ -78,7 +78,26 @@ class Session(Outgoing):
         if self.away_message:
             # The server forgot; the status bar still says away, so make it true again.
             out.append(Message("AWAY", (self.away_message,)))
+        for window in self.state.windows:  # what was said to us while we were away
+            if window.kind is WindowKind.QUERY:
+                out += self.fetch_history(window.name)
         return out + self._flush_joins() + self.ready_for_private()
+
+    def fetch_history(self, target: str) -> list[Message]:
+        """Ask for the latest lines of a channel or conversation, when the server keeps history."""
+        if self.registered and ("chathistory" in self.state.caps or "draft/chathistory" in self.state.caps):
+            return [Message("CHATHISTORY", ("LATEST", target, "*", str(HISTORY_LINES)))]
+        return []
+
+    def open_query(self, nick: str, *, switch: bool = False) -> tuple[Window, list[Message]]:
+        """The private window with nick; a new one asks for the conversation's history, as a join does."""
+        window = self.state.find(nick)
+        if window is not None:
+            if switch:
+                self.state.switch(self.state.windows.index(window))
+            return window, []
+        window = self.state.open(nick, switch=switch)
+        return window, self.fetch_history(nick) if window.kind is WindowKind.QUERY else []
 
     def autojoin_add(self, name: str) -> None:
         if casefold(name) not in {casefold(c) for c in self.autojoin}:
@@ -142,14 +161,17 @@ class Session(Outgoing):
         own = casefold(nick) == casefold(self.state.nick)
         from_server = msg.source is None or ("!" not in msg.source and "." in msg.source)
         window: Window
+        out: list[Message] = []
         if is_channel(target):
             window = self.state.find(target) or self.state.open(target)
         elif own:
-            window = self.state.open(target)
+            window, out = self.open_query(target)
         elif notice and (from_server or self.state.find(nick) is None):
             window = self.state.server_window
         else:
-            window = self.state.open(nick)
+            window, out = self.open_query(nick)
+        if self._history_batch(msg) is not None:
+            out = []  # a replayed line reopening a closed query must not ask for the history again
         kind = LineKind.NOTICE if notice else LineKind.MESSAGE
         if text.startswith("\x01"):
             ctcp = text.strip("\x01")
@@ -157,7 +179,7 @@ class Session(Outgoing):
             if verb.upper() != "ACTION":
                 if not notice:
                     self.info(self.state.server_window, f"CTCP {verb.upper()} from {nick}")
-                return []
+                return out
             kind, text = LineKind.ACTION, rest
         line = Line(
             parse_time(dict(msg.tags), self.now), kind, sanitize(text), nick or None, own=own,
@@ -166,7 +188,7 @@ class Session(Outgoing):
         if not own and nick and window.kind is not WindowKind.SERVER:
             window.spoke(nick)
         self._add(window, line, msg)
-        return []
+        return out
 
     def _on_JOIN(self, msg: Message) -> list[Message]:
         if not msg.params:
@@ -181,10 +203,7 @@ class Session(Outgoing):
             window.members.clear()
             self._names_pending.discard(window.key)
             self.info(window, f"You joined {channel}", kind=LineKind.EVENT, count=False)
-            out: list[Message] = []
-            if self._history_batch(msg) is None and (
-                    "chathistory" in self.state.caps or "draft/chathistory" in self.state.caps):
-                out.append(Message("CHATHISTORY", ("LATEST", channel, "*", str(HISTORY_LINES))))
+            out = self.fetch_history(channel) if self._history_batch(msg) is None else []
             return out + self._flush_queued(lambda target: casefold(target) == window.key)
         found = self.state.find(channel)
         if found is None:

@@ -271,7 +271,9 @@ class ChatApp:
                 elif message.command == "AWAY":
                     self.session.away_requested(message.params[0] if message.params else None)
         elif isinstance(action, Open):
-            self.state.open(action.name, switch=True)
+            _, messages = self.session.open_query(action.name, switch=True)
+            if messages:
+                self.net.send(messages)
         elif isinstance(action, Close):
             window = self.state.find(action.name)
             if window is not None:

@@ -329,3 +329,38 @@ def test_commands_typed_offline_are_kept_for_the_reconnect_or_refused_with_a_rea
     assert feed(session, ":srv 001 alice2 :Welcome back") == ["JOIN #lobby", "AWAY brb", "JOIN #new key"]
     assert feed(session, ":alice2!a@h JOIN #new") == []
     assert session.state.current_window is session.state.find("#new")  # the typed /join takes the focus
+
+
+def test_a_new_query_window_fetches_the_conversation_history_once() -> None:
+    session = make()
+    session.start()
+    feed(session, ":srv CAP * LS :batch server-time message-tags echo-message chathistory",
+         ":srv CAP alice ACK :batch server-time message-tags echo-message chathistory", ":srv 001 alice :hi")
+    # An incoming private message opens the window and asks for what came before it.
+    assert feed(session, "@msgid=m3;time=2024-05-01T11:02:00.000Z :bob!b@h PRIVMSG alice :are you there?") == [
+        "CHATHISTORY LATEST bob * 100"]
+    assert feed(session, ":bob!b@h PRIVMSG alice :again") == []  # the window exists: no second request
+    assert feed(session,
+                ":srv BATCH +q chathistory bob",
+                "@batch=q;msgid=m1;time=2024-05-01T11:00:00.000Z :bob!b@h PRIVMSG alice :yesterday's question",
+                "@batch=q;msgid=m2;time=2024-05-01T11:01:00.000Z :alice!a@h PRIVMSG bob :my answer",
+                "@batch=q;msgid=m3;time=2024-05-01T11:02:00.000Z :bob!b@h PRIVMSG alice :are you there?",
+                ":srv BATCH -q") == []
+    bob = session.state.find("bob")
+    assert bob is not None
+    assert [line.text for line in bob.lines][:3] == ["yesterday's question", "my answer", "are you there?"]
+    assert bob.mentions == 2  # the two live lines; the replayed older ones are not counted
+    # /query of a new nick, and a reconnect, fetch too.
+    _, out = session.open_query("carol", switch=True)
+    assert [m.to_line() for m in out] == ["CHATHISTORY LATEST carol * 100"]
+    session.disconnected("reset")
+    session.start()
+    feed(session, ":srv CAP * LS :batch chathistory", ":srv CAP alice ACK :batch chathistory")
+    assert feed(session, ":srv 001 alice :back") == [
+        "JOIN #lobby", "CHATHISTORY LATEST bob * 100", "CHATHISTORY LATEST carol * 100"]
+
+
+def test_no_query_history_without_the_cap() -> None:
+    session = registered(make())
+    assert feed(session, ":bob!b@h PRIVMSG alice :hi") == []
+    assert session.open_query("carol")[1] == []
