@@ -11,7 +11,15 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .config import ConfigError, Settings, default_config_path, default_history_path, load_config, parse_url
+from .config import (
+    ConfigError,
+    Settings,
+    default_config_path,
+    default_history_path,
+    default_read_markers_path,
+    load_config,
+    parse_url,
+)
 
 __all__ = ["build_parser", "main", "resolve_settings"]
 
@@ -32,6 +40,8 @@ config file:
     nick = "ada"    username = "ada"    channels = ["#lobby", "#dev"]    realname = "Ada"
     sasl_user = "ada"    sasl_password = "..."    password = "..."
     history_file = "~/.chat-history"    paste_confirm_lines = 3    reconnect_max = 60
+    log_dir = "~/irclogs"    (one file per window per day, as with --log-dir)
+    read_markers_file = "..."    (where read positions are kept; default below)
 
 secrets:
   Passwords never come from the command line alone. --sasl-password and --password
@@ -39,7 +49,8 @@ secrets:
   NAME). With --sasl-user and no --sasl-password, ${SASL_ENV} is used if set,
   otherwise you are prompted; ${PASSWORD_ENV} likewise gives the server password.
 
-input history is kept in {default_history_path()}.
+input history is kept in {default_history_path()},
+and where you stopped reading each window in {default_read_markers_path()}.
 """
 
 
@@ -68,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"config file (default {default_config_path()})")
     parser.add_argument("--history-file", type=Path, metavar="FILE", help="where input history is kept")
     parser.add_argument("--no-history", action="store_true", help="keep input history in memory only")
+    parser.add_argument("--log-dir", type=Path, metavar="DIR",
+                        help="write one plain-text log per window per day under DIR (irssi style)")
     return parser
 
 
@@ -91,7 +104,7 @@ def resolve_settings(args: argparse.Namespace, prompt: Callable[[str], str] = ge
     values = load_config(args.config or default_config_path())
     if args.url:
         values.update(parse_url(args.url))
-    for name in ("host", "port", "nick", "tls", "tls_insecure", "tls_ca", "sasl_user", "history_file"):
+    for name in ("host", "port", "nick", "tls", "tls_insecure", "tls_ca", "sasl_user", "history_file", "log_dir"):
         value = getattr(args, name)
         if value is not None:
             values[name] = value

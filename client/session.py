@@ -14,6 +14,12 @@ from .state import ClientState, Line, LineKind, Member, Window, WindowKind, sani
 __all__ = ["WANTED_CAPS", "Identity", "Queued", "Session"]
 
 HISTORY_LINES = 100
+READ_MARKER = "draft/read-marker"
+
+
+def format_time(when: datetime) -> str:
+    """server-time's format: UTC with milliseconds and a Z."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 class Session(Outgoing):
@@ -26,6 +32,8 @@ class Session(Outgoing):
         self._retry_attempts = 0
         self._batches: dict[str, tuple[str, str]] = {}
         self._history_floor: dict[str, datetime | None] = {}
+        self._history_new: dict[str, list[Line]] = {}  # per batch: replayed lines newer than the floor
+        self._join_prior: dict[str, datetime | None] = {}  # a joined window's last line before the join
 
     # -- connection lifecycle -------------------------------------------------
 
@@ -97,7 +105,25 @@ class Session(Outgoing):
                 self.state.switch(self.state.windows.index(window))
             return window, []
         window = self.state.open(nick, switch=switch)
-        return window, self.fetch_history(nick) if window.kind is WindowKind.QUERY else []
+        if window.kind is not WindowKind.QUERY:
+            return window, []
+        # The server sends a channel's read marker on join; a nick's must be asked for.
+        ask = [Message("MARKREAD", (nick,))] if self.registered and READ_MARKER in self.state.caps else []
+        return window, ask + self.fetch_history(nick)
+
+    def markread(self, windows: list[Window]) -> list[Message]:
+        """Tell the server (draft/read-marker) how far the user read these windows."""
+        if not self.registered or READ_MARKER not in self.state.caps:
+            return []
+        return [Message("MARKREAD", (w.name, "timestamp=" + format_time(w.read_time)))
+                for w in windows if w.read_time is not None and w.kind is not WindowKind.SERVER]
+
+    def _on_MARKREAD(self, msg: Message) -> list[Message]:
+        if len(msg.params) >= 2 and msg.params[1].startswith("timestamp="):
+            when = parse_time({"time": msg.params[1].removeprefix("timestamp=")}, lambda: datetime.min)
+            if when is not datetime.min:
+                self.state.read_elsewhere(msg.params[0], when)
+        return []
 
     def autojoin_add(self, name: str) -> None:
         if casefold(name) not in {casefold(c) for c in self.autojoin}:
@@ -131,7 +157,10 @@ class Session(Outgoing):
             floor = self._history_floor.get(casefold(target))
             count = floor is not None and line.time > floor
             line.mention = line.mention and count
-        self.state.add_line(window, line, count=count, by_time=target is not None)
+        added = self.state.add_line(window, line, count=count, by_time=target is not None)
+        batch = msg.tags.get("batch")
+        if added and count and target is not None and batch in self._history_new:
+            self._history_new[batch].append(line)
 
     def _on_BATCH(self, msg: Message) -> list[Message]:
         if not msg.params:
@@ -141,11 +170,26 @@ class Session(Outgoing):
             target = msg.params[2] if len(msg.params) > 2 else ""
             self._batches[ref[1:]] = (msg.params[1].lower(), target)
             if msg.params[1].lower().endswith("chathistory"):
-                window = self.state.find(target)
-                self._history_floor[casefold(target)] = window.last_time() if window else None
+                self._history_floor[casefold(target)] = self._floor(target)
+                self._history_new[ref[1:]] = []
         elif ref.startswith("-"):
-            self._batches.pop(ref[1:], None)
+            _, target = self._batches.pop(ref[1:], ("", ""))
+            new = self._history_new.pop(ref[1:], [])
+            window = self.state.find(target)
+            if new and window is not None and window.marker is None:
+                window.place_marker(min(new, key=lambda line: line.time))
         return []
+
+    def _floor(self, target: str) -> datetime | None:
+        """Replayed lines after this time are new to the user: the later of what the window held
+        before the join (or now) and the read position from an earlier run or the server."""
+        window = self.state.find(target)
+        if window is None:
+            return None
+        prior = self._join_prior.pop(window.key, window.last_time())
+        known = [t for t in (prior, window.read_time) if t is not None]
+        return max(known) if known else None
+
 
     def _on_PRIVMSG(self, msg: Message) -> list[Message]:
         return self._message(msg, notice=False)
@@ -198,6 +242,8 @@ class Session(Outgoing):
         if casefold(nick) == casefold(self.state.nick):
             switch = casefold(channel) in self._switch_on_join
             self._switch_on_join.discard(casefold(channel))
+            existing = self.state.find(channel)
+            self._join_prior[casefold(channel)] = existing.last_time() if existing is not None else None
             window = self.state.open(channel, switch=switch)
             window.joined = True
             window.members.clear()

@@ -34,6 +34,7 @@ from ..commands import COMMANDS, Clear, Close, Context, Help, LocalError, Open, 
 from ..config import Settings
 from ..net import Network
 from ..outgoing import Queued
+from ..readmarks import ReadMarkers
 from ..session import Identity, Session
 from ..state import ClientState, LineKind, WindowKind
 from .completion import ChatCompleter
@@ -84,6 +85,9 @@ class ChatApp:
                            tls_insecure=settings.tls_insecure,
                            tls_ca=str(settings.tls_ca) if settings.tls_ca else None,
                            reconnect_max=settings.reconnect_max, on_change=self.refresh)
+        self.read_markers = ReadMarkers(settings.read_markers_file, f"{settings.host.lower()}:{settings.port}")
+        self.state.read_times = self.read_markers.load()
+        self._read_save_failed = False
         self.panes: dict[int, Pane] = {}
         self.pending_paste: list[str] | None = None
         self._quit_armed_at = -QUIT_AGAIN_SECONDS  # when Ctrl-C on an empty line was last pressed
@@ -196,7 +200,23 @@ class ChatApp:
         live = {id(w) for w in self.state.windows}
         for key in [k for k in self.panes if k not in live]:
             del self.panes[key]
+        self._save_read()
         self.app.invalidate()
+
+    def _save_read(self) -> None:
+        """Keep the read positions that moved: in the local file, and on the server when it takes them."""
+        changed = self.state.take_read_changes()
+        if not changed:
+            return
+        if self.net.connected:
+            self.net.send(self.session.markread(changed))
+        try:
+            self.read_markers.save({w.key: w.read_time for w in changed if w.read_time is not None})
+        except OSError as exc:
+            if not self._read_save_failed:  # once: the same failure would repeat on every switch
+                self._read_save_failed = True
+                self.session.info(self.state.server_window, f"Cannot save read positions: {exc}",
+                                  kind=LineKind.ERROR)
 
     # -- input ----------------------------------------------------------------
 
@@ -284,6 +304,7 @@ class ChatApp:
             window = self.state.current_window
             window.lines.clear()
             window.msgids.clear()
+            window.marker = None
             window.version += 1
         elif isinstance(action, Help):
             self._help()
@@ -299,6 +320,8 @@ class ChatApp:
             self.note(f"  {key:<20} {what}")
 
     async def quit(self, reason: str = "Leaving") -> None:
+        self.state.mark_current_read()  # the window in view was read: saved and sent before QUIT
+        self._save_read()
         await self.net.quit(reason)
         if self.app.is_running:
             self.app.exit()
@@ -342,3 +365,5 @@ class ChatApp:
             await self.app.run_async(pre_run=self._start_network)
         finally:
             self.net.stop()
+            self.state.mark_current_read()
+            self._save_read()

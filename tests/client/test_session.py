@@ -6,7 +6,7 @@ import base64
 from datetime import UTC, datetime
 
 from client.session import Identity, Queued, Session
-from client.state import Activity, ClientState, LineKind, WindowKind
+from client.state import Activity, ClientState, Line, LineKind, WindowKind
 from server.protocol import Message, parse_line
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -364,3 +364,40 @@ def test_no_query_history_without_the_cap() -> None:
     session = registered(make())
     assert feed(session, ":bob!b@h PRIVMSG alice :hi") == []
     assert session.open_query("carol")[1] == []
+
+
+def test_read_marker_cap_takes_the_servers_read_time_and_sends_ours() -> None:
+    session = make()
+    session.start()
+    caps = "batch server-time message-tags chathistory draft/read-marker"
+    feed(session, f":srv CAP * LS :{caps}")
+    feed(session, f":srv CAP alice ACK :{caps}", ":srv 001 alice :hi")
+    state = session.state
+    assert feed(session, ":alice!a@h JOIN #lobby") == ["CHATHISTORY LATEST #lobby * 100"]
+    feed(session, ":srv MARKREAD #lobby timestamp=2024-05-01T11:00:30.000Z")
+    lobby = state.find("#lobby")
+    assert lobby is not None and lobby.read_time == datetime(2024, 5, 1, 11, 0, 30, tzinfo=UTC)
+    assert state.current_window is lobby
+    feed(session,
+         ":srv BATCH +h chathistory #lobby",
+         "@batch=h;msgid=a;time=2024-05-01T11:00:00.000Z :bob!b@h PRIVMSG #lobby :read on the phone",
+         "@batch=h;msgid=b;time=2024-05-01T11:01:00.000Z :bob!b@h PRIVMSG #lobby :not read anywhere",
+         ":srv BATCH -h")
+    # In view: nothing to count, but the rule shows where the unread part starts.
+    assert lobby.marker is not None and lobby.marker.text == "not read anywhere"
+    state.switch(0)
+    assert lobby.marker is None
+    assert [m.to_line() for m in session.markread(state.take_read_changes())] == [
+        "MARKREAD #lobby timestamp=2024-05-01T11:01:00.000Z"]
+    # A query asks for its read time, and "*" (never read) is accepted.
+    _, out = session.open_query("bob")
+    assert [m.to_line() for m in out] == ["MARKREAD bob", "CHATHISTORY LATEST bob * 100"]
+    assert feed(session, ":srv MARKREAD bob *") == []
+
+
+def test_without_the_cap_no_markread_is_sent() -> None:
+    session = registered(make())
+    lobby = session.state.find("#lobby")
+    assert lobby is not None
+    session.state.add_line(lobby, Line(NOW, LineKind.MESSAGE, "x", "bob"))
+    assert session.markread([lobby]) == []
