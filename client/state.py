@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, IntEnum
@@ -196,6 +197,8 @@ class ClientState:
     read_times: dict[str, datetime] = field(default_factory=dict)
     # Windows whose read time moved since the UI last saved it (and told the server).
     read_changed: list[Window] = field(default_factory=list)
+    # Told of every line added (replayed history: True), for the log files; no I/O here.
+    on_line: Callable[[Window, Line, bool], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.windows:
@@ -323,6 +326,8 @@ class ClientState:
         if not window.add(line, by_time=by_time):
             return False
         self.version += 1
+        if self.on_line is not None:
+            self.on_line(window, line, by_time)
         if not count or line.own or window is self.current_window:
             return True
         if window.first_unseen is None:

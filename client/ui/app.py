@@ -32,11 +32,13 @@ from server.protocol import Message
 
 from ..commands import COMMANDS, Clear, Close, Context, Help, LocalError, Open, Quit, Raw, Say, parse_input
 from ..config import Settings
+from ..logs import ChatLog
 from ..net import Network
 from ..outgoing import Queued
 from ..readmarks import ReadMarkers
 from ..session import Identity, Session
-from ..state import ClientState, LineKind, WindowKind
+from ..state import ClientState, Line, LineKind, WindowKind
+from ..state import Window as ChatWindow
 from .completion import ChatCompleter
 from .keys import build_keys
 from .panes import Pane
@@ -85,9 +87,13 @@ class ChatApp:
                            tls_insecure=settings.tls_insecure,
                            tls_ca=str(settings.tls_ca) if settings.tls_ca else None,
                            reconnect_max=settings.reconnect_max, on_change=self.refresh)
-        self.read_markers = ReadMarkers(settings.read_markers_file, f"{settings.host.lower()}:{settings.port}")
+        network = f"{settings.host.lower()}:{settings.port}"
+        self.read_markers = ReadMarkers(settings.read_markers_file, network)
         self.state.read_times = self.read_markers.load()
         self._read_save_failed = False
+        self.chat_log = ChatLog(settings.log_dir, network) if settings.log_dir is not None else None
+        if self.chat_log is not None:
+            self.state.on_line = self._log_line
         self.panes: dict[int, Pane] = {}
         self.pending_paste: list[str] | None = None
         self._quit_armed_at = -QUIT_AGAIN_SECONDS  # when Ctrl-C on an empty line was last pressed
@@ -202,6 +208,15 @@ class ChatApp:
             del self.panes[key]
         self._save_read()
         self.app.invalidate()
+
+    def _log_line(self, window: ChatWindow, line: Line, replayed: bool) -> None:
+        if self.chat_log is None:
+            return
+        try:
+            self.chat_log.write(window, line, replayed=replayed)
+        except OSError as exc:
+            self.chat_log = None  # one line about it, not one per message
+            self.session.info(self.state.server_window, f"Logging stopped: {exc}", kind=LineKind.ERROR)
 
     def _save_read(self) -> None:
         """Keep the read positions that moved: in the local file, and on the server when it takes them."""
