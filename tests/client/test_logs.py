@@ -95,7 +95,7 @@ def test_the_client_logs_what_it_shows(chat_srv: RunningServer, tmp_path: Path) 
             await peer.expect(lambda m: m.command == "PRIVMSG")
             peer.send(Message("PART", ("#lobby", "bye")))
             await wait_until(lambda: any("bob left" in line.text for line in lobby.lines), what="bob left")
-            path = run.chat.chat_log.path_for(lobby, lobby.lines[-1].time) if run.chat.chat_log else None
+            path = run.chat.keeper.chat_log.path_for(lobby, lobby.lines[-1].time) if run.chat.keeper.chat_log else None
             assert path is not None
         rows = [row.split(" ", 1)[1] for row in path.read_text().splitlines()[1:]]
         assert rows[-4:] == ["<bob> hello alice", "* bob waves", "<alice> hi bob", "-!- bob left (bye)"]
