@@ -11,7 +11,15 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .config import ConfigError, Settings, default_config_path, default_history_path, load_config, parse_url
+from .config import (
+    ConfigError,
+    Settings,
+    default_config_path,
+    default_history_path,
+    default_read_markers_path,
+    load_config,
+    parse_url,
+)
 
 __all__ = ["build_parser", "main", "resolve_settings"]
 
@@ -28,9 +36,12 @@ config file:
   {default_config_path()} (TOML) takes the same settings as the flags,
   which win over it:
     host = "irc.example.org"    port = 6697    tls = true    tls_insecure = false
-    nick = "ada"    channels = ["#lobby", "#dev"]    realname = "Ada"
+    tls_ca = "~/my-ca.pem"    (trust this CA instead of the system store)
+    nick = "ada"    username = "ada"    channels = ["#lobby", "#dev"]    realname = "Ada"
     sasl_user = "ada"    sasl_password = "..."    password = "..."
     history_file = "~/.chat-history"    paste_confirm_lines = 3    reconnect_max = 60
+    log_dir = "~/irclogs"    (one file per window per day, as with --log-dir)
+    read_markers_file = "..."    (where read positions are kept; default below)
 
 secrets:
   Passwords never come from the command line alone. --sasl-password and --password
@@ -38,7 +49,8 @@ secrets:
   NAME). With --sasl-user and no --sasl-password, ${SASL_ENV} is used if set,
   otherwise you are prompted; ${PASSWORD_ENV} likewise gives the server password.
 
-input history is kept in {default_history_path()}.
+input history is kept in {default_history_path()},
+and where you stopped reading each window in {default_read_markers_path()}.
 """
 
 
@@ -67,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"config file (default {default_config_path()})")
     parser.add_argument("--history-file", type=Path, metavar="FILE", help="where input history is kept")
     parser.add_argument("--no-history", action="store_true", help="keep input history in memory only")
+    parser.add_argument("--log-dir", type=Path, metavar="DIR",
+                        help="write one plain-text log per window per day under DIR (irssi style)")
     return parser
 
 
@@ -90,7 +104,7 @@ def resolve_settings(args: argparse.Namespace, prompt: Callable[[str], str] = ge
     values = load_config(args.config or default_config_path())
     if args.url:
         values.update(parse_url(args.url))
-    for name in ("host", "port", "nick", "tls", "tls_insecure", "tls_ca", "sasl_user", "history_file"):
+    for name in ("host", "port", "nick", "tls", "tls_insecure", "tls_ca", "sasl_user", "history_file", "log_dir"):
         value = getattr(args, name)
         if value is not None:
             values[name] = value

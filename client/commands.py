@@ -15,6 +15,7 @@ __all__ = [
     "CommandSpec",
     "Context",
     "Help",
+    "LastlogSearch",
     "LocalError",
     "Open",
     "Quit",
@@ -79,11 +80,16 @@ class Help:
 
 
 @dataclass(frozen=True, slots=True)
+class LastlogSearch:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class LocalError:
     text: str
 
 
-Action = Say | Raw | Open | Close | Quit | Clear | Help | LocalError
+Action = Say | Raw | Open | Close | Quit | Clear | Help | LastlogSearch | LocalError
 Handler = Callable[[str, Context], list[Action]]
 
 
@@ -308,6 +314,12 @@ def _clear(args: str, ctx: Context) -> list[Action]:
     return [Clear()]
 
 
+def _lastlog(args: str, ctx: Context) -> list[Action]:
+    if not args.strip():
+        return [LocalError("usage: /lastlog <text> (Ctrl-R searches as you type)")]
+    return [LastlogSearch(args.strip())]
+
+
 def _quote(args: str, ctx: Context) -> list[Action]:
     if not args.strip():
         return [LocalError("usage: /quote <raw IRC line>")]
@@ -345,6 +357,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("quit", "/quit [reason]", "disconnect and leave chat-client", _quit),
         CommandSpec("help", "/help", "show this list", _help),
         CommandSpec("clear", "/clear", "clear the current window", _clear),
+        CommandSpec("lastlog", "/lastlog <text>", "show this window's lines with text (Esc closes)", _lastlog),
         CommandSpec("quote", "/quote <line>", "send a raw IRC line", _quote),
     ]
 }

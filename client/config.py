@@ -18,6 +18,7 @@ __all__ = [
     "default_config_path",
     "default_history_path",
     "default_nick",
+    "default_read_markers_path",
     "load_config",
     "parse_url",
 ]
@@ -35,6 +36,10 @@ def default_config_path() -> Path:
 
 def default_history_path() -> Path:
     return Path(platformdirs.user_state_dir(APP_NAME)) / "history"
+
+
+def default_read_markers_path() -> Path:
+    return Path(platformdirs.user_state_dir(APP_NAME)) / "read-markers.json"
 
 
 def default_nick() -> str:
@@ -68,6 +73,8 @@ class Settings:
     history_file: Path | None = field(default_factory=default_history_path)
     paste_confirm_lines: int = 3
     reconnect_max: float = 60.0
+    read_markers_file: Path | None = field(default_factory=default_read_markers_path)
+    log_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.username:
@@ -90,6 +97,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "history_file": str,
     "paste_confirm_lines": int,
     "reconnect_max": (int, float),
+    "read_markers_file": str,
+    "log_dir": str,
 }
 
 
@@ -115,7 +124,7 @@ def load_config(path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: {key} has the wrong type ({type(value).__name__})")
         if isinstance(value, list) and not all(isinstance(c, str) for c in value):
             raise ConfigError(f"{path}: channels must be a list of strings")
-        if isinstance(value, str) and name in ("history_file", "tls_ca"):
+        if isinstance(value, str) and name in ("history_file", "tls_ca", "read_markers_file", "log_dir"):
             out[name] = Path(value).expanduser()
         else:
             out[name] = value

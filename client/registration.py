@@ -27,6 +27,7 @@ WANTED_CAPS = (
     "chathistory",
     "away-notify",
     "multi-prefix",
+    "draft/read-marker",
 )
 
 

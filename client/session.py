@@ -3,43 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from server.protocol import Message, casefold, is_channel
 
-from .commands import split_text, text_limit
+from .outgoing import Outgoing, Queued
 from .registration import WANTED_CAPS, Identity, nick_of, parse_time
-from .replies import Replies
 from .state import ClientState, Line, LineKind, Member, Window, WindowKind, sanitize
 
 __all__ = ["WANTED_CAPS", "Identity", "Queued", "Session"]
 
 HISTORY_LINES = 100
-
-@dataclass(frozen=True, slots=True)
-class Queued:
-    """A line typed while disconnected, sent once the target can take it again."""
-
-    target: str
-    text: str
-    action: bool = False
-    notice: bool = False
+READ_MARKER = "draft/read-marker"
 
 
-class Session(Replies):
+def format_time(when: datetime) -> str:
+    """server-time's format: UTC with milliseconds and a Z."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+class Session(Outgoing):
     """Feeds server messages into ClientState and answers with messages to send; does no I/O."""
 
     def __init__(self, state: ClientState, identity: Identity,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         super().__init__(state, identity, now)
-        self.queued: list[Queued] = []
         self._retry_line: Line | None = None
         self._retry_attempts = 0
         self._batches: dict[str, tuple[str, str]] = {}
         self._history_floor: dict[str, datetime | None] = {}
-        self._switch_on_join: set[str] = set()
-        self.autojoin: list[str] = list(identity.channels)
+        self._history_new: dict[str, list[Line]] = {}  # per batch: replayed lines newer than the floor
+        self._join_prior: dict[str, datetime | None] = {}  # a joined window's last line before the join
 
     # -- connection lifecycle -------------------------------------------------
 
@@ -59,8 +53,8 @@ class Session(Replies):
             if window.members:
                 window.members.clear()  # who is there is unknown until the rejoin's NAMES
                 window.version += 1
-        self.info(self.state.server_window, f"Disconnected: {reason}", kind=LineKind.ERROR)
-        for window in self.state.windows[1:]:
+        # The status bar already says it; a Disconnected line must not make any window look unread.
+        for window in self.state.windows:
             self.info(window, f"Disconnected: {reason}", kind=LineKind.ERROR, count=False)
         self._retry_line = None
         self.state.version += 1
@@ -92,57 +86,48 @@ class Session(Replies):
         if self.away_message:
             # The server forgot; the status bar still says away, so make it true again.
             out.append(Message("AWAY", (self.away_message,)))
-        return out + self._flush_queued(lambda target: not is_channel(target))
+        for window in self.state.windows:  # what was said to us while we were away
+            if window.kind is WindowKind.QUERY:
+                out += self.fetch_history(window.name)
+        return out + self._flush_joins() + self.ready_for_private()
+
+    def fetch_history(self, target: str) -> list[Message]:
+        """Ask for the latest lines of a channel or conversation, when the server keeps history."""
+        if self.registered and ("chathistory" in self.state.caps or "draft/chathistory" in self.state.caps):
+            return [Message("CHATHISTORY", ("LATEST", target, "*", str(HISTORY_LINES)))]
+        return []
+
+    def open_query(self, nick: str, *, switch: bool = False) -> tuple[Window, list[Message]]:
+        """The private window with nick; a new one asks for the conversation's history, as a join does."""
+        window = self.state.find(nick)
+        if window is not None:
+            if switch:
+                self.state.switch(self.state.windows.index(window))
+            return window, []
+        window = self.state.open(nick, switch=switch)
+        if window.kind is not WindowKind.QUERY:
+            return window, []
+        # The server sends a channel's read marker on join; a nick's must be asked for.
+        ask = [Message("MARKREAD", (nick,))] if self.registered and READ_MARKER in self.state.caps else []
+        return window, ask + self.fetch_history(nick)
+
+    def markread(self, windows: list[Window]) -> list[Message]:
+        """Tell the server (draft/read-marker) how far the user read these windows."""
+        if not self.registered or READ_MARKER not in self.state.caps:
+            return []
+        return [Message("MARKREAD", (w.name, "timestamp=" + format_time(w.read_time)))
+                for w in windows if w.read_time is not None and w.kind is not WindowKind.SERVER]
+
+    def _on_MARKREAD(self, msg: Message) -> list[Message]:
+        if len(msg.params) >= 2 and msg.params[1].startswith("timestamp="):
+            when = parse_time({"time": msg.params[1].removeprefix("timestamp=")}, lambda: datetime.min)
+            if when is not datetime.min:
+                self.state.read_elsewhere(msg.params[0], when)
+        return []
 
     def autojoin_add(self, name: str) -> None:
         if casefold(name) not in {casefold(c) for c in self.autojoin}:
             self.autojoin.append(name)
-
-    # -- user actions ---------------------------------------------------------
-
-    def pieces(self, target: str, text: str, *, action: bool = False) -> list[str]:
-        """text cut into the messages say() sends: what fits in one line as the server relays it."""
-        limit = text_limit(self.state.nick, self.identity.username, target, action=action)
-        return split_text(sanitize_outgoing(text), limit)
-
-    def say(self, target: str, text: str, *, action: bool = False, notice: bool = False) -> list[Message]:
-        """PRIVMSGs (or NOTICEs) for text, split to fit; echoed locally unless the server echoes."""
-        out: list[Message] = []
-        for piece in self.pieces(target, text, action=action):
-            body = f"\x01ACTION {piece}\x01" if action else piece
-            out.append(Message("NOTICE" if notice else "PRIVMSG", (target, body)))
-            if "echo-message" not in self.state.caps:
-                window = self.state.find(target) or self.state.open(target)
-                kind = LineKind.ACTION if action else LineKind.NOTICE if notice else LineKind.MESSAGE
-                self.state.add_line(window, Line(self.now(), kind, sanitize(piece), self.state.nick, own=True))
-        return out
-
-    def queue(self, item: Queued) -> int:
-        """Keep a line typed while disconnected; it is sent after the reconnect (channels: once rejoined)."""
-        self.queued.append(item)
-        return len(self.queued)
-
-    def _flush_queued(self, ready: Callable[[str], bool]) -> list[Message]:
-        send = [q for q in self.queued if ready(q.target)]
-        if not send:
-            return []
-        self.queued = [q for q in self.queued if not ready(q.target)]
-        out: list[Message] = []
-        for item in send:
-            out += self.say(item.target, item.text, action=item.action, notice=item.notice)
-        window = self.state.find(send[0].target) or self.state.server_window
-        count = len(send)
-        self.info(window, f"Sent {count} line{'s' if count != 1 else ''} typed while disconnected", count=False)
-        return out
-
-    def away_requested(self, message: str | None) -> None:
-        """Remember the away message, so a reconnect can set it again."""
-        self.away_message = message or None
-
-    def join_requested(self, channels: str) -> None:
-        """Remember that the user typed /join, so the new window gets the focus."""
-        for name in channels.split(","):
-            self._switch_on_join.add(casefold(name))
 
     # -- incoming -------------------------------------------------------------
 
@@ -172,7 +157,10 @@ class Session(Replies):
             floor = self._history_floor.get(casefold(target))
             count = floor is not None and line.time > floor
             line.mention = line.mention and count
-        self.state.add_line(window, line, count=count, by_time=target is not None)
+        added = self.state.add_line(window, line, count=count, by_time=target is not None)
+        batch = msg.tags.get("batch")
+        if added and count and target is not None and batch in self._history_new:
+            self._history_new[batch].append(line)
 
     def _on_BATCH(self, msg: Message) -> list[Message]:
         if not msg.params:
@@ -182,11 +170,26 @@ class Session(Replies):
             target = msg.params[2] if len(msg.params) > 2 else ""
             self._batches[ref[1:]] = (msg.params[1].lower(), target)
             if msg.params[1].lower().endswith("chathistory"):
-                window = self.state.find(target)
-                self._history_floor[casefold(target)] = window.last_time() if window else None
+                self._history_floor[casefold(target)] = self._floor(target)
+                self._history_new[ref[1:]] = []
         elif ref.startswith("-"):
-            self._batches.pop(ref[1:], None)
+            _, target = self._batches.pop(ref[1:], ("", ""))
+            new = self._history_new.pop(ref[1:], [])
+            window = self.state.find(target)
+            if new and window is not None and window.marker is None:
+                window.place_marker(min(new, key=lambda line: line.time))
         return []
+
+    def _floor(self, target: str) -> datetime | None:
+        """Replayed lines after this time are new to the user: the later of what the window held
+        before the join (or now) and the read position from an earlier run or the server."""
+        window = self.state.find(target)
+        if window is None:
+            return None
+        prior = self._join_prior.pop(window.key, window.last_time())
+        known = [t for t in (prior, window.read_time) if t is not None]
+        return max(known) if known else None
+
 
     def _on_PRIVMSG(self, msg: Message) -> list[Message]:
         return self._message(msg, notice=False)
@@ -202,14 +205,17 @@ class Session(Replies):
         own = casefold(nick) == casefold(self.state.nick)
         from_server = msg.source is None or ("!" not in msg.source and "." in msg.source)
         window: Window
+        out: list[Message] = []
         if is_channel(target):
             window = self.state.find(target) or self.state.open(target)
         elif own:
-            window = self.state.open(target)
+            window, out = self.open_query(target)
         elif notice and (from_server or self.state.find(nick) is None):
             window = self.state.server_window
         else:
-            window = self.state.open(nick)
+            window, out = self.open_query(nick)
+        if self._history_batch(msg) is not None:
+            out = []  # a replayed line reopening a closed query must not ask for the history again
         kind = LineKind.NOTICE if notice else LineKind.MESSAGE
         if text.startswith("\x01"):
             ctcp = text.strip("\x01")
@@ -217,7 +223,7 @@ class Session(Replies):
             if verb.upper() != "ACTION":
                 if not notice:
                     self.info(self.state.server_window, f"CTCP {verb.upper()} from {nick}")
-                return []
+                return out
             kind, text = LineKind.ACTION, rest
         line = Line(
             parse_time(dict(msg.tags), self.now), kind, sanitize(text), nick or None, own=own,
@@ -226,7 +232,7 @@ class Session(Replies):
         if not own and nick and window.kind is not WindowKind.SERVER:
             window.spoke(nick)
         self._add(window, line, msg)
-        return []
+        return out
 
     def _on_JOIN(self, msg: Message) -> list[Message]:
         if not msg.params:
@@ -236,15 +242,14 @@ class Session(Replies):
         if casefold(nick) == casefold(self.state.nick):
             switch = casefold(channel) in self._switch_on_join
             self._switch_on_join.discard(casefold(channel))
+            existing = self.state.find(channel)
+            self._join_prior[casefold(channel)] = existing.last_time() if existing is not None else None
             window = self.state.open(channel, switch=switch)
             window.joined = True
             window.members.clear()
             self._names_pending.discard(window.key)
             self.info(window, f"You joined {channel}", kind=LineKind.EVENT, count=False)
-            out: list[Message] = []
-            if self._history_batch(msg) is None and (
-                    "chathistory" in self.state.caps or "draft/chathistory" in self.state.caps):
-                out.append(Message("CHATHISTORY", ("LATEST", channel, "*", str(HISTORY_LINES))))
+            out = self.fetch_history(channel) if self._history_batch(msg) is None else []
             return out + self._flush_queued(lambda target: casefold(target) == window.key)
         found = self.state.find(channel)
         if found is None:
@@ -367,7 +372,3 @@ class Session(Replies):
         channel = msg.params[-1] if msg.params else ""
         self.info(self.state.current_window, f"{nick_of(msg.source)} invites you to {channel} (/join {channel})")
         return []
-
-def sanitize_outgoing(text: str) -> str:
-    """Outgoing text must not carry line breaks or NUL; the caller split lines already."""
-    return text.replace("\r", " ").replace("\n", " ").replace("\x00", "")

@@ -1,9 +1,10 @@
-"""Pure client state: windows, their lines, unread and mention counts, nick lists."""
+"""Pure client state: windows, their lines, unread and mention counts, read positions, nick lists."""
 
 from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, IntEnum
@@ -94,6 +95,11 @@ class Window:
     msgids: set[str] = field(default_factory=set)
     dropped: int = 0
     version: int = 0
+    # The time of the last line read: when the user left the window, from an earlier run, or
+    # from the server's MARKREAD (another client of the same user).
+    read_time: datetime | None = None
+    first_unseen: Line | None = None  # the first line that raised the activity while elsewhere
+    marker: Line | None = None  # the first unread line, drawn under a "--- unread ---" rule
 
     @property
     def key(self) -> str:
@@ -110,6 +116,8 @@ class Window:
             if old.msgid is not None:
                 self.msgids.discard(old.msgid)
             self.dropped += 1
+            if old is self.marker:
+                self.marker = None
         if by_time and self.lines and line.time < self.lines[-1].time:
             index = len(self.lines)
             while index > 0 and self.lines[index - 1].time > line.time:
@@ -121,6 +129,35 @@ class Window:
         else:
             self.lines.append(line)
         self.version += 1
+        return True
+
+    def place_marker(self, line: Line | None) -> None:
+        """Put the unread rule above line (None: no rule)."""
+        if line is not None and not any(candidate is line for candidate in self.lines):
+            line = None  # it fell off the top of the scrollback
+        if line is not self.marker:
+            self.marker = line
+            self.version += 1
+
+    def mark_read(self) -> bool:
+        """Everything in the window is read now; True when the read time moved forward."""
+        self.first_unseen = None
+        if self.marker is not None:
+            self.marker = None
+            self.version += 1
+        # A server's line (it has a msgid) gives a time the server knows, as MARKREAD wants;
+        # our own notes ("You joined") carry the local clock.
+        last = next((line.time for line in reversed(self.lines) if line.msgid is not None), self.last_time())
+        if last is not None and (self.read_time is None or last > self.read_time):
+            self.read_time = last
+            return True
+        return False
+
+    def read_elsewhere(self, when: datetime) -> bool:
+        """The server says the user read up to when (another client of theirs); True if that is news."""
+        if self.read_time is not None and when <= self.read_time:
+            return False
+        self.read_time = when
         return True
 
     def spoke(self, nick: str) -> None:
@@ -156,6 +193,12 @@ class ClientState:
     windows: list[Window] = field(default_factory=list)
     current: int = 0
     version: int = 0
+    # Read times from earlier runs (casefolded window name -> time), for windows opened later.
+    read_times: dict[str, datetime] = field(default_factory=dict)
+    # Windows whose read time moved since the UI last saved it (and told the server).
+    read_changed: list[Window] = field(default_factory=list)
+    # Told of every line added (replayed history: True), for the log files; no I/O here.
+    on_line: Callable[[Window, Line, bool], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.windows:
@@ -181,7 +224,7 @@ class ClientState:
         window = self.find(name)
         if window is None:
             kind = WindowKind.CHANNEL if is_channel(name) else WindowKind.QUERY
-            window = Window(name, kind)
+            window = Window(name, kind, read_time=self.read_times.get(casefold(name)))
             self.windows.append(window)
         if switch:
             self.switch(self.windows.index(window))
@@ -193,9 +236,12 @@ class ClientState:
             return
         index = self.windows.index(window)
         current = self.current_window
+        if current is window:
+            self._leave(window)
         self.windows.remove(window)
         if current is window:
             self.current = min(index, len(self.windows) - 1)
+            self._arrive(self.current_window)
         else:
             self.current = self.windows.index(current)
         self.version += 1
@@ -203,13 +249,58 @@ class ClientState:
     def switch(self, index: int) -> bool:
         if not 0 <= index < len(self.windows):
             return False
+        self._leave(self.current_window)
         self.current = index
-        window = self.windows[index]
+        self._arrive(self.windows[index])
+        self.version += 1
+        return True
+
+    def _leave(self, window: Window) -> None:
+        if window.mark_read():
+            self.note_read(window)
+
+    def _arrive(self, window: Window) -> None:
+        """Coming back to a window that got lines meanwhile (and only then) draws the unread rule."""
+        if window.first_unseen is not None:
+            window.place_marker(window.first_unseen)
+            window.first_unseen = None
         window.unread = 0
         window.mentions = 0
         window.activity = Activity.NONE
-        self.version += 1
-        return True
+
+    def note_read(self, window: Window) -> None:
+        """Remember that window's read time changed, for the UI to save and send."""
+        if window.read_time is not None:
+            self.read_times[window.key] = window.read_time
+        if window not in self.read_changed:
+            self.read_changed.append(window)
+
+    def mark_current_read(self) -> None:
+        """On quitting: the window in view has been read."""
+        self._leave(self.current_window)
+
+    def take_read_changes(self) -> list[Window]:
+        changed, self.read_changed = self.read_changed, []
+        return changed
+
+    def read_elsewhere(self, name: str, when: datetime) -> None:
+        """Another client of the user read name up to when: clear what that covers."""
+        window = self.find(name)
+        if window is None:
+            key = casefold(name)
+            if key not in self.read_times or when > self.read_times[key]:
+                self.read_times[key] = when
+            return
+        if not window.read_elsewhere(when):
+            return
+        self.read_times[window.key] = when
+        last = max((line.time for line in window.lines if not line.own), default=None)
+        if window is not self.current_window and (last is None or last <= when):
+            window.unread = window.mentions = 0
+            window.activity = Activity.NONE
+            window.first_unseen = None
+            window.place_marker(None)
+            self.version += 1
 
     def switch_relative(self, step: int) -> None:
         self.switch((self.current + step) % len(self.windows))
@@ -235,8 +326,12 @@ class ClientState:
         if not window.add(line, by_time=by_time):
             return False
         self.version += 1
+        if self.on_line is not None:
+            self.on_line(window, line, by_time)
         if not count or line.own or window is self.current_window:
             return True
+        if window.first_unseen is None:
+            window.first_unseen = line
         if line.kind in (LineKind.EVENT, LineKind.INFO):
             window.activity = max(window.activity, Activity.LOW)
             return True

@@ -30,13 +30,29 @@ from prompt_toolkit.widgets import TextArea
 
 from server.protocol import Message
 
-from ..commands import COMMANDS, Clear, Close, Context, Help, LocalError, Open, Quit, Raw, Say, parse_input
+from ..commands import (
+    COMMANDS,
+    Clear,
+    Close,
+    Context,
+    Help,
+    LastlogSearch,
+    LocalError,
+    Open,
+    Quit,
+    Raw,
+    Say,
+    parse_input,
+)
 from ..config import Settings
 from ..net import Network
-from ..session import Identity, Queued, Session
+from ..outgoing import Queued
+from ..session import Identity, Session
 from ..state import ClientState, LineKind, WindowKind
 from .completion import ChatCompleter
+from .keeper import Keeper
 from .keys import build_keys
+from .lastlog import Lastlog
 from .panes import Pane
 from .render import STYLE, fit, nicklist_fragments, window_label, winlist_fragments
 
@@ -55,6 +71,8 @@ KEYS_HELP = (
     ("Ctrl-N / Ctrl-P", "next / previous window"),
     ("Alt-A", "go to the most active window (mentions first)"),
     ("PgUp / PgDn, wheel", "scroll the messages; PgDn at the end returns to live"),
+    ("Ctrl-R", "search this window's lines as you type; Enter keeps the result, Esc closes"),
+    ("Esc", "close the /lastlog or Ctrl-R result"),
     ("Ctrl-C", "clear the input; on an empty input, twice within 2 s quits"),
 )
 
@@ -83,8 +101,11 @@ class ChatApp:
                            tls_insecure=settings.tls_insecure,
                            tls_ca=str(settings.tls_ca) if settings.tls_ca else None,
                            reconnect_max=settings.reconnect_max, on_change=self.refresh)
+        self.keeper = Keeper(settings, self.session, self.net)
         self.panes: dict[int, Pane] = {}
         self.pending_paste: list[str] | None = None
+        self.lastlog: Lastlog | None = None
+        self.searching: str | None = None  # while Ctrl-R searches: the input line it put aside
         self._quit_armed_at = -QUIT_AGAIN_SECONDS  # when Ctrl-C on an empty line was last pressed
         # The prompt is its own Window, not the TextArea's prompt: a prompt inside the input scrolls
         # away horizontally with a line wider than the box, and stayed away after the line was sent.
@@ -93,6 +114,7 @@ class ChatApp:
             history=_history(settings.history_file), completer=ChatCompleter(self.state),
             complete_while_typing=False, accept_handler=self._accept, style="class:input",
         )
+        self.input.buffer.on_text_changed += self._search_changed
         self.app: Application[None] = Application(
             layout=Layout(self._root(), focused_element=self.input),
             key_bindings=build_keys(self), style=STYLE, full_screen=True, mouse_support=True,
@@ -114,7 +136,7 @@ class ChatApp:
         body = VSplit([
             ConditionalContainer(Window(FormattedTextControl(self._winlist), width=SIDE_WIDTH), show_winlist),
             ConditionalContainer(separator, show_winlist),
-            DynamicContainer(lambda: self.current_pane().container),
+            DynamicContainer(lambda: self.shown_pane().container),
             ConditionalContainer(Window(width=1, char="\u2502", style="class:separator"), show_nicklist),
             ConditionalContainer(Window(FormattedTextControl(self._nicklist), width=SIDE_WIDTH), show_nicklist),
         ])
@@ -132,7 +154,7 @@ class ChatApp:
     def _prompt(self) -> StyleAndTextTuples:
         window = self.state.current_window
         name = "server" if window.kind is WindowKind.SERVER else window.name
-        return [("bold", f"[{name}] ")]
+        return [("bold", "(search) " if self.searching is not None else f"[{name}] ")]
 
     def _status(self) -> StyleAndTextTuples:
         state = self.state
@@ -156,12 +178,14 @@ class ChatApp:
             return [("class:confirm", fit(text, width))]
         if self.quit_armed:
             return [("class:confirm", fit(" Press Ctrl-C again to quit (or type /quit)", width))]
+        if self.lastlog is not None:
+            return [("class:confirm", fit(self.lastlog.title(self.searching is not None), width))]
         window = self.state.current_window
         label = window_label(self.state.current, window)
         topic = f"  {window.topic}" if window.topic else ""
         if window.kind is WindowKind.CHANNEL and not window.joined:
             topic = "  (not joined)" + topic
-        pane = self.current_pane()
+        pane = self.shown_pane()
         more = "" if pane.at_bottom else f" -- more: {pane.lines_below} below (PgDn) -- "
         left = fit(f" {label}{topic}", max(0, width - len(more)))
         return [("class:topicbar", left), ("class:topicbar.more", more)]
@@ -180,6 +204,34 @@ class ChatApp:
     def _nicklist(self) -> StyleAndTextTuples:
         return nicklist_fragments(self.state, self.state.current_window, SIDE_WIDTH)
 
+    def shown_pane(self) -> Pane:
+        """The lastlog overlay when one is open on this window, otherwise the window's own pane."""
+        if self.lastlog is not None and self.lastlog.source is self.state.current_window:
+            return self.lastlog.pane
+        return self.current_pane()
+
+    def start_search(self) -> None:
+        """Ctrl-R: the input line becomes the search text; matches show as you type."""
+        if self.searching is None:
+            self.searching = self.input.text
+            self.lastlog = Lastlog(self.state.current_window)
+            self.input.buffer.reset()
+        self.app.invalidate()
+
+    def _search_changed(self, _: Buffer) -> None:
+        if self.searching is not None and self.lastlog is not None:
+            self.lastlog.update(self.input.text)
+
+    def close_search(self, *, keep: bool = False) -> None:
+        """Leave Ctrl-R (the typed line comes back); keep: the matches stay shown, else they close."""
+        if self.searching is not None:
+            saved, self.searching = self.searching, None
+            self.input.buffer.reset()
+            self.input.buffer.insert_text(saved)
+        if not keep:
+            self.lastlog = None
+        self.app.invalidate()
+
     def current_pane(self) -> Pane:
         return self._pane_for(self.state.current)
 
@@ -192,14 +244,20 @@ class ChatApp:
 
     def refresh(self) -> None:
         """Forget the panes of closed windows and ask for a redraw; panes rewrap themselves when drawn."""
+        if self.lastlog is not None and self.lastlog.source is not self.state.current_window:
+            self.close_search()  # another window is in view: the search was about the old one
         live = {id(w) for w in self.state.windows}
         for key in [k for k in self.panes if k not in live]:
             del self.panes[key]
+        self.keeper.save_read()
         self.app.invalidate()
 
     # -- input ----------------------------------------------------------------
 
     def _accept(self, buffer: Buffer) -> bool:
+        if self.searching is not None:
+            self.close_search(keep=True)
+            return True  # keep the restored line in the box
         self.submit(buffer.text)
         return False
 
@@ -258,7 +316,9 @@ class ChatApp:
                           f"({waiting} waiting)", kind=LineKind.ERROR)
         elif isinstance(action, Raw):
             message = action.message
-            if self._send([message]):
+            if not (self.net.connected and self.session.registered):
+                self.note(self.session.offline_command(message), kind=LineKind.ERROR)
+            elif self._send([message]):
                 if message.command == "JOIN" and message.params:
                     self.session.join_requested(message.params[0])
                 elif message.command == "NAMES" and message.params:
@@ -268,7 +328,9 @@ class ChatApp:
                 elif message.command == "AWAY":
                     self.session.away_requested(message.params[0] if message.params else None)
         elif isinstance(action, Open):
-            self.state.open(action.name, switch=True)
+            _, messages = self.session.open_query(action.name, switch=True)
+            if messages:
+                self.net.send(messages)
         elif isinstance(action, Close):
             window = self.state.find(action.name)
             if window is not None:
@@ -279,9 +341,13 @@ class ChatApp:
             window = self.state.current_window
             window.lines.clear()
             window.msgids.clear()
+            window.marker = None
             window.version += 1
         elif isinstance(action, Help):
             self._help()
+        elif isinstance(action, LastlogSearch):
+            self.close_search()
+            self.lastlog = Lastlog(self.state.current_window, action.text)
         elif isinstance(action, LocalError):
             self.note(action.text, kind=LineKind.ERROR)
 
@@ -294,6 +360,8 @@ class ChatApp:
             self.note(f"  {key:<20} {what}")
 
     async def quit(self, reason: str = "Leaving") -> None:
+        self.state.mark_current_read()  # the window in view was read: saved and sent before QUIT
+        self.keeper.save_read()
         await self.net.quit(reason)
         if self.app.is_running:
             self.app.exit()
@@ -337,3 +405,5 @@ class ChatApp:
             await self.app.run_async(pre_run=self._start_network)
         finally:
             self.net.stop()
+            self.state.mark_current_read()
+            self.keeper.save_read()

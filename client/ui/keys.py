@@ -18,6 +18,7 @@ def build_keys(chat: ChatApp) -> KeyBindings:
     """Every key of the client; handlers only change state and never wait for the network."""
     kb = KeyBindings()
     confirming = Condition(lambda: chat.pending_paste is not None)
+    overlay = Condition(lambda: chat.lastlog is not None)
 
     for digit in "1234567890":
         @kb.add("escape", digit)
@@ -42,11 +43,20 @@ def build_keys(chat: ChatApp) -> KeyBindings:
 
     @kb.add("pageup")
     def _page_up(event: KeyPressEvent) -> None:
-        chat.current_pane().page(-1)
+        chat.shown_pane().page(-1)
 
     @kb.add("pagedown")
     def _page_down(event: KeyPressEvent) -> None:
-        chat.current_pane().page(1)
+        chat.shown_pane().page(1)
+
+    @kb.add("c-r")
+    def _search(event: KeyPressEvent) -> None:
+        chat.start_search()
+
+    @kb.add("escape", filter=overlay)
+    @kb.add("c-g", filter=overlay)
+    def _close_search(event: KeyPressEvent) -> None:
+        chat.close_search()
 
     @kb.add("c-y", filter=confirming)
     def _paste_yes(event: KeyPressEvent) -> None:
@@ -64,6 +74,8 @@ def build_keys(chat: ChatApp) -> KeyBindings:
     def _interrupt(event: KeyPressEvent) -> None:
         if chat.pending_paste is not None:
             chat.confirm_paste(False)
+        elif chat.lastlog is not None:
+            chat.close_search()
         elif chat.input.text:
             chat.input.buffer.reset()
         elif chat.quit_armed:

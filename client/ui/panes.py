@@ -15,11 +15,17 @@ from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
 
 from ..state import Line, Window
 from .render import line_fragments, line_indent
-from .wrap import Row, wrap
+from .wrap import Cell, Row, wrap
 
-__all__ = ["MessageView", "Pane"]
+__all__ = ["MessageView", "Pane", "unread_rule"]
 
 WHEEL_ROWS = 3
+UNREAD = "--- unread "
+
+
+def unread_rule(width: int) -> Row:
+    """The row above the first unread line: "--- unread ---..." across the pane."""
+    return [Cell("class:unread", ch, 1) for ch in (UNREAD + "-" * width)[:width]]
 
 
 class Pane:
@@ -49,7 +55,11 @@ class Pane:
         rows: list[Row] = []
         owners: list[tuple[Line, int]] = []
         starts: dict[int, int] = {}
+        marker = self.window.marker
         for line in self.window.lines:
+            if line is marker:
+                owners.append((line, -1))  # the rule belongs to the line below it, for scroll anchors
+                rows.append(unread_rule(width))
             cached = self._cache.get(id(line))
             wrapped = cached[1] if cached is not None and cached[0] is line else \
                 wrap(line_fragments(line), width, line_indent(line))

@@ -49,6 +49,7 @@ STYLE = Style.from_dict({
     "nicklist": "",
     "nicklist.prefix": "fg:ansigreen bold",
     "separator": "fg:ansibrightblack",
+    "unread": "fg:ansired",
 })
 
 

@@ -180,7 +180,8 @@ class Running:
 async def running_app(port: int, nick: str, channels: tuple[str, ...] = ("#lobby",),
                       **overrides: object) -> AsyncIterator[Running]:
     """A ChatApp on pipe input and a dummy output, connected to port, stopped and awaited on exit."""
-    settings = Settings(host=HOST, port=port, nick=nick, channels=list(channels), history_file=None)
+    settings = Settings(host=HOST, port=port, nick=nick, channels=list(channels), history_file=None,
+                        read_markers_file=None)  # never the user's own state dir
     for key, value in overrides.items():
         setattr(settings, key, value)
     with create_pipe_input() as keys, create_app_session(input=keys, output=DummyOutput()):

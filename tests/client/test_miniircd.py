@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from client.state import Activity
 from server.protocol import Message
 from tests.client.conftest import Miniircd, Peer, miniircd_path, running_app, wait_until
 
@@ -47,6 +48,13 @@ def test_chat_and_reconnect_against_miniircd(miniircd: Miniircd) -> None:
             assert dev is not None
             await wait_until(lambda: any("will be sent after the reconnect" in line.text for line in dev.lines),
                              what="the queued line noted")
+            # A /join typed offline waits for the reconnect; a /whois is refused with the reason.
+            run.type("/join #extra\r")
+            await wait_until(lambda: any("will join #extra after the reconnect" in line.text for line in dev.lines),
+                             what="the queued join noted")
+            run.type("/whois bob\r")
+            await wait_until(lambda: any(line.text.startswith("Not connected") and "/whois was not sent" in line.text
+                                         for line in dev.lines), what="the refused /whois")
 
             # Failed attempts rewrite one line (no new lines, no unread); the countdown counts down.
             server = state.server_window
@@ -58,17 +66,21 @@ def test_chat_and_reconnect_against_miniircd(miniircd: Miniircd) -> None:
 
             await wait_until(lambda: attempt(3), timeout=15, what="three failed attempts")
             assert sum("cannot connect" in line.text for line in server.lines) == 1
-            assert server.unread <= 1  # the Disconnected line only
+            assert server.unread == 0 and server.activity is Activity.NONE  # not even the Disconnected line
             countdown = {s for s in seen if s.startswith("reconnecting in ")}
             assert {"reconnecting in 2s", "reconnecting in 1s"} <= countdown, seen
 
             miniircd.start()
             peer = await Peer.connect(miniircd.port, "bob")
             await peer.join("#dev")
-            await wait_until(lambda: joined("#lobby") and joined("#dev"), timeout=15, what="rejoined after restart")
+            await wait_until(lambda: joined("#lobby") and joined("#dev") and joined("#extra"), timeout=15,
+                             what="rejoined after restart, and joined #extra")
+            assert state.current_window is state.find("#extra")  # the typed /join takes the focus
             assert state.status == "connected"
             got = await peer.expect(lambda m: m.command == "PRIVMSG", timeout=10)
             assert got.params == ("#dev", "typed while offline")
+            run.type("\x1b3")  # Alt-3: back to #dev
+            await wait_until(lambda: state.current_window is dev, what="back in #dev")
             run.type("back again\r")
             got = await peer.expect(lambda m: m.command == "PRIVMSG")
             assert got.params == ("#dev", "back again")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from client.cli import build_parser, resolve_settings
-from client.config import ConfigError, load_config
+from client.config import ConfigError, Settings, load_config
 from client.net import backoff_delay
 from client.state import ClientState, Line, LineKind, Member
 from client.ui.completion import ChatCompleter
@@ -121,6 +122,12 @@ def test_help_mentions_every_flag() -> None:
     for flag in ("--host", "--port", "--nick", "--join", "--tls", "--tls-insecure", "--sasl-user",
                  "--sasl-password", "--password", "--config"):
         assert flag in text
+
+
+def test_help_mentions_every_config_key() -> None:
+    text = build_parser().format_help()
+    missing = [f.name for f in fields(Settings) if f"{f.name} = " not in text]
+    assert missing == []
 
 
 def test_backoff_grows_is_capped_and_jittered() -> None:

@@ -6,7 +6,7 @@ import base64
 from datetime import UTC, datetime
 
 from client.session import Identity, Queued, Session
-from client.state import ClientState, LineKind, WindowKind
+from client.state import Activity, ClientState, Line, LineKind, WindowKind
 from server.protocol import Message, parse_line
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -300,3 +300,104 @@ def test_one_long_line_splits_to_fit_the_relayed_line() -> None:
     prefix = ":alice!~alice@" + "h" * 63 + " "
     assert all(len(prefix.encode()) + len(m.to_bytes()) <= 512 for m in sent)
     assert " ".join(m.params[1] for m in sent) == text
+
+
+def test_disconnected_line_raises_no_unread_anywhere() -> None:
+    session = registered(make())
+    state = session.state
+    lobby = state.find("#lobby")
+    assert lobby is not None
+    state.switch(state.windows.index(lobby))
+    session.disconnected("connection reset")
+    assert "Disconnected" in state.server_window.lines[-1].text
+    assert state.server_window.unread == 0 and state.server_window.activity is Activity.NONE
+
+
+def test_commands_typed_offline_are_kept_for_the_reconnect_or_refused_with_a_reason() -> None:
+    session = registered(make())
+    feed(session, ":alice!a@h JOIN #dev")
+    session.disconnected("connection reset")
+    note = session.offline_command(Message("JOIN", ("#new", "key")))
+    assert "will join #new after the reconnect" in note
+    assert "it will not be rejoined" in session.offline_command(Message("PART", ("#dev",)))
+    assert session.state.find("#dev") is None
+    assert "you will be alice2" in session.offline_command(Message("NICK", ("alice2",)))
+    assert "marked away" in session.offline_command(Message("AWAY", ("brb",)))
+    refused = session.offline_command(Message("WHOIS", ("bob",)))
+    assert refused.startswith("Not connected") and "/whois was not sent" in refused
+    assert [m.to_line() for m in session.start()][-2:] == ["NICK alice2", "USER alice 0 * Alice"]
+    assert feed(session, ":srv 001 alice2 :Welcome back") == ["JOIN #lobby", "AWAY brb", "JOIN #new key"]
+    assert feed(session, ":alice2!a@h JOIN #new") == []
+    assert session.state.current_window is session.state.find("#new")  # the typed /join takes the focus
+
+
+def test_a_new_query_window_fetches_the_conversation_history_once() -> None:
+    session = make()
+    session.start()
+    feed(session, ":srv CAP * LS :batch server-time message-tags echo-message chathistory",
+         ":srv CAP alice ACK :batch server-time message-tags echo-message chathistory", ":srv 001 alice :hi")
+    # An incoming private message opens the window and asks for what came before it.
+    assert feed(session, "@msgid=m3;time=2024-05-01T11:02:00.000Z :bob!b@h PRIVMSG alice :are you there?") == [
+        "CHATHISTORY LATEST bob * 100"]
+    assert feed(session, ":bob!b@h PRIVMSG alice :again") == []  # the window exists: no second request
+    assert feed(session,
+                ":srv BATCH +q chathistory bob",
+                "@batch=q;msgid=m1;time=2024-05-01T11:00:00.000Z :bob!b@h PRIVMSG alice :yesterday's question",
+                "@batch=q;msgid=m2;time=2024-05-01T11:01:00.000Z :alice!a@h PRIVMSG bob :my answer",
+                "@batch=q;msgid=m3;time=2024-05-01T11:02:00.000Z :bob!b@h PRIVMSG alice :are you there?",
+                ":srv BATCH -q") == []
+    bob = session.state.find("bob")
+    assert bob is not None
+    assert [line.text for line in bob.lines][:3] == ["yesterday's question", "my answer", "are you there?"]
+    assert bob.mentions == 2  # the two live lines; the replayed older ones are not counted
+    # /query of a new nick, and a reconnect, fetch too.
+    _, out = session.open_query("carol", switch=True)
+    assert [m.to_line() for m in out] == ["CHATHISTORY LATEST carol * 100"]
+    session.disconnected("reset")
+    session.start()
+    feed(session, ":srv CAP * LS :batch chathistory", ":srv CAP alice ACK :batch chathistory")
+    assert feed(session, ":srv 001 alice :back") == [
+        "JOIN #lobby", "CHATHISTORY LATEST bob * 100", "CHATHISTORY LATEST carol * 100"]
+
+
+def test_no_query_history_without_the_cap() -> None:
+    session = registered(make())
+    assert feed(session, ":bob!b@h PRIVMSG alice :hi") == []
+    assert session.open_query("carol")[1] == []
+
+
+def test_read_marker_cap_takes_the_servers_read_time_and_sends_ours() -> None:
+    session = make()
+    session.start()
+    caps = "batch server-time message-tags chathistory draft/read-marker"
+    feed(session, f":srv CAP * LS :{caps}")
+    feed(session, f":srv CAP alice ACK :{caps}", ":srv 001 alice :hi")
+    state = session.state
+    assert feed(session, ":alice!a@h JOIN #lobby") == ["CHATHISTORY LATEST #lobby * 100"]
+    feed(session, ":srv MARKREAD #lobby timestamp=2024-05-01T11:00:30.000Z")
+    lobby = state.find("#lobby")
+    assert lobby is not None and lobby.read_time == datetime(2024, 5, 1, 11, 0, 30, tzinfo=UTC)
+    assert state.current_window is lobby
+    feed(session,
+         ":srv BATCH +h chathistory #lobby",
+         "@batch=h;msgid=a;time=2024-05-01T11:00:00.000Z :bob!b@h PRIVMSG #lobby :read on the phone",
+         "@batch=h;msgid=b;time=2024-05-01T11:01:00.000Z :bob!b@h PRIVMSG #lobby :not read anywhere",
+         ":srv BATCH -h")
+    # In view: nothing to count, but the rule shows where the unread part starts.
+    assert lobby.marker is not None and lobby.marker.text == "not read anywhere"
+    state.switch(0)
+    assert lobby.marker is None
+    assert [m.to_line() for m in session.markread(state.take_read_changes())] == [
+        "MARKREAD #lobby timestamp=2024-05-01T11:01:00.000Z"]
+    # A query asks for its read time, and "*" (never read) is accepted.
+    _, out = session.open_query("bob")
+    assert [m.to_line() for m in out] == ["MARKREAD bob", "CHATHISTORY LATEST bob * 100"]
+    assert feed(session, ":srv MARKREAD bob *") == []
+
+
+def test_without_the_cap_no_markread_is_sent() -> None:
+    session = registered(make())
+    lobby = session.state.find("#lobby")
+    assert lobby is not None
+    session.state.add_line(lobby, Line(NOW, LineKind.MESSAGE, "x", "bob"))
+    assert session.markread([lobby]) == []

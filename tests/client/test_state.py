@@ -118,3 +118,45 @@ def test_close_keeps_the_current_window_sensible() -> None:
 
 def test_sanitize_strips_formatting_and_controls() -> None:
     assert sanitize("\x02bold\x02 \x0304,02red\x03 tab\there\x07") == "bold red tab    here"
+
+
+def test_unread_rule_only_when_lines_came_while_elsewhere_and_read_times_recorded() -> None:
+    state = ClientState(nick="alice")
+    lobby = state.open("#lobby", switch=True)
+    dev = state.open("#dev")
+    state.add_line(lobby, line("seen live", at=1))
+    state.add_line(dev, line("first unseen", at=2))
+    state.add_line(dev, line("second unseen", at=3))
+    state.switch(state.windows.index(dev))
+    assert dev.marker is not None and dev.marker.text == "first unseen"
+    assert lobby.read_time == T0 + timedelta(seconds=1)  # leaving #lobby read it
+    assert state.take_read_changes() == [lobby] and state.take_read_changes() == []
+    state.add_line(dev, line("while here", at=4))
+    state.switch(state.windows.index(lobby))
+    assert dev.marker is None and lobby.marker is None  # nothing came to #lobby meanwhile
+    assert dev.read_time == T0 + timedelta(seconds=4) and state.read_times["#dev"] == dev.read_time
+    state.switch(state.windows.index(dev))
+    assert dev.marker is None  # nothing new since it was left
+    # Own lines and lines not counted (a Disconnected note) never make a rule.
+    state.switch(state.windows.index(lobby))
+    state.add_line(dev, Line(T0, LineKind.MESSAGE, "mine", "alice", own=True))
+    state.add_line(dev, line("Disconnected", at=5, kind=LineKind.ERROR), count=False)
+    state.switch(state.windows.index(dev))
+    assert dev.marker is None
+
+
+def test_read_times_from_before_go_to_windows_opened_later_and_the_server_can_clear_counts() -> None:
+    state = ClientState(nick="alice", read_times={"#dev": T0})
+    assert state.open("#DEV").read_time == T0 and state.open("#lobby").read_time is None
+    dev = state.find("#dev")
+    assert dev is not None
+    state.add_line(dev, line("a", at=1))
+    state.add_line(dev, line("b", at=2))
+    state.read_elsewhere("#dev", T0 + timedelta(seconds=1))  # read elsewhere up to "a" only
+    assert dev.unread == 2 and dev.read_time == T0 + timedelta(seconds=1)
+    state.read_elsewhere("#dev", T0 + timedelta(seconds=2))  # up to "b": nothing left to read here
+    assert (dev.unread, dev.activity) == (0, Activity.NONE)
+    state.read_elsewhere("#dev", T0)  # an older time changes nothing
+    assert dev.read_time == T0 + timedelta(seconds=2)
+    state.read_elsewhere("carol", T0)  # no window yet: kept for when one opens
+    assert state.open("carol").read_time == T0
