@@ -62,13 +62,16 @@ def main(argv: list[str] | None = None) -> int:
                    "e.g. 'flood control on=--flood-control on'")
     p.add_argument("--workloads", default="fanout,rooms", help="which of fanout,rooms to run for every server")
     p.add_argument("--variant-workloads", help="which of them to run for the variants (default: the same)")
+    p.add_argument("--flags", default="", help="chat-server flags for every server, before and now alike")
     p.add_argument("--section", default="durability", help="the BENCHMARKS.md section to write")
     p.add_argument("--title", default="What durability costs", help="its heading")
     args = p.parse_args(argv)
-    sources: list[tuple[str, Path | None, list[str]]] = [(args.before_label, args.before, []), ("now", None, [])]
+    common = shlex.split(args.flags)
+    sources: list[tuple[str, Path | None, list[str]]] = [(args.before_label, args.before, common),
+                                                         ("now", None, common)]
     for variant in args.variant:
         label, _, flags = variant.partition("=")
-        sources.append((label, None, shlex.split(flags)))
+        sources.append((label, None, [*common, *shlex.split(flags)]))
     workloads = args.workloads.split(",")
     variant_workloads = (args.variant_workloads or args.workloads).split(",")
     values: dict[tuple[str, str], list[float]] = {}
@@ -98,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         f"## {args.title}",
         "",
         f"Command: `python -m bench.ab {shlex.join(sys.argv[1:] if argv is None else argv)}`, on "
-        f"{machine()}; chat-server `--mode {args.mode} --pool 20 --flood-control off` unless a column says "
+        f"{machine()}; chat-server `{' '.join(['--mode', args.mode, '--pool 20 --flood-control off', *common])}` "
+        "unless a column says "
         f"otherwise; {args.repeats} repeats rotating which server goes first; median (min-max). Lost or failed in "
         "all runs: " + str(lost) + ".",
         "",
