@@ -1,4 +1,5 @@
-"""From a Config to what the running server uses: settings, limits, the admission policy, TLS.
+"""From a Config to what the running server uses: settings, limits, the admission policy, TLS,
+the listening sockets and the log.
 
 Start-up and REHASH both build these, so a reload applies exactly what a
 restart would.
@@ -6,19 +7,26 @@ restart would.
 
 from __future__ import annotations
 
+import logging
+import socket
 import time
 from pathlib import Path
 
 from .config import Config, ConfigError, parse_throttle
 from .dispatch.services import Limits
 from .dispatch.tls import TlsContext
+from .dispatch.worker import Listener
 from .domain import ServerSettings
 from .domain.admission import AdmissionPolicy
 from .domain.flood import FloodPolicy
 from .domain.liveness import LivenessPolicy
 from .domain.settings import DEFAULT_MOTD
+from .log.durable import DurableLog
 
-__all__ = ["admission_policy", "limits_from", "load_tls", "settings_from"]
+__all__ = ["admission_policy", "describe", "limits_from", "listen", "load_tls", "open_listeners", "open_log",
+           "settings_from"]
+
+log = logging.getLogger("chat-server")
 
 
 def settings_from(config: Config) -> ServerSettings:
@@ -53,3 +61,35 @@ def load_tls(config: Config) -> TlsContext:
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         raise ConfigError(f"chat-server: cannot load the TLS certificate {config.tls_cert!r} and key "
                           f"{config.tls_key!r}: {exc}") from None
+
+
+def open_log(config: Config) -> DurableLog:
+    """The log, written ahead to SQLite under the data directory (created if need be)."""
+    path = Path(config.data_dir).expanduser() / "history.sqlite3"
+    source = DurableLog(path, config.log_memory, history_days=config.history_days or None,
+                        history_max_per_target=config.history_max_per_target or None, fsync=config.fsync)
+    log.info("history in %s (%d entries so far, fsync %s)", path, source.last_seq(), config.fsync)
+    return source
+
+
+def listen(host: str, port: int) -> socket.socket:
+    sock = socket.create_server((host, port), backlog=4096, reuse_port=False)
+    return sock
+
+
+def open_listeners(config: Config) -> list[Listener]:
+    """The plaintext listener, and the TLS one when asked for (its certificate checked first)."""
+    tls = load_tls(config) if config.tls_port >= 0 else None
+    listeners = [Listener(listen(config.host, config.port))]
+    if tls is not None:
+        listeners.append(Listener(listen(config.host, config.tls_port), tls))
+    return listeners
+
+
+def describe(listeners: list[Listener]) -> str:
+    """``listening on H:P`` (tests and scripts read the port from it), and the TLS port if any."""
+    parts = []
+    for listener in listeners:
+        host, port = listener.sock.getsockname()[:2]
+        parts.append(f"{'TLS on' if listener.tls else 'listening on'} {host}:{port}")
+    return " and ".join(parts)

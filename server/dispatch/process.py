@@ -4,8 +4,8 @@ The parent opens the listening socket and forks the workers, which inherit
 it and all accept from it: the kernel hands each new connection to one
 waiting worker, so no descriptor passing is needed and a slow worker simply
 accepts less. Nicks, channels and the log are global because they live in
-the Manager process (see manager.py); each worker tails the log and delivers
-to its own clients. The parent watches the workers: when one dies, its
+the Manager process (server/shared/manager.py); each worker tails the log
+and delivers to its own clients. The parent watches the workers: when one dies, its
 users are quit (everyone sees their QUIT) and a new worker takes its place.
 """
 
@@ -19,9 +19,11 @@ import time
 from multiprocessing.process import BaseProcess
 
 from server.config import Config
+from server.shared.manager import SharedState, connect_shared_state, exit_with_parent, start_shared_state
 from server.signals import StopRequest
+from server.wiring import describe, open_listeners
 
-from .manager import SharedState, connect_shared_state, exit_with_parent, start_shared_state
+from .serve import serve_until_signal
 from .worker import Listener
 
 __all__ = ["run_process_mode"]
@@ -33,8 +35,6 @@ _fork = multiprocessing.get_context("fork")
 
 def _worker_main(config: Config, listeners: list[Listener], address: tuple[str, int], authkey: bytes,
                  parent_pid: int, argv: list[str] | None) -> None:
-    from server.app import serve_until_signal
-
     stop = StopRequest().install()
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the worker's own REHASH handler is in place
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED)  # blocked by spawn() around the fork
@@ -105,8 +105,6 @@ class WorkerSet:
 
 
 def run_process_mode(config: Config, argv: list[str] | None = None) -> int:
-    from server.app import describe, open_listeners
-
     listeners = open_listeners(config)
     shared = start_shared_state(config)
     workers = WorkerSet(config, listeners, shared, argv)

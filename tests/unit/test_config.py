@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from server.app import settings_from
 from server.auth import hash_password
 from server.config import ConfigError, load_config
 from server.domain.settings import OperBlock
+from server.wiring import settings_from
 
 
 def test_flags_beat_environment_which_beats_the_file(tmp_path: Path) -> None:

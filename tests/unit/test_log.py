@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from server.config import Config
-from server.dispatch.manager import start_shared_state
 from server.log import Entry, Event, LogOverrun, MemoryLog, MessageLog, PushingLog
 from server.log import durable as durable_module
 from server.log.durable import DurableLog
 from server.log.events import make_msgid, msgid_seq
 from server.log.history import HistoryQuery
 from server.log.sqlite import HistoryStore
+from server.shared.manager import start_shared_state
 
 
 def event(n: int, origin: str = "t:1") -> Event:

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from server.app import build_dispatcher, open_log
 from server.config import Config
 from server.dispatch.connection import Connection
 from server.dispatch.pool import PoolDispatcher
+from server.dispatch.serve import build_dispatcher
 from server.dispatch.worker import Listener
 from server.domain import World
+from server.wiring import open_log
 
 
 @pytest.fixture

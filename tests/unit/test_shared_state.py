@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from server.config import Config
-from server.dispatch.manager import connect_shared_state, start_shared_state
+from server.shared.manager import connect_shared_state, start_shared_state
 
 
 @pytest.mark.timeout(60)

@@ -47,9 +47,8 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a REHASH's SIGHUP to the process group is not for us
     exit_with_parent(parent_pid, lambda: os._exit(0))
-    from server.app import open_log
     from server.collector import settle_collector
-    from server.wiring import admission_policy
+    from server.wiring import admission_policy, open_log
 
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stdout)
