@@ -14,6 +14,7 @@ from .dispatch.process import run_process_mode
 from .dispatch.serve import serve_until_signal
 from .domain import World
 from .shared.manager import start_shared_state
+from .shared.tailing import TailingLog
 from .wiring import open_listeners, open_log
 
 __all__ = ["run"]
@@ -34,7 +35,7 @@ def run(config: Config, argv: list[str] | None = None) -> int:
     else:
         shared = start_shared_state(config)
         try:
-            serve_until_signal(config, shared.world(), shared.log(), listeners, argv=argv)
+            serve_until_signal(config, shared.world(), TailingLog(shared.log()), listeners, argv=argv)
         finally:
             shared.shutdown()
     for listener in listeners:

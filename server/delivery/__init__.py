@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .fanout import Fanout, Recipient
 from .outbound import Outbound, Sink
-from .tailer import LogTailer
 from .writer import BlockedWriter
 
-__all__ = ["BlockedWriter", "Fanout", "LogTailer", "Outbound", "Recipient", "Sink"]
+__all__ = ["BlockedWriter", "Fanout", "Outbound", "Recipient", "Sink"]

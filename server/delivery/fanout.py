@@ -1,6 +1,6 @@
 """Fanout: hands each logged event to the local connections that must see it.
 
-One Fanout per worker process. It is fed by a single LogTailer in log order,
+One Fanout per worker process. It follows the log (``SharedLog.follow``) in log order,
 so every member of a channel sees that channel's events in the same order.
 Channel membership here is derived from the log itself (JOIN adds, PART,
 KICK and QUIT remove), which keeps routing consistent with that order.

@@ -20,6 +20,7 @@ from multiprocessing.process import BaseProcess
 
 from server.config import Config
 from server.shared.manager import SharedState, connect_shared_state, exit_with_parent, start_shared_state
+from server.shared.tailing import TailingLog
 from server.signals import StopRequest
 from server.wiring import describe, open_listeners
 
@@ -41,8 +42,8 @@ def _worker_main(config: Config, listeners: list[Listener], address: tuple[str, 
     exit_with_parent(parent_pid, lambda: os.kill(os.getpid(), signal.SIGTERM))
     shared = connect_shared_state(address, authkey)
     worker_id = f"p{os.getpid()}"
-    serve_until_signal(config, shared.world(), shared.log(), listeners, worker_id, announce=False, stop=stop,
-                       admission=shared.admission(), rehash_parent=True, argv=argv)
+    serve_until_signal(config, shared.world(), TailingLog(shared.log()), listeners, worker_id, announce=False,
+                       stop=stop, admission=shared.admission(), rehash_parent=True, argv=argv)
 
 
 # A signal that lands while a child is still starting would reach the parent's

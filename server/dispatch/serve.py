@@ -7,16 +7,15 @@ worker process runs it.
 from __future__ import annotations
 
 import logging
-from typing import cast
+from collections.abc import Callable
 
 from server.auth import HashPool
 from server.collector import settle_collector
 from server.config import Config
-from server.delivery import BlockedWriter, Fanout, LogTailer
+from server.delivery import BlockedWriter, Fanout
 from server.domain import World
 from server.domain.admission import Admission
-from server.domain.context import HistoryReader
-from server.log import MessageLog, PushingLog
+from server.log import SharedLog
 from server.rehash import Rehasher
 from server.signals import StopRequest
 from server.wiring import admission_policy, describe, limits_from, settings_from
@@ -32,37 +31,36 @@ __all__ = ["build_dispatcher", "serve_until_signal"]
 log = logging.getLogger("chat-server")
 
 
-def build_dispatcher(config: Config, world: World, source: MessageLog, listeners: list[Listener],
+def build_dispatcher(config: Config, world: World, source: SharedLog, listeners: list[Listener],
                      worker_id: str = "w0", admission: Admission | None = None,
-                     cpu: HashPool | None = None) -> tuple[Dispatcher, LogTailer]:
-    """The pieces one worker runs: delivery from the log, and the mode's dispatcher."""
+                     cpu: HashPool | None = None) -> tuple[Dispatcher, Callable[[], None]]:
+    """The pieces one worker runs: the mode's dispatcher, and delivery from the log (returns what stops it)."""
     fanout: Fanout[Connection] = Fanout()
-    services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config),
-                        cast(HistoryReader, source), worker_id,
-                        commit_now=source.commit_now if isinstance(source, PushingLog) else None,
+    services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config), source,
+                        worker_id, commit_now=source.commit_now,
                         admission=admission or Admission(admission_policy(config)), cpu=cpu)
-    tailer = LogTailer(source, fanout)
     dispatcher: Dispatcher
     if config.mode == "thread":
         dispatcher = ThreadDispatcher(services, listeners)
     else:
         dispatcher = PoolDispatcher(services, listeners, pool_size=config.pool)
-    return dispatcher, tailer
+    cursor = source.last_seq()
+    fanout.start_at(cursor)
+    return dispatcher, source.follow(cursor, fanout.deliver)
 
 
-def serve_until_signal(config: Config, world: World, source: MessageLog, listeners: list[Listener],
+def serve_until_signal(config: Config, world: World, source: SharedLog, listeners: list[Listener],
                        worker_id: str = "w0", announce: bool = True, stop: StopRequest | None = None,
                        admission: Admission | None = None, rehash_parent: bool = False,
                        argv: list[str] | None = None) -> None:
     """Run one worker (the whole server in thread and pool mode) until SIGINT or SIGTERM."""
     stop = stop or StopRequest().install()
     cpu = HashPool(config.hash_workers)
-    dispatcher, tailer = build_dispatcher(config, world, source, listeners, worker_id, admission, cpu)
+    dispatcher, stop_delivery = build_dispatcher(config, world, source, listeners, worker_id, admission, cpu)
     rehasher = Rehasher(argv, dispatcher.services, listeners, rehash_parent)
     dispatcher.services.hooks = rehasher
     rehasher.install()
     settle_collector()
-    tailer.start()
     dispatcher.start()
     if announce:
         log.info("%s (mode %s%s, log %s)", describe(listeners), config.mode,
@@ -70,5 +68,5 @@ def serve_until_signal(config: Config, world: World, source: MessageLog, listene
     name = stop.wait()
     log.info("%s received, %s shutting down", name, worker_id)
     dispatcher.stop("Server shutting down")
-    tailer.stop()
+    stop_delivery()
     cpu.shutdown(wait=True)  # its workers end first, so its fork server and resource tracker see us go

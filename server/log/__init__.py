@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .base import CommitFollower, MessageLog, PushingLog
+from .base import CommitFollower, MessageLog, SharedLog
 from .events import Entry, Event
 from .memory import LogOverrun, MemoryLog
 
-__all__ = ["CommitFollower", "Entry", "Event", "LogOverrun", "MemoryLog", "MessageLog", "PushingLog"]
+__all__ = ["CommitFollower", "Entry", "Event", "LogOverrun", "MemoryLog", "MessageLog", "SharedLog"]

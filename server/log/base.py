@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from .events import Entry, Event
+from .history import HistoryQuery
 
-__all__ = ["CommitFollower", "MessageLog", "PushingLog"]
+__all__ = ["CommitFollower", "MessageLog", "SharedLog"]
 
 
 class MessageLog(Protocol):
@@ -36,21 +37,27 @@ class MessageLog(Protocol):
 CommitFollower = Callable[[list[Entry]], None]
 
 
-@runtime_checkable
-class PushingLog(Protocol):
-    """A log in this process that can hand each batch it commits straight to one follower.
+class SharedLog(MessageLog, Protocol):
+    """The log as a worker uses it, wherever it lives (this process, the Manager, later Redis).
 
-    A reader in another thread would have to be woken for every batch; a
-    follower is called by the thread that committed it, one handoff fewer
-    between a message's commit and its delivery. Neither method means
-    anything across processes (the Manager does not expose them).
+    Besides appending and reading it answers history queries, and it has one
+    delivery contract, ``follow``: each home implements it its own way (the
+    in-process log hands over each batch it commits; a remote one is tailed
+    from a cursor), and nobody asks which home they have.
     """
 
-    def follow(self, after: int, follower: CommitFollower) -> None:
-        """Hand ``follower`` every batch committed from now on, in log order, and first what
-        was committed after ``after`` before this call."""
+    def follow(self, after: int, follower: CommitFollower) -> Callable[[], None]:
+        """Hand ``follower`` every entry after ``after``, in log order, in batches, one call at a time,
+        until the returned function is called."""
         ...
 
     def commit_now(self) -> None:
-        """Commit what is pending in the calling thread, if the log does so and nobody else is."""
+        """Commit what this worker appended, in the calling thread, where the home allows it;
+        otherwise nothing (the home commits on its own)."""
         ...
+
+    def history(self, query: HistoryQuery) -> list[Entry]: ...
+
+    def targets(self, keys: list[str], after: float, before: float, limit: int) -> list[tuple[str, float]]: ...
+
+    def conversations(self, nick: str, after: float, before: float, limit: int) -> list[tuple[str, float]]: ...

@@ -76,17 +76,26 @@ class DurableLog(MemoryLog):
         self._pending.extend(stored)
         self._work.notify()
 
-    def follow(self, after: int, follower: CommitFollower) -> None:
-        """Have the writer thread hand ``follower`` every batch right after committing it.
+    def follow(self, after: int, follower: CommitFollower) -> Callable[[], None]:
+        """Have whoever commits a batch (the writer thread, or ``commit_now``) hand it to ``follower``.
 
         Batches come in log order, one call at a time; what was committed after
         ``after`` before this call is handed over first (here, under the lock, so
-        that nothing newer can overtake it).
+        that nothing newer can overtake it). Returns what stops it.
         """
         with self._changed:
             if self._visible > after:
                 follower(self._slice_after(after, self._visible - after))
+            elif after > self._visible:  # appended up to ``after`` but not committed yet: skip those
+                follower = _skipping_up_to(after, follower)
             self._follower = follower
+
+        def unfollow() -> None:
+            with self._changed:
+                if self._follower is follower:
+                    self._follower = None
+
+        return unfollow
 
     def remember_channel(self, key: str, settings: ChannelSettings) -> None:
         """Keep a channel's topic and modes with the next commit."""
@@ -246,3 +255,13 @@ class DurableLog(MemoryLog):
                 except Exception:
                     log.exception("pruning %s failed; trying again later", self.store.path)
             self._closing.wait(self._checkpoint_every)
+
+
+def _skipping_up_to(after: int, follower: CommitFollower) -> CommitFollower:
+    """``follower``, handed only the entries after ``after``."""
+
+    def follow(batch: list[Entry]) -> None:
+        if batch[-1].seq > after:
+            follower(batch if batch[0].seq > after else batch[after - batch[0].seq + 1 :])
+
+    return follow

@@ -20,8 +20,9 @@ from typing import Any, cast
 from server.config import Config
 from server.domain import World
 from server.domain.admission import Admission
-from server.log import MessageLog
 from server.log.durable import DurableLog
+
+from .tailing import RemoteLog
 
 __all__ = ["SharedState", "connect_shared_state", "exit_with_parent", "start_shared_state"]
 
@@ -102,7 +103,7 @@ class SharedState(BaseManager):
         super().__init__(address=address, authkey=authkey)
         self.authkey = authkey
 
-    def log(self) -> MessageLog:  # replaced by register() below; typed here for callers
+    def log(self) -> RemoteLog:  # replaced by register() below; typed here for callers
         raise RuntimeError("not registered")
 
     def world(self) -> World:
@@ -112,8 +113,9 @@ class SharedState(BaseManager):
         raise RuntimeError("not registered")
 
 
-# Not PushingLog's methods, which only mean something in the log's own process: a
-# follower is a callable to be called there, and commit_now commits in the caller's thread.
+# Not the methods that only mean something in the log's own process: a follower is a
+# callable to be called there, and commit_now commits in the caller's thread. A worker
+# follows the Manager's log by tailing it (TailingLog).
 _LOCAL_ONLY = ("follow", "commit_now")
 _LOG_METHODS = tuple(name for name in dir(DurableLog)
                      if not name.startswith("_") and callable(getattr(DurableLog, name)) and name not in _LOCAL_ONLY)

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from server.config import Config
-from server.log import Entry, Event, LogOverrun, MemoryLog, MessageLog, PushingLog
+from server.log import Entry, Event, LogOverrun, MemoryLog, MessageLog, SharedLog
 from server.log import durable as durable_module
 from server.log.durable import DurableLog
 from server.log.events import make_msgid, msgid_seq
 from server.log.history import HistoryQuery
 from server.log.sqlite import HistoryStore
 from server.shared.manager import start_shared_state
+from server.shared.tailing import TailingLog
 
 
 def event(n: int, origin: str = "t:1") -> Event:
@@ -204,11 +205,45 @@ def test_a_commit_that_fails_in_a_handler_thread_is_retried_by_the_writer(
     durable.close()
 
 
-def test_only_an_in_process_log_pushes_its_commits(log: MessageLog) -> None:
-    # Through the Manager, a follower would be a callable in another process.
-    assert isinstance(log, PushingLog) == isinstance(log, DurableLog)
-    if not isinstance(log, MemoryLog):  # the Manager's proxy offers neither method
-        assert hasattr(log, "follow") == hasattr(log, "commit_now") == isinstance(log, DurableLog)
+@pytest.fixture(params=["durable", "manager"])
+def shared_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SharedLog]:
+    """Each home of the SharedLog, as a worker sees it."""
+    if request.param == "durable":
+        durable = DurableLog(tmp_path / "h.sqlite3", capacity=1000)
+        yield durable
+        durable.close()
+        return
+    manager = start_shared_state(Config(data_dir=str(tmp_path), log_memory=1000))
+    try:
+        yield TailingLog(manager.log())
+    finally:
+        manager.shutdown()
+
+
+def test_every_home_delivers_through_follow_in_order_until_unfollowed(shared_log: SharedLog) -> None:
+    shared_log.append([event(n) for n in range(1, 4)])
+    seen: list[int] = []
+    got_all = threading.Event()
+
+    def follower(entries: list[Entry]) -> None:
+        seen.extend(e.seq for e in entries)
+        if len(seen) >= 5:
+            got_all.set()
+
+    unfollow = shared_log.follow(1, follower)  # what came after 1 first, then what comes
+    for n in range(4, 7):
+        shared_log.append([event(n)])
+        shared_log.commit_now()
+    assert got_all.wait(5)
+    assert seen == [2, 3, 4, 5, 6]
+    unfollow()
+    shared_log.append([event(7)])
+    shared_log.commit_now()
+    time.sleep(0.5)
+    assert seen == [2, 3, 4, 5, 6]
+    # Through the Manager a follower would be a callable in another process: the proxy offers
+    # neither method, and the worker's TailingLog keeps the contract by tailing.
+    assert not hasattr(getattr(shared_log, "_home", None), "follow")
 
 
 def test_history_queries_by_msgid_and_time(tmp_path: Path) -> None:

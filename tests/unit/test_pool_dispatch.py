@@ -23,12 +23,11 @@ def pool(tmp_path: Path) -> Iterator[PoolDispatcher]:
     config = Config(mode="pool", pool=2, data_dir=str(tmp_path))
     log = open_log(config)
     listener = socket.socket()  # never started: the test hands the connections over itself
-    dispatcher, tailer = build_dispatcher(config, World(log, archive=log), log, [Listener(listener)])
+    dispatcher, stop_delivery = build_dispatcher(config, World(log, archive=log), log, [Listener(listener)])
     assert isinstance(dispatcher, PoolDispatcher)
-    tailer.start()
     yield dispatcher
     dispatcher.stop()
-    tailer.stop()
+    stop_delivery()
     log.close()
     listener.close()
 
