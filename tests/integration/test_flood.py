@@ -15,13 +15,17 @@ from tests.support.client import LineClient
 from tests.support.servers import chat_server
 
 
+def all_join(channel: str, *clients: LineClient) -> None:
+    for client in clients:
+        client.send(f"JOIN {channel}")
+        client.expect(" 366 ")
+
+
 @pytest.mark.timeout(60)
 def test_a_flood_is_delayed_to_the_rate_in_order_and_nothing_is_dropped(mode: str) -> None:
     with chat_server(mode, "--flood-burst", "3", "--flood-rate", "10") as srv, \
             LineClient(srv.address, "flooder") as flooder, LineClient(srv.address, "reader") as reader:
-        for client in (flooder, reader):
-            client.send("JOIN #flood")
-            client.expect(" 366 ")
+        all_join("#flood", flooder, reader)
         time.sleep(0.5)  # the JOIN's token comes back
         started = time.monotonic()
         flooder.send("".join(f"PRIVMSG #flood :m{n}\r\n" for n in range(30)).encode())
@@ -36,9 +40,7 @@ def test_a_flood_is_delayed_to_the_rate_in_order_and_nothing_is_dropped(mode: st
 def test_ping_pong_and_quit_are_not_counted(mode: str) -> None:
     with chat_server(mode, "--flood-burst", "2", "--flood-rate", "0.5") as srv, \
             LineClient(srv.address, "pinger") as pinger, LineClient(srv.address, "reader") as reader:
-        for client in (pinger, reader):
-            client.send("JOIN #p")
-            client.expect(" 366 ")
+        all_join("#p", pinger, reader)
         time.sleep(2.1)
         pinger.send(b"PRIVMSG #p :one\r\nPRIVMSG #p :two\r\n" + b"".join(b"PING :p%d\r\n" % n for n in range(10))
                     + b"PRIVMSG #p :three\r\n")
@@ -53,9 +55,7 @@ def test_ping_pong_and_quit_are_not_counted(mode: str) -> None:
 def test_nick_and_join_part_floods_are_slowed_too(mode: str) -> None:
     with chat_server(mode, "--flood-burst", "2", "--flood-rate", "5") as srv, \
             LineClient(srv.address, "shifty") as shifty, LineClient(srv.address, "watcher") as watcher:
-        for client in (shifty, watcher):
-            client.send("JOIN #w")
-            client.expect(" 366 ")
+        all_join("#w", shifty, watcher)
         time.sleep(0.5)
         started = time.monotonic()
         shifty.send("".join(f"NICK shifty{n}\r\nPART #w\r\nJOIN #w\r\n" for n in range(4)).encode())
@@ -66,9 +66,7 @@ def test_nick_and_join_part_floods_are_slowed_too(mode: str) -> None:
 def test_input_past_the_recvq_is_an_excess_flood_and_costs_nobody_else(mode: str) -> None:
     with chat_server(mode, "--recvq", "2048") as srv, LineClient(srv.address, "flooder") as flooder, \
             LineClient(srv.address, "calm1") as calm1, LineClient(srv.address, "calm2") as calm2:
-        for client in (flooder, calm1, calm2):
-            client.send("JOIN #c")
-            client.expect(" 366 ")
+        all_join("#c", flooder, calm1, calm2)
         flooder.send("".join(f"PRIVMSG #c :flood {n:04d} {'x' * 40}\r\n" for n in range(200)).encode())
         flooder.expect("^ERROR :Excess Flood")
         calm1.expect("QUIT :Excess Flood")

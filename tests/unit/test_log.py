@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 
@@ -19,19 +20,17 @@ from server.log.events import make_msgid, msgid_seq
 from server.log.history import HistoryQuery
 from server.log.sqlite import HistoryStore
 from server.shared.manager import start_shared_state
-from server.shared.tailing import TailingLog
+from server.shared.tailing import RemoteLog, TailingLog
 
 
 def event(n: int, origin: str = "t:1") -> Event:
     return Event("PRIVMSG", "a!u@h", ("#c", f"m{n}"), origin, ("#c",))
 
 
-@pytest.fixture(params=["memory", "durable", "manager"])
-def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MessageLog]:
-    if request.param == "memory":
-        yield MemoryLog(capacity=1000)
-        return
-    if request.param == "durable":
+@contextmanager
+def home(kind: str, tmp_path: Path) -> Iterator[DurableLog | RemoteLog]:
+    """The log in this process, or the Manager's (its proxy)."""
+    if kind == "durable":
         durable = DurableLog(tmp_path / "h.sqlite3", capacity=1000)
         yield durable
         durable.close()
@@ -41,6 +40,15 @@ def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MessageLog]:
         yield manager.log()
     finally:
         manager.shutdown()
+
+
+@pytest.fixture(params=["memory", "durable", "manager"])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MessageLog]:
+    if request.param == "memory":
+        yield MemoryLog(capacity=1000)
+        return
+    with home(request.param, tmp_path) as found:
+        yield found
 
 
 def settle(log: MessageLog, seq: int) -> None:
@@ -208,16 +216,8 @@ def test_a_commit_that_fails_in_a_handler_thread_is_retried_by_the_writer(
 @pytest.fixture(params=["durable", "manager"])
 def shared_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SharedLog]:
     """Each home of the SharedLog, as a worker sees it."""
-    if request.param == "durable":
-        durable = DurableLog(tmp_path / "h.sqlite3", capacity=1000)
-        yield durable
-        durable.close()
-        return
-    manager = start_shared_state(Config(data_dir=str(tmp_path), log_memory=1000))
-    try:
-        yield TailingLog(manager.log())
-    finally:
-        manager.shutdown()
+    with home(request.param, tmp_path) as found:
+        yield found if isinstance(found, DurableLog) else TailingLog(found)
 
 
 def test_every_home_delivers_through_follow_in_order_until_unfollowed(shared_log: SharedLog) -> None:
