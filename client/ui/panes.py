@@ -92,6 +92,8 @@ class Pane:
 
     def scroll(self, rows: int) -> None:
         """Move the view by rows (negative: up); reaching the end follows the tail again."""
+        if self.width:  # lines may have come since the last draw: scroll over what there is now
+            self.layout(self.width)
         top = max(0, self.top() + rows)
         if top + self.height >= len(self.rows):
             self.anchor = None
