@@ -22,6 +22,8 @@ from .tls import TlsContext
 
 __all__ = ["Dispatcher", "Listener"]
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Listener:
@@ -29,8 +31,6 @@ class Listener:
 
     sock: socket.socket
     tls: TlsContext | None = None
-
-log = logging.getLogger(__name__)
 
 
 class Dispatcher(ABC):
