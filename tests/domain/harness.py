@@ -7,7 +7,9 @@ core's Port: replies are queued once what the command logged has been fanned
 out (``pump``); work a handler defers (``ctx.defer``: password checks) runs
 inline, and its result goes back to the core. A connection the core ends, or
 delivery aborts (KILL), is closed as Connection.close does, with
-``ERROR :<reason>``. Flood control is off: the tests send fast.
+``ERROR :<reason>``. Flood control is off unless a test passes a
+``FloodPolicy``; then the monotonic clock is ``Net.mono``, which only
+``Net.advance`` moves, resuming users whose held input was due.
 """
 
 from __future__ import annotations
@@ -70,13 +72,18 @@ class NetUser:
         self._job = deferred
 
     def wake_at(self, when: float) -> None:
-        raise AssertionError("flood control is off in the harness: nothing waits for a wake-up")
+        self.net.wakes.append((when, self))
 
     # -- driving it --------------------------------------------------------------
 
     def say(self, line: str) -> None:
+        """One line, as the client would send it."""
+        self.send_raw(line.encode() + b"\r\n")
+
+    def send_raw(self, data: bytes) -> None:
+        """Bytes as they arrive (several lines, half a line...), then any CPU job they started, run inline."""
         assert self.closed_with is None, f"{self.conn_id} is closed ({self.closed_with})"
-        self.core.receive(line.encode() + b"\r\n", 0.0)
+        self.core.receive(data, self.net.mono)
         while self._job is not None:
             deferred, self._job = self._job, None
             self.net.pump()
@@ -85,7 +92,7 @@ class NetUser:
             except Exception as exc:  # handed to ``then``, as the connection does
                 result = exc
             self.net.jobs.append((deferred.job, deferred.args))
-            self.core.finish_job(result, 0.0)
+            self.core.finish_job(result, self.net.mono)
         self.net.pump()
 
     def lines(self) -> list[str]:
@@ -101,7 +108,7 @@ class NetUser:
 
 
 class Net:
-    def __init__(self, **settings: object) -> None:
+    def __init__(self, flood: FloodPolicy | None = None, **settings: object) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="chat-net-")
         self.log = DurableLog(Path(self._dir.name) / "history.sqlite3")
         self.world = World(self.log, archive=self.log)
@@ -112,7 +119,19 @@ class Net:
         self.cursor = 0
         self.hooks: ServerHooks | None = None
         self.jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []  # every deferred job run, in order
-        self.flood = FloodPolicy(enabled=False)
+        self.flood = flood or FloodPolicy(enabled=False)
+        self.mono = 0.0  # the monotonic clock flood control reads
+        self.wakes: list[tuple[float, NetUser]] = []  # wake-ups users asked for
+
+    def advance(self, seconds: float) -> None:
+        """Let time pass: users whose wake-up came due run what they held."""
+        self.mono += seconds
+        due = [user for when, user in self.wakes if when <= self.mono]
+        self.wakes = [(when, user) for when, user in self.wakes if when > self.mono]
+        for user in due:
+            if user.closed_with is None:
+                user.core.resume(self.mono)
+        self.pump()
 
     # -- what the core reads (CoreServices) ----------------------------------------
 
