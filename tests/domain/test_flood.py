@@ -60,7 +60,7 @@ def test_registration_and_operators_are_not_slowed() -> None:
 
 
 def test_held_input_past_the_recvq_is_an_excess_flood() -> None:
-    net, a, b = pair()
+    _, a, b = pair()
     a.send_raw(b"".join(b"PRIVMSG #x :flood %04d %s\r\n" % (n, b"y" * 40) for n in range(100)))
     assert a.closed_with == "Excess Flood"
     assert b.lines()[-1] == ":alice!~alice@127.0.0.1 QUIT :Excess Flood"
