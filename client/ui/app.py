@@ -24,7 +24,6 @@ from prompt_toolkit.layout import (
 )
 from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.layout.menus import CompletionsMenu
-from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
 from prompt_toolkit.output import Output
 from prompt_toolkit.widgets import TextArea
 
@@ -53,7 +52,7 @@ from .completion import ChatCompleter
 from .keeper import Keeper
 from .keys import build_keys
 from .lastlog import Lastlog
-from .panes import Pane
+from .panes import Pane, RowsView
 from .render import STYLE, fit, nicklist_fragments, window_label, winlist_fragments
 
 __all__ = ["KEYS_HELP", "ChatApp"]
@@ -134,17 +133,17 @@ class ChatApp:
         )
         separator = Window(width=1, char="\u2502", style="class:separator")
         body = VSplit([
-            ConditionalContainer(Window(FormattedTextControl(self._winlist), width=SIDE_WIDTH), show_winlist),
+            ConditionalContainer(RowsView(self._winlist, width=SIDE_WIDTH, on_click=self._winlist_click), show_winlist),
             ConditionalContainer(separator, show_winlist),
             DynamicContainer(lambda: self.shown_pane().container),
             ConditionalContainer(Window(width=1, char="\u2502", style="class:separator"), show_nicklist),
-            ConditionalContainer(Window(FormattedTextControl(self._nicklist), width=SIDE_WIDTH), show_nicklist),
+            ConditionalContainer(RowsView(self._nicklist, width=SIDE_WIDTH), show_nicklist),
         ])
         return FloatContainer(
             HSplit([
-                Window(FormattedTextControl(self._status), height=1, style="class:status"),
+                RowsView(self._status, height=1, style="class:status"),
                 body,
-                Window(FormattedTextControl(self._topicbar), height=1, style="class:topicbar"),
+                RowsView(self._topicbar, height=1, style="class:topicbar"),
                 VSplit([Window(FormattedTextControl(self._prompt), dont_extend_width=True), self.input],
                        height=1),
             ]),
@@ -192,14 +191,13 @@ class ChatApp:
 
     def _winlist(self) -> StyleAndTextTuples:
         frags: StyleAndTextTuples = []
-        for style, text, index in winlist_fragments(self.state, SIDE_WIDTH):
-            def click(event: MouseEvent, index: int = index) -> None:
-                if event.event_type == MouseEventType.MOUSE_UP:
-                    self.switch(index)
-
-            frags.append((style, text, click))
-            frags.append(("", "\n"))
+        for style, text, _ in winlist_fragments(self.state, SIDE_WIDTH):
+            frags.append((style, text + "\n"))
         return frags
+
+    def _winlist_click(self, row: int) -> None:
+        if 0 <= row < len(self.state.windows):  # a row of the list is a window, in order
+            self.switch(row)
 
     def _nicklist(self) -> StyleAndTextTuples:
         return nicklist_fragments(self.state, self.state.current_window, SIDE_WIDTH)

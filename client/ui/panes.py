@@ -7,6 +7,9 @@ columns in prompt-toolkit's model and 2 on the terminal, and everything right of
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.layout.containers import Container
 from prompt_toolkit.layout.dimension import Dimension
 from prompt_toolkit.layout.mouse_handlers import MouseHandlers
@@ -15,9 +18,9 @@ from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
 
 from ..state import Line, Window
 from .render import line_fragments, line_indent
-from .wrap import Cell, Row, wrap
+from .wrap import Cell, Row, cells, wrap
 
-__all__ = ["MessageView", "Pane", "unread_rule"]
+__all__ = ["MessageView", "Pane", "RowsView", "draw_rows", "unread_rule"]
 
 WHEEL_ROWS = 3
 UNREAD = "--- unread "
@@ -108,6 +111,83 @@ class Pane:
         self.anchor = None
 
 
+def draw_rows(screen: Screen, write_position: WritePosition, rows: list[Row], parent_style: str) -> None:
+    """Draw rows cell by cell from the top left of write_position; blank what is left."""
+    x0, y0 = write_position.xpos, write_position.ypos
+    width, height = write_position.width, write_position.height
+    blank = Char(" ", parent_style)
+    for y in range(height):
+        buffer_row = screen.data_buffer[y0 + y]
+        x = 0
+        for cell in rows[y] if y < len(rows) else []:
+            if x + cell.width > width:
+                break
+            char = Char(cell.text, f"{parent_style} {cell.style}")
+            char.width = cell.width  # Char measures code points; the terminal draws the cluster
+            buffer_row[x0 + x] = char
+            for extra in range(1, cell.width):
+                buffer_row[x0 + x + extra] = Char("", parent_style)
+            x += cell.width
+        for rest in range(x, width):
+            buffer_row[x0 + rest] = blank
+
+
+class RowsView(Container):
+    """Formatted text (lines split on newlines) drawn by grapheme cluster: the side lists and the bars.
+
+    ``on_click(row)`` is told which row a click released on.
+    """
+
+    def __init__(self, get_fragments: Callable[[], StyleAndTextTuples], *, width: int | None = None,
+                 height: int | None = None, style: str = "", on_click: Callable[[int], None] | None = None) -> None:
+        self.get_fragments = get_fragments
+        self.width = width
+        self.height = height
+        self.style = style
+        self.on_click = on_click
+
+    def rows(self) -> list[Row]:
+        lines: list[StyleAndTextTuples] = [[]]
+        for frag in self.get_fragments():
+            style, text = frag[0], frag[1]
+            parts = text.split("\n")
+            for i, part in enumerate(parts):
+                if i:
+                    lines.append([])
+                if part:
+                    lines[-1].append((style, part))
+        if not lines[-1]:
+            lines.pop()
+        return [cells(line) for line in lines]
+
+    def reset(self) -> None:
+        pass
+
+    def preferred_width(self, max_available_width: int) -> Dimension:
+        return Dimension() if self.width is None else Dimension.exact(self.width)
+
+    def preferred_height(self, width: int, max_available_height: int) -> Dimension:
+        return Dimension() if self.height is None else Dimension.exact(self.height)
+
+    def get_children(self) -> list[Container]:
+        return []
+
+    def write_to_screen(self, screen: Screen, mouse_handlers: MouseHandlers, write_position: WritePosition,
+                        parent_style: str, erase_bg: bool, z_index: int | None) -> None:
+        draw_rows(screen, write_position, self.rows(), f"{parent_style} {self.style}".strip())
+        on_click = self.on_click
+        if on_click is not None:
+            y0 = write_position.ypos
+
+            def click(event: MouseEvent) -> None:
+                if event.event_type == MouseEventType.MOUSE_UP:
+                    on_click(event.position.y - y0)
+
+            x0 = write_position.xpos
+            mouse_handlers.set_mouse_handler_for_range(x0, x0 + write_position.width, y0,
+                                                       y0 + write_position.height, click)
+
+
 class MessageView(Container):
     """Draws a Pane's rows, one grapheme cluster per screen cell with the width the terminal gives it."""
 
@@ -129,28 +209,13 @@ class MessageView(Container):
     def write_to_screen(self, screen: Screen, mouse_handlers: MouseHandlers, write_position: WritePosition,
                         parent_style: str, erase_bg: bool, z_index: int | None) -> None:
         pane = self.pane
-        x0, y0 = write_position.xpos, write_position.ypos
-        width, height = write_position.width, write_position.height
-        pane.height = height
-        pane.layout(width)
+        pane.height = write_position.height
+        pane.layout(write_position.width)
         top = pane.top()
-        blank = Char(" ", parent_style)
-        for y in range(height):
-            buffer_row = screen.data_buffer[y0 + y]
-            x = 0
-            index = top + y
-            for cell in pane.rows[index] if index < len(pane.rows) else []:
-                if x + cell.width > width:
-                    break
-                char = Char(cell.text, f"{parent_style} {cell.style}")
-                char.width = cell.width  # Char measures code points; the terminal draws the cluster
-                buffer_row[x0 + x] = char
-                for extra in range(1, cell.width):
-                    buffer_row[x0 + x + extra] = Char("", parent_style)
-                x += cell.width
-            for rest in range(x, width):
-                buffer_row[x0 + rest] = blank
-        mouse_handlers.set_mouse_handler_for_range(x0, x0 + width, y0, y0 + height, self._mouse)
+        draw_rows(screen, write_position, pane.rows[top : top + write_position.height], parent_style)
+        x0, y0 = write_position.xpos, write_position.ypos
+        mouse_handlers.set_mouse_handler_for_range(x0, x0 + write_position.width, y0, y0 + write_position.height,
+                                                   self._mouse)
 
     def _mouse(self, event: MouseEvent) -> None:
         if event.event_type == MouseEventType.SCROLL_UP:

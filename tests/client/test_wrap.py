@@ -43,3 +43,31 @@ def test_wide_characters_wrap_by_their_width() -> None:
     rows = rows_text(f"<b> {FAMILY} {FAMILY} {FAMILY}", 10, 4)
     assert rows == [f"<b> {FAMILY} {FAMILY}", f"    {FAMILY}"]
     assert all(sum(c.width for c in row) <= 10 for row in wrap([("", "\u65e5" * 30)], 10, 4))
+
+
+def test_side_lists_and_bars_draw_by_grapheme_cluster() -> None:
+    """A family emoji in a window name takes the 2 columns the terminal gives it, so the row ends where
+    every other row ends (prompt-toolkit's own Window would count 6 and push the border right)."""
+    from prompt_toolkit.data_structures import Point
+    from prompt_toolkit.layout.mouse_handlers import MouseHandlers
+    from prompt_toolkit.layout.screen import Screen, WritePosition
+    from prompt_toolkit.mouse_events import MouseButton, MouseEvent, MouseEventType
+
+    from client.ui.panes import RowsView
+    from client.ui.wrap import fit
+
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    clicked: list[int] = []
+    view = RowsView(lambda: [("class:winlist", fit(f"2 #{family}fam", 12) + "\n"),
+                             ("class:winlist", fit("3 #plain", 12) + "\n")], width=12, on_click=clicked.append)
+    screen, handlers = Screen(), MouseHandlers()
+    view.write_to_screen(screen, handlers, WritePosition(xpos=3, ypos=1, width=12, height=3), "", True, None)
+    for y in (1, 2):
+        row = screen.data_buffer[y]
+        assert sum(row[x].width for x in range(3, 15) if row[x].char) == 12
+    row = screen.data_buffer[1]
+    assert row[6].char == family and row[6].width == 2 and row[7].char == ""
+    assert "".join(screen.data_buffer[2][x].char for x in range(3, 15)) == fit("3 #plain", 12)
+    release = MouseEvent(Point(x=5, y=2), MouseEventType.MOUSE_UP, MouseButton.LEFT, frozenset())
+    handlers.mouse_handlers[2][5](release)  # a click on the second row, in screen coordinates
+    assert clicked == [1]
