@@ -10,7 +10,14 @@ HOT := server/protocol/parser.py server/protocol/framing.py server/dispatch/core
 	server/log/memory.py server/log/durable.py server/delivery/fanout.py server/delivery/outbound.py \
 	loadtest/payload.py loadtest/receive.py loadtest/tracker.py
 
-.PHONY: run test lint system-deps bench clean
+# irctest, the conformance suite IRC servers run (MIT): CI has a read-only copy beside the clone.
+IRCTEST ?= ../shared/irctest
+CONFORMANCE_STAMP := $(VENV)/.conformance
+CONFORMANCE_XML ?= $(VENV)/conformance.xml
+# irctest's general selection (issue 18): what a server of any make is expected to pass.
+CONFORMANCE_MARKERS := not implementation-specific and not deprecated and not strict and not services
+
+.PHONY: run test lint system-deps bench clean conformance
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -45,6 +52,19 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check server client loadtest bench tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy bench
+
+$(CONFORMANCE_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test,plot,conformance]'
+	touch $(CONFORMANCE_STAMP)
+
+# Runs in $(IRCTEST) (its conftest.py and pytest.ini drive the run) against this checkout's server;
+# it writes nothing there. The pass count is the last line.
+conformance: $(COMPILED) $(CONFORMANCE_STAMP)
+	@test -f $(IRCTEST)/conftest.py || { echo "no irctest at $(IRCTEST): make conformance IRCTEST=/path/to/irctest"; exit 2; }
+	-cd $(IRCTEST) && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(CURDIR) $(CURDIR)/$(PY) -m pytest -p no:cacheprovider \
+		--controller tests.conformance.chat_server_controller -m '$(CONFORMANCE_MARKERS)' \
+		-n 2 --timeout 60 -q -rf --disable-warnings --junitxml=$(abspath $(CONFORMANCE_XML)) $(CONFORMANCE_ARGS) irctest/server_tests/
+	@$(PY) -m tests.conformance.count $(CONFORMANCE_XML)
 
 bench: $(COMPILED)
 	$(PY) -m bench.ceiling

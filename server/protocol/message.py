@@ -11,7 +11,7 @@ from .parser import MAX_BODY_BYTES, MAX_TAG_BYTES, TAG_KEY, parse_parts
 
 __all__ = ["Message", "escape_tag_value", "parse_line"]
 
-_COMMAND = re.compile(r"[A-Za-z]+\Z|[0-9]{3}\Z")
+_COMMAND = re.compile(r"_*[A-Za-z][A-Za-z_]*\Z|[0-9]{3}\Z")
 _FORBIDDEN_IN_PARAM = re.compile(r"[\x00\r\n]")
 _FORBIDDEN_IN_SOURCE = re.compile(r"[\x00\r\n ]")
 

@@ -117,7 +117,9 @@ def parse_parts(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: 
     known = _COMMON.get(command)
     if known is not None:
         command = known
-    elif command.isascii() and (command.isalpha() or (len(command) == 3 and command.isdigit())):
+    elif command.isascii() and (command.replace("_", "").isalpha() or (len(command) == 3 and command.isdigit())):
+        # Letters, underscores allowed (NONEXISTENT_COMMAND, ergo's NICKSERV_HELP...):
+        # an unknown one is the dispatcher's 421, not a malformed line.
         command = command.upper()
     else:
         raise MalformedMessage(f"bad command {command!r}" if command else "missing command")

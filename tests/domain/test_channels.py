@@ -159,6 +159,18 @@ def test_mode_op_voice_moderated_and_query() -> None:
     assert a.numerics() == ["472"]
 
 
+def test_op_or_voice_of_an_unknown_nick_is_401_and_the_other_changes_apply() -> None:
+    net = Net()
+    a, _b = joined(net, "#x", "alice", "bob")
+    a.say("MODE #x +o nobody")
+    assert a.lines() == [":chat.local 401 alice nobody :No such nick/channel"]
+    a.say("MODE #x +vm nobody")
+    # the change the command logged goes out first, its replies after it (DEVELOPING.md: the send barrier)
+    assert a.lines() == [":alice!~alice@127.0.0.1 MODE #x +m", ":chat.local 401 alice nobody :No such nick/channel"]
+    a.say("MODE #nowhere +o bob")
+    assert a.numerics() == ["403"]
+
+
 def test_limit_invite_only_and_ban() -> None:
     net = Net()
     (a,) = joined(net, "#x", "alice")

@@ -93,6 +93,14 @@ def test_labeled_response_tags_one_line_batches_several_and_acks_none() -> None:
     assert ack.command == "ACK" and ack.tags == {"label": "three"}
 
 
+def test_an_unknown_command_with_an_underscore_gets_one_labelled_421() -> None:
+    a = capable(Net(), "alice")
+    a.say("@label=deadbeef NONEXISTENT_COMMAND")
+    (reply,) = a.messages()
+    assert reply.command == "421" and reply.tags == {"label": "deadbeef"}
+    assert reply.params[1] == "NONEXISTENT_COMMAND"
+
+
 def test_extended_join_away_notify_and_setname() -> None:
     net = Net()
     a, b = capable(net, "alice"), net.user("bob")

@@ -86,6 +86,43 @@ def test_whois_and_who() -> None:
     assert [m.params[5] for m in a.messages() if m.command == "352"] == ["bob"]
 
 
+def test_who_of_a_channel_names_it_as_it_is_spelled() -> None:
+    net = Net()
+    a, b = net.user("alice"), net.user("bob")
+    b.say("JOIN #Chan")
+    a.say("WHO #CHAN")
+    who, end = a.messages()
+    assert who.command == "352" and who.params[1] == "#Chan"
+    assert end.command == "315" and end.params[1] == "#CHAN"  # the end echoes the query
+
+
+def test_an_invisible_user_is_hidden_from_masks_but_not_from_their_nick_or_a_shared_channel() -> None:
+    net = Net()
+    a, b = net.user("alice"), net.user("evan")
+    b.say("MODE evan +i")
+    a.say("WHO eva*")
+    assert a.numerics() == ["315"]
+    a.say("WHO EVAN")
+    assert a.numerics() == ["352", "315"]
+    b.say("JOIN #x")
+    a.say("JOIN #x")
+    a.lines()
+    a.say("WHO eva*")
+    assert a.numerics() == ["352", "315"]
+
+
+def test_userhost_tells_host_operator_and_away() -> None:
+    net = Net()
+    a, b = net.user("alice"), net.user("bob")
+    a.say("USERHOST bob ghost alice")
+    assert a.lines() == [":chat.local 302 alice :bob=+~bob@127.0.0.1 alice=+~alice@127.0.0.1"]
+    b.say("AWAY :gone")
+    a.say("USERHOST bob")
+    assert a.lines() == [":chat.local 302 alice :bob=-~bob@127.0.0.1"]
+    a.say("USERHOST")
+    assert a.numerics() == ["461"]
+
+
 def test_multi_prefix_shows_every_prefix() -> None:
     net = Net()
     a = net.user("alice")
@@ -125,6 +162,8 @@ def test_lusers_motd_version_time_help() -> None:
     assert a.numerics() == ["704", "706"]
     a.say("HELP nosuch")
     assert a.numerics() == ["524"]
+    a.say("HELPOP privmsg")
+    assert a.numerics() == ["704", "706"]
 
 
 def test_no_motd_is_422() -> None:

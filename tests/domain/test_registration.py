@@ -37,6 +37,15 @@ def test_missing_parameters_get_461() -> None:
         assert u.numerics() == ["461"], line
 
 
+def test_user_with_an_empty_realname_is_461_and_does_not_register() -> None:
+    u = Net().connect()
+    u.say("NICK foo")
+    u.say("USER username * * :")
+    assert u.numerics() == ["461"] and not u.session.registered
+    u.say("USER username * * :Real Name")
+    assert u.session.registered
+
+
 def test_nick_errors_431_432_433() -> None:
     net = Net()
     net.user("alice")

@@ -150,6 +150,15 @@ def handle_mode(ctx: Context, msg: Message) -> None:
     changes, unknown = parse_mode_changes(msg.params[1], list(msg.params[2:]))
     for letter in unknown:
         ctx.reply(n.ERR_UNKNOWNMODE, letter, "is unknown mode char to me")
+    missing = [c for c in changes if c.letter in "ov" and c.arg and ctx.world.user_by_nick(c.arg) is None]
+    if missing and ctx.world.channel(target, ctx.session.conn_id) is not None:
+        # +o/+v of a nick nobody has is 401, as for any other command naming one (Modern: MODE);
+        # the rest of the changes still apply.
+        for change in missing:
+            ctx.reply(n.ERR_NOSUCHNICK, change.arg, "No such nick/channel")
+        changes = [c for c in changes if c not in missing]
+        if not changes:
+            return
     outcome, bans = ctx.world.change_modes(ctx.session.conn_id, target, changes)
     ctx.published(outcome)
     if any(c.letter == "b" and not c.arg for c in changes) and outcome.ok:

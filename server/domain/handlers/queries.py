@@ -1,4 +1,4 @@
-"""Read-only queries: WHO, WHOIS, LUSERS, MOTD, AWAY, VERSION, TIME, HELP."""
+"""Read-only queries: WHO, WHOIS, USERHOST, LUSERS, MOTD, AWAY, VERSION, TIME, HELP."""
 
 from __future__ import annotations
 
@@ -56,17 +56,26 @@ def _who_line(ctx: Context, channel: str, user: UserView, prefix: str) -> None:
 def handle_who(ctx: Context, msg: Message) -> None:
     """WHO <#channel|mask>: list users in a channel or matching a mask."""
     mask = msg.params[0] if msg.params else "*"
+    me = ctx.session.conn_id
     if is_channel(mask):
-        members = ctx.world.channel_members(mask, ctx.session.conn_id)
+        members = ctx.world.channel_members(mask, me)
         all_prefixes = "multi-prefix" in ctx.session.caps
+        # Each reply names the channel as it is spelled, not as the query spelled it.
+        channel = ctx.world.channel(mask, me) if members else None
+        name = channel.name if channel else mask
         for member in members or ():
-            _who_line(ctx, mask, member.user, member.prefix(all_prefixes))
+            _who_line(ctx, name, member.user, member.prefix(all_prefixes))
     else:
         pattern = casefold(mask)
         for user in ctx.world.users():
-            invisible = "i" in user.modes and user.conn_id != ctx.session.conn_id
-            if not invisible and fnmatchcase(casefold(user.nick), pattern):
-                _who_line(ctx, "*", user, "")
+            if not fnmatchcase(casefold(user.nick), pattern):
+                continue
+            # +i hides a user from a mask, but not from their exact nick or from someone they share
+            # a channel with (https://modern.ircdocs.horse/#invisible-user-mode).
+            if ("i" in user.modes and user.conn_id != me and casefold(user.nick) != pattern
+                    and not ctx.world.shares_channel(me, user.conn_id)):
+                continue
+            _who_line(ctx, "*", user, "")
     ctx.reply(n.RPL_ENDOFWHO, mask, "End of /WHO list")
 
 
@@ -93,6 +102,19 @@ def handle_whois(ctx: Context, msg: Message) -> None:
         ctx.reply(n.RPL_WHOISIDLE, user.nick, "0", str(int(user.signon)), "seconds idle, signon time")
         nick = user.nick
     ctx.reply(n.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+
+
+@command("USERHOST", min_params=1)
+def handle_userhost(ctx: Context, msg: Message) -> None:
+    """USERHOST <nick> [<nick>...]: up to five users' hosts, whether they are operators and away."""
+    replies = []
+    for nick in msg.params[:5]:
+        found = ctx.world.user_by_nick(nick)
+        if found is not None:
+            user = found[0]
+            oper = "*" if "o" in user.modes else ""
+            replies.append(f"{user.nick}{oper}={'-' if user.away else '+'}{user.user}@{user.host}")
+    ctx.reply(n.RPL_USERHOST, " ".join(replies))
 
 
 @command("AWAY")
@@ -145,3 +167,9 @@ def handle_help(ctx: Context, msg: Message) -> None:
         for spec in specs:
             ctx.reply("705", subject, spec.help or spec.name)
     ctx.reply("706", subject, "End of /HELP")
+
+
+@command("HELPOP", pre_registration=True)
+def handle_helpop(ctx: Context, msg: Message) -> None:
+    """HELPOP [command]: the same as HELP, by the name some servers and clients use."""
+    handle_help(ctx, msg)

@@ -142,6 +142,9 @@ def handle_user(ctx: Context, msg: Message) -> None:
     if ctx.session.registered or ctx.session.username:
         ctx.reply(n.ERR_ALREADYREGISTERED, "You may not reregister")
         return
+    if not msg.params[3]:  # an empty realname is refused like a missing one (Modern: USER)
+        ctx.reply(n.ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters")
+        return
     username = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-_.")[:10] or "user"
     ctx.session.username = "~" + username
     ctx.session.realname = msg.params[3]

@@ -1,0 +1,121 @@
+"""irctest's controller for chat-server: starts this checkout's ``server`` package for one test.
+
+irctest loads it by module path (``--controller tests.conformance.chat_server_controller``),
+builds one controller per test and calls ``run`` with the port the test's clients will use.
+``make conformance`` runs the general selection with it; README.md says how.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+from irctest import patma
+from irctest.basecontrollers import BaseServerController, DirectoryBasedController
+from irctest.runner import NotImplementedByController
+from irctest.specifications import Capabilities, OptionalBehaviors
+
+__all__ = ["ChatServerController", "get_irctest_controller_class"]
+
+# The checkout this file belongs to: the server we test is its ``server`` package,
+# whatever else is installed in the environment running irctest.
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+# irctest's operator, which its OPER/KILL/WALLOPS tests log in as.
+OPER_NAME = "operuser"
+OPER_PASSWORD = "operpassword"
+
+
+@functools.cache
+def _oper_hash() -> str:
+    """The argon2id hash of irctest's operator password, made once per irctest process."""
+    sys.path.insert(0, str(CHECKOUT))
+    try:
+        from server.auth import hash_password
+    finally:
+        sys.path.remove(str(CHECKOUT))
+    return hash_password(OPER_PASSWORD)
+
+
+class ChatServerController(BaseServerController, DirectoryBasedController):
+    software_name = "chat-server"
+    supported_sasl_mechanisms: set[str] = set()
+    supports_sts = False
+
+    # The capabilities we offer (server/domain/handlers/registration.py, SUPPORTED_CAPS) that
+    # irctest knows: declared, a NAK for one of them fails a test instead of skipping it.
+    capabilities = frozenset(
+        (
+            Capabilities.AWAY_NOTIFY,
+            Capabilities.BATCH,
+            Capabilities.ECHO_MESSAGE,
+            Capabilities.EXTENDED_JOIN,
+            Capabilities.LABELED_RESPONSE,
+            Capabilities.MESSAGE_TAGS,
+            Capabilities.MULTI_PREFIX,
+            Capabilities.SERVER_TIME,
+            Capabilities.SETNAME,
+        )
+    )
+
+    # Behaviours we implement: declared, a test that finds one missing fails instead of skipping.
+    optional_behaviors = frozenset((OptionalBehaviors.MULTI_JOIN, OptionalBehaviors.MULTI_PRIVMSG))
+
+    # ISUPPORT tokens (and values) our 005 must carry: IsupportTestCase.testValues checks them.
+    isupport: dict[str, str | patma.Operator | None] = {
+        "CASEMAPPING": "rfc1459",
+        "CHANTYPES": patma.ANYSTR,
+        "PREFIX": "(ov)@+",
+        "STATUSMSG": "@+",
+        "TARGMAX": patma.ANYSTR,
+        "UTF8ONLY": None,
+    }
+
+    def run(
+        self,
+        hostname: str,
+        port: int,
+        *,
+        password: str | None,
+        ssl: bool,
+        run_services: bool,
+        faketime: str | None,
+        websocket_hostname: str | None,
+        websocket_port: int | None,
+    ) -> None:
+        if websocket_hostname is not None or websocket_port is not None:
+            raise NotImplementedByController("Websocket")  # no WebSocket listener yet (issue 18)
+        if ssl:
+            raise NotImplementedByController("TLS")  # no test of the general selection asks for it
+        if run_services:
+            raise NotImplementedByController("Services")  # accounts are not built in yet
+        assert self.proc is None
+        self.port = port
+        self.hostname = hostname
+        self.create_config()
+        assert self.directory is not None
+        config = self.directory / "server.toml"
+        config.write_text(f'[opers.{OPER_NAME}]\npassword = "{_oper_hash()}"\nhosts = ["*@*"]\n')
+        args: list[str | Path] = [
+            sys.executable, "-m", "server",
+            "--host", "127.0.0.1",
+            "--port", str(port),
+            "--server-name", "My.Little.Server",
+            "--flood-control", "off",
+            "--data-dir", self.directory / "data",
+            "--config", config,
+            "--hash-workers", "1",
+            "--log-level", "DEBUG" if self.debug_mode else "WARNING",
+        ]
+        if password is not None:
+            args += ["--password", password]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))}
+        env = {key: value for key, value in env.items() if not key.startswith("CHAT_")}
+        self.proc = self.execute(args, proc_name="chat-server", cwd=CHECKOUT, env=env)
+        self.wait_for_port()
+
+
+def get_irctest_controller_class() -> type[ChatServerController]:
+    return ChatServerController
