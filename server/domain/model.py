@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Channel", "ChannelView", "Member", "Refusal", "User", "UserView", "member_prefix"]
+__all__ = ["Channel", "ChannelView", "Member", "Refusal", "User", "UserView", "WasUser", "member_prefix"]
 
 # A refusal is a numeric and its parameters after the client's nick,
 # e.g. ("403", "#nope", "No such channel").
@@ -118,3 +118,13 @@ class ChannelView:
     @property
     def visible(self) -> bool:
         return not self.secret or self.viewer_is_member
+
+
+@dataclass(frozen=True, slots=True)
+class WasUser:
+    """Who held a nick before (WHOWAS): recorded when they changed it or quit."""
+
+    nick: str
+    user: str
+    host: str
+    realname: str

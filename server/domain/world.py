@@ -10,6 +10,7 @@ values.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -20,10 +21,13 @@ from server.log.sqlite import ChannelSettings
 from server.protocol import casefold, is_valid_channel
 from server.protocol import numerics as n
 
-from .model import Channel, ChannelView, Member, Refusal, User, UserView
+from .model import Channel, ChannelView, Member, Refusal, User, UserView, WasUser
 from .modes import MAX_MODES, ModeChange, render_mode_changes
 
-__all__ = ["Outcome", "World"]
+__all__ = ["WHOWAS_KEPT", "Outcome", "World"]
+
+# Nicks given up (by NICK or QUIT) that WHOWAS remembers, newest first; the oldest go.
+WHOWAS_KEPT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ class World:
         self._nicks: dict[str, str] = {}  # casefolded nick -> conn_id
         self._channels: dict[str, Channel] = {}  # casefolded name -> channel
         self._wallopers: set[str] = set()  # conn ids with user mode +w: WALLOPS goes to them
+        self._was: deque[WasUser] = deque(maxlen=WHOWAS_KEPT)
 
     # -- helpers (lock held) -------------------------------------------------
 
@@ -112,6 +117,8 @@ class World:
             old_source = user.source
             del self._nicks[casefold(user.nick)]
             self._nicks[folded] = conn_id
+            if user.registered:
+                self._was.append(WasUser(user.nick, user.user, user.host, user.realname))
             user.nick = nick
             if not user.registered:
                 return Outcome()
@@ -142,6 +149,7 @@ class World:
             self._leave(user, key)
         if not user.registered:
             return None
+        self._was.append(WasUser(user.nick, user.user, user.host, user.realname))
         return Event("QUIT", user.source, (reason,), conn_id, channels)
 
     def quit_many(self, conn_ids: Sequence[str], reason: str) -> int:
@@ -237,8 +245,10 @@ class World:
             channel.members[conn_id] = modes
             channel.invited.discard(casefold(user.nick))
             user.channels |= {folded}
-            event = Event("JOIN", user.source, (channel.name,), conn_id, (folded,), extra=("*", user.realname))
-            seq = self._publish([event])
+            events = [Event("JOIN", user.source, (channel.name,), conn_id, (folded,), extra=("*", user.realname))]
+            if user.away:  # away-notify: "when a user joins and has an away message set"
+                events.append(Event("AWAY", user.source, (user.away,), conn_id, (folded,)))
+            seq = self._publish(events)
             return Outcome(seq=seq), self._view(channel, conn_id)
 
     def _new_channel(self, key: str, name: str, now: float) -> Channel:
@@ -478,6 +488,13 @@ class World:
                 member = Member(user.view(), "".join(sorted(channel.members[conn_id])))
                 chans.append(member.prefix() + channel.name)
             return user.view(), tuple(chans)
+
+    def whowas(self, mask: str, count: int) -> list[WasUser]:
+        """Who held nicks matching ``mask`` (``*`` and ``?`` allowed), newest first; ``count`` <= 0: all."""
+        pattern = casefold(mask).replace("[", "[[]")
+        with self._lock:
+            found = [was for was in reversed(self._was) if fnmatchcase(casefold(was.nick), pattern)]
+        return found[:count] if count > 0 else found
 
     def users(self) -> list[UserView]:
         with self._lock:

@@ -239,3 +239,18 @@ def test_labelled_chathistory_nests_its_batch() -> None:
     assert inner.command == "BATCH" and inner.params[1] == "chathistory" and inner.tags["batch"] == outer.params[0][1:]
     message = parse_line(lines[2].encode())
     assert message.tags["batch"] == inner.params[0][1:]
+
+
+def test_an_away_user_joining_is_announced_to_away_notify_members_only() -> None:
+    net = Net()
+    a, c = capable(net, "alice"), net.user("carol")
+    for user in (a, c):
+        user.say("JOIN #x")
+    b = net.user("bob")
+    b.say("AWAY :already away")
+    a.lines(), b.lines(), c.lines()
+    b.say("JOIN #x")
+    got = [(m.command, m.source, m.params) for m in a.messages()]
+    assert got[0][0] == "JOIN" and got[1:] == [("AWAY", "bob!~bob@127.0.0.1", ("already away",))]
+    assert "AWAY" not in [m.command for m in b.messages()]  # not told their own status
+    assert [m.command for m in c.messages()] == ["JOIN"]  # no away-notify, no AWAY

@@ -172,3 +172,36 @@ def test_no_motd_is_422() -> None:
     a.say("NICK a")
     a.say("USER a 0 * :a")
     assert a.numerics()[-1] == "422"
+
+
+def test_whowas_remembers_who_held_a_nick_newest_first() -> None:
+    net = Net()
+    asker = net.user("asker")
+    first = net.user("nick2")
+    first.say("QUIT :bye")
+    second = net.connect()
+    second.say("NICK nick2")
+    second.say("USER ident3 0 * :Third Real")
+    second.say("NICK moved")  # a NICK change gives the old nick up too
+    asker.lines()
+    asker.say("WHOWAS nick2")
+    lines = asker.lines()
+    assert lines == [":chat.local 314 asker nick2 ~ident3 127.0.0.1 * :Third Real",
+                     ":chat.local 312 asker nick2 chat.local :ChatNet",
+                     ":chat.local 314 asker nick2 ~nick2 127.0.0.1 * :nick2 real",
+                     ":chat.local 312 asker nick2 chat.local :ChatNet",
+                     ":chat.local 369 asker nick2 :End of WHOWAS"]
+    asker.say("WHOWAS nick2 1")
+    assert asker.numerics() == ["314", "312", "369"]
+    for count in ("0", "-1"):  # a non-positive count is a full search
+        asker.say(f"WHOWAS nick2 {count}")
+        assert asker.numerics() == ["314", "312", "314", "312", "369"]
+    asker.say("WHOWAS *CK2")  # a mask, case-insensitive
+    assert asker.numerics().count("314") == 2
+    asker.say("WHOWAS nobody")
+    assert asker.lines() == [":chat.local 406 asker nobody :There was no such nickname",
+                             ":chat.local 369 asker nobody :End of WHOWAS"]
+    asker.say("WHOWAS")
+    assert asker.numerics() == ["431"]
+    asker.say("WHOWAS asker")  # someone still using it never gave it up
+    assert asker.numerics() == ["406", "369"]

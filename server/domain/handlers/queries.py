@@ -1,4 +1,4 @@
-"""Read-only queries: WHO, WHOIS, USERHOST, LUSERS, MOTD, AWAY, VERSION, TIME, HELP."""
+"""Read-only queries: WHO, WHOIS, WHOWAS, USERHOST, LUSERS, MOTD, AWAY, VERSION, TIME, HELP."""
 
 from __future__ import annotations
 
@@ -115,6 +115,26 @@ def handle_userhost(ctx: Context, msg: Message) -> None:
             oper = "*" if "o" in user.modes else ""
             replies.append(f"{user.nick}{oper}={'-' if user.away else '+'}{user.user}@{user.host}")
     ctx.reply(n.RPL_USERHOST, " ".join(replies))
+
+
+@command("WHOWAS")
+def handle_whowas(ctx: Context, msg: Message) -> None:
+    """WHOWAS <nick> [count]: who last held a nick (newest first)."""
+    if not msg.params or not msg.params[0]:
+        ctx.reply(n.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    nick = msg.params[0].split(",")[0]
+    try:
+        count = int(msg.params[1]) if len(msg.params) > 1 else 0
+    except ValueError:
+        count = 0  # not a number: as the RFCs say of a non-positive one, a full search
+    found = ctx.world.whowas(nick, count)
+    for was in found:
+        ctx.reply(n.RPL_WHOWASUSER, was.nick, was.user, was.host, "*", was.realname)
+        ctx.reply(n.RPL_WHOISSERVER, was.nick, ctx.settings.name, ctx.settings.network)
+    if not found:
+        ctx.reply(n.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
+    ctx.reply(n.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
 
 
 @command("AWAY")
