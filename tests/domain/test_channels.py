@@ -212,3 +212,15 @@ def test_user_modes() -> None:
     assert a.numerics() == []
     a.say("MODE alice +Q")
     assert a.numerics() == ["501"]
+
+
+def test_a_key_that_join_could_not_carry_is_refused_with_696() -> None:
+    net = Net()
+    a = net.user("alice")
+    a.say("JOIN #k")
+    a.lines()
+    for key in ("with spaces", "", " ", "a,b"):
+        a.say(f"MODE #k +k :{key}")
+        assert a.lines() == [":chat.local 696 alice #k k * :Invalid key: no spaces, commas or control characters"]
+    a.say("MODE #k +kt fine")  # a valid key still goes through, with the rest
+    assert a.lines() == [":alice!~alice@127.0.0.1 MODE #k +k fine"]

@@ -131,6 +131,10 @@ def handle_invite(ctx: Context, msg: Message) -> None:
         ctx.reply("341", nick, name)
 
 
+def _valid_key(key: str) -> bool:
+    return bool(key) and not any(ch in " ,\x00\r\n\t\v\f" for ch in key)
+
+
 @command("MODE", min_params=1)
 def handle_mode(ctx: Context, msg: Message) -> None:
     """MODE <target> [modes [args]]: show or change channel or user modes."""
@@ -150,6 +154,12 @@ def handle_mode(ctx: Context, msg: Message) -> None:
     changes, unknown = parse_mode_changes(msg.params[1], list(msg.params[2:]))
     for letter in unknown:
         ctx.reply(n.ERR_UNKNOWNMODE, letter, "is unknown mode char to me")
+    bad_keys = [c for c in changes if c.letter == "k" and c.add and not _valid_key(c.arg)]
+    for _ in bad_keys:  # a key must be usable in JOIN: no spaces, commas or control characters (RFC 2812)
+        ctx.reply(n.ERR_INVALIDMODEPARAM, target, "k", "*", "Invalid key: no spaces, commas or control characters")
+    changes = [c for c in changes if c not in bad_keys]
+    if bad_keys and not changes:
+        return
     missing = [c for c in changes if c.letter in "ov" and c.arg and ctx.world.user_by_nick(c.arg) is None]
     if missing and ctx.world.channel(target, ctx.session.conn_id) is not None:
         # +o/+v of a nick nobody has is 401, as for any other command naming one (Modern: MODE);
