@@ -239,7 +239,10 @@ def test_every_home_delivers_through_follow_in_order_until_unfollowed(shared_log
     unfollow()
     shared_log.append([event(7)])
     shared_log.commit_now()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 5
+    while not shared_log.read_after(6, 10) and time.monotonic() < deadline:  # committed and visible
+        time.sleep(0.01)
+    assert [e.seq for e in shared_log.read_after(6, 10)] == [7]
     assert seen == [2, 3, 4, 5, 6]
     # Through the Manager a follower would be a callable in another process: the proxy offers
     # neither method, and the worker's TailingLog keeps the contract by tailing.

@@ -1,0 +1,135 @@
+"""WorldState: every user and channel of the network, and the read-only views handed out of it.
+
+World (world.py) adds the operations that change it. Readers take the same
+lock as the operations, so a view is never of a state half changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from fnmatch import fnmatchcase
+from typing import Protocol
+
+from server.log import MessageLog
+from server.log.sqlite import ChannelSettings
+from server.protocol import casefold
+
+from .model import Channel, ChannelView, Member, User, UserView, WasUser
+
+__all__ = ["WHOWAS_KEPT", "ChannelArchive", "WorldState"]
+
+# Nicks given up (by NICK or QUIT) that WHOWAS remembers, newest first; the oldest go.
+WHOWAS_KEPT = 1000
+
+
+class ChannelArchive(Protocol):
+    """Where channel topics and modes outlive the channel (a DurableLog)."""
+
+    def remember_channel(self, key: str, settings: ChannelSettings) -> None: ...
+
+    def channel_settings(self) -> dict[str, ChannelSettings]: ...
+
+
+class WorldState:
+    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None) -> None:
+        self._log = log
+        self._archive = archive
+        self._saved: dict[str, ChannelSettings] = archive.channel_settings() if archive else {}
+        self._lock = threading.RLock()
+        self._users: dict[str, User] = {}  # conn_id -> user
+        self._nicks: dict[str, str] = {}  # casefolded nick -> conn_id
+        self._channels: dict[str, Channel] = {}  # casefolded name -> channel
+        self._wallopers: set[str] = set()  # conn ids with user mode +w: WALLOPS goes to them
+        self._was: deque[WasUser] = deque(maxlen=WHOWAS_KEPT)
+
+    def _view(self, channel: Channel, viewer: str, with_names: bool = True) -> ChannelView:
+        names = tuple(
+            (self._users[cid].nick, "".join(sorted(modes)) if modes else "") for cid, modes in channel.members.items()
+        ) if with_names else ()
+        return ChannelView(channel.name, channel.topic, channel.topic_by, channel.topic_time,
+                           channel.mode_string(show_key=False), channel.created, "s" in channel.modes,
+                           len(channel.members), viewer in channel.members, names)
+
+    # -- channels -------------------------------------------------------------
+
+    def channel(self, name: str, viewer: str) -> ChannelView | None:
+        """A channel as ``viewer`` (a conn id) may see it, with its names."""
+        with self._lock:
+            channel = self._channels.get(casefold(name))
+            return self._view(channel, viewer) if channel else None
+
+    def channels(self, viewer: str) -> list[ChannelView]:
+        """Every channel, without names (LIST)."""
+        with self._lock:
+            return [self._view(c, viewer, with_names=False) for c in self._channels.values()]
+
+    def channel_members(self, name: str, viewer: str) -> list[Member] | None:
+        """Who is in a channel, in full (WHO); None if there is no such channel visible to ``viewer``."""
+        with self._lock:
+            channel = self._channels.get(casefold(name))
+            if channel is None or ("s" in channel.modes and viewer not in channel.members):
+                return None
+            return [Member(self._users[cid].view(), "".join(sorted(modes))) for cid, modes in channel.members.items()]
+
+    def channel_modes(self, name: str, conn_id: str) -> tuple[str, ...] | None:
+        with self._lock:
+            channel = self._channels.get(casefold(name))
+            if channel is None:
+                return None
+            return channel.mode_string(show_key=conn_id in channel.members)
+
+    # -- queries -------------------------------------------------------------
+
+    def user_by_nick(self, nick: str) -> tuple[UserView, tuple[str, ...]] | None:
+        """A registered user and the channels they are in, with their prefix (WHOIS)."""
+        with self._lock:
+            conn_id = self._nicks.get(casefold(nick))
+            if conn_id is None or not self._users[conn_id].registered:
+                return None
+            user = self._users[conn_id]
+            chans = []
+            for key in sorted(user.channels):
+                channel = self._channels[key]
+                if "s" in channel.modes:
+                    continue
+                member = Member(user.view(), "".join(sorted(channel.members[conn_id])))
+                chans.append(member.prefix() + channel.name)
+            return user.view(), tuple(chans)
+
+    def whowas(self, mask: str, count: int) -> list[WasUser]:
+        """Who held nicks matching ``mask`` (``*`` and ``?`` allowed), newest first; ``count`` <= 0: all."""
+        pattern = casefold(mask).replace("[", "[[]")
+        with self._lock:
+            found = [was for was in reversed(self._was) if fnmatchcase(casefold(was.nick), pattern)]
+        return found[:count] if count > 0 else found
+
+    def users(self) -> list[UserView]:
+        with self._lock:
+            return [u.view() for u in self._users.values() if u.registered]
+
+    def counts(self) -> tuple[int, int, int, int]:
+        """(registered users, unregistered connections, operators, channels)."""
+        with self._lock:
+            registered = sum(1 for u in self._users.values() if u.registered)
+            opers = sum(1 for u in self._users.values() if "o" in u.modes)
+            return registered, len(self._users) - registered, opers, len(self._channels)
+
+    def shares_channel(self, conn_a: str, conn_b: str) -> bool:
+        with self._lock:
+            a, b = self._users.get(conn_a), self._users.get(conn_b)
+            return bool(a and b and a.channels & b.channels)
+
+    def user(self, conn_id: str) -> UserView | None:
+        with self._lock:
+            user = self._users.get(conn_id)
+            return user.view() if user else None
+
+    def user_channels(self, conn_id: str) -> tuple[str, ...]:
+        with self._lock:
+            user = self._users.get(conn_id)
+            return tuple(self._channels[k].name for k in sorted(user.channels)) if user else ()
+
+    def conns_with_prefix(self, prefix: str) -> list[str]:
+        with self._lock:
+            return [cid for cid in self._users if cid.startswith(prefix)]
