@@ -20,6 +20,14 @@ def joined(run: Running, channel: str) -> bool:
     return window is not None and window.joined
 
 
+async def sees_bobby_in_lobby(run: Running) -> None:
+    """Wait until the app has joined #lobby and lists bobby there."""
+    await wait_until(lambda: joined(run, "#lobby"), what="alice in #lobby")
+    lobby = run.chat.state.find("#lobby")
+    assert lobby is not None
+    await wait_until(lambda: "bobby" in lobby.members, what="bobby in the nick list")
+
+
 def texts(run: Running, name: str) -> list[str]:
     window = run.chat.state.find(name)
     return [line.text for line in window.lines] if window else []
@@ -68,10 +76,7 @@ def test_query_window_nick_list_and_completion(chat_srv: RunningServer) -> None:
         peer = await Peer.connect(chat_srv.port, "bobby")
         await peer.join("#lobby")
         async with running_app(chat_srv.port, "alice") as run:
-            await wait_until(lambda: joined(run, "#lobby"), what="alice in #lobby")
-            lobby = run.chat.state.find("#lobby")
-            assert lobby is not None
-            await wait_until(lambda: "bobby" in lobby.members, what="bobby in the nick list")
+            await sees_bobby_in_lobby(run)
 
             # Tab at the line start completes the nick with ": ".
             run.type("bo\t")
@@ -188,10 +193,7 @@ def test_tab_on_empty_word_does_nothing_and_ctrl_c_asks_before_quitting(chat_srv
         peer = await Peer.connect(chat_srv.port, "bobby")
         await peer.join("#lobby")
         async with running_app(chat_srv.port, "alice") as run:
-            await wait_until(lambda: joined(run, "#lobby"), what="alice in #lobby")
-            lobby = run.chat.state.find("#lobby")
-            assert lobby is not None
-            await wait_until(lambda: "bobby" in lobby.members, what="bobby in the nick list")
+            await sees_bobby_in_lobby(run)
             run.type("\t")
             run.type("hi \t")
             run.type("bo\t")  # a real completion still works, and shows the keys were all handled
