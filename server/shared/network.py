@@ -1,0 +1,59 @@
+"""A server's World: its own when it runs alone, or its replica of the network on Redis (``--bus``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Callable
+
+from server.config import Config, ConfigError
+from server.domain import World
+from server.log.durable import DurableLog
+
+__all__ = ["fence_process", "open_world", "worker_prefix"]
+
+log = logging.getLogger("chat-server")
+
+
+def worker_prefix(config: Config) -> str:
+    """What a worker's connection ids start with: on a network, this node's incarnation."""
+    return f"{config.incarnation}/" if config.bus else ""
+
+
+def fence_process(pid: int) -> Callable[[str], None]:
+    """What a node does when it may have been declared dead: drop every client and stop (``pid`` is the server)."""
+
+    def fence(why: str) -> None:
+        log.critical("leaving the network: %s; dropping every client and stopping", why)
+        os.kill(pid, signal.SIGTERM)
+
+    return fence
+
+
+def open_world(config: Config, source: DurableLog, fence: Callable[[str], None]) -> tuple[World, Callable[[], None]]:
+    """The World to serve, and what stops its machinery."""
+    if not config.bus:
+        return World(source, archive=source), lambda: None
+    import redis
+
+    from .nodes import NodeWatch
+    from .replication import ReplicatedWorld, Replication
+
+    client = redis.Redis.from_url(config.bus, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10)
+    replication = Replication(client, config.incarnation, on_lost=fence)
+    world = ReplicatedWorld(source, replication, archive=source)
+    watch = NodeWatch(client, world, config.incarnation, fence)
+    try:
+        watch.start()
+        replication.start(world)
+    except redis.RedisError as exc:
+        raise ConfigError(f"chat-server: cannot reach the bus {config.bus}: {exc}") from None
+    log.info("node %s on the network at %s", config.incarnation, config.bus)
+
+    def stop() -> None:
+        watch.stop()
+        replication.stop()
+        client.close()
+
+    return world, stop
