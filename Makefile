@@ -39,7 +39,7 @@ run: $(COMPILED)
 	$(VENV)/bin/chat-server $(ARGS)
 
 system-deps:
-	@missing=""; for tool in tmux; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	@missing=""; for tool in tmux redis-server; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 		else echo "please install:$$missing (tests that need them are skipped)"; fi; \

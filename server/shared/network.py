@@ -43,7 +43,7 @@ def open_world(config: Config, source: DurableLog, fence: Callable[[str], None])
     client = redis.Redis.from_url(config.bus, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10)
     replication = Replication(client, config.incarnation, on_lost=fence)
     world = ReplicatedWorld(source, replication, archive=source)
-    watch = NodeWatch(client, world, config.incarnation, fence)
+    watch = NodeWatch(client, world, config.incarnation, fence, config.node_timeout)
     try:
         watch.start()
         replication.start(world)

@@ -2,13 +2,13 @@
 
 Every node runs under an incarnation, ``<node name>~<random>``, that prefixes
 its connection ids (``<incarnation>/<worker>:<n>``). It renews a key that
-expires ``DEAD_AFTER`` seconds later; every node checks, for each
+expires ``--node-timeout`` seconds later; every node checks, for each
 incarnation that still has users in its replica, that the key is there,
 and quits the users of one whose key is gone with one ``reap`` operation.
 Several nodes may reap the same incarnation: the first reap in the stream
 quits its users, the others find nobody, so each QUIT is seen once.
 
-A node that could not renew its key for ``DEAD_AFTER`` seconds has
+A node that could not renew its key for that long has
 probably been reaped: it fences itself (drops its clients and stops)
 rather than serve users the rest of the network no longer sees.
 """
@@ -28,12 +28,11 @@ import redis
 from server.domain import World
 from server.domain.errors import Unavailable
 
-__all__ = ["DEAD_AFTER", "NodeWatch", "new_incarnation", "node_of"]
+__all__ = [ "NodeWatch", "new_incarnation", "node_of"]
 
 log = logging.getLogger("chat-server.nodes")
 
-HEARTBEAT_EVERY = 2.0
-DEAD_AFTER = 10.0  # another node notices within DEAD_AFTER + HEARTBEAT_EVERY
+DEAD_AFTER = 10.0  # seconds (--node-timeout); another node notices within 1.2 times that
 NODE_KEY = "chat:node:{}"
 _NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_]{0,62}")
 
@@ -51,8 +50,11 @@ def node_of(conn_id: str) -> str:
 
 
 class NodeWatch:
-    def __init__(self, client: redis.Redis, world: World, incarnation: str, fence: Callable[[str], None]) -> None:
+    def __init__(self, client: redis.Redis, world: World, incarnation: str, fence: Callable[[str], None],
+                 dead_after: float = DEAD_AFTER) -> None:
         self._redis = client
+        self._dead_after = dead_after
+        self._every = dead_after / 5
         self._world = world
         self.incarnation = incarnation
         self._fence = fence
@@ -71,13 +73,13 @@ class NodeWatch:
             self._redis.delete(NODE_KEY.format(self.incarnation))
 
     def _beat(self) -> None:
-        self._redis.set(NODE_KEY.format(self.incarnation), str(os.getpid()), px=int(DEAD_AFTER * 1000))
+        self._redis.set(NODE_KEY.format(self.incarnation), str(os.getpid()), px=int(self._dead_after * 1000))
         self._last_beat = time.monotonic()
 
     def _run(self) -> None:
-        while not self._stop.wait(HEARTBEAT_EVERY):
+        while not self._stop.wait(self._every):
             silent = time.monotonic() - self._last_beat
-            if silent > DEAD_AFTER:  # paused, or cut off: the others may have quit our users already
+            if silent > self._dead_after:  # paused, or cut off: the others may have quit our users already
                 self._fence(f"no heartbeat for {silent:.1f} s (the other nodes consider this one gone)")
                 return
             try:
