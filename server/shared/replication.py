@@ -63,7 +63,7 @@ if current then
   if not newer(ARGV[1], current) then return 0 end
   redis.call('XTRIM', KEYS[2], 'MINID', current)
 end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2])
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'applied', ARGV[3])
 return 1
 """
 
@@ -75,12 +75,6 @@ OPERATIONS = tuple(sorted(name for name in dir(World)
 
 # What XREAD answers: per stream, its entries as (id, fields).
 _Batches = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None
-
-
-def _stream_id(value: bytes | str) -> tuple[int, int]:
-    text = value.decode() if isinstance(value, bytes) else value
-    ms, _, seq = text.partition("-")
-    return int(ms), int(seq or 0)
 
 
 class Replication:
@@ -95,6 +89,7 @@ class Replication:
         self._waiting: dict[int, Future[Any]] = {}
         self._requests = itertools.count(1)
         self._cursor = "0-0"
+        self._applied = 0  # entries of the stream applied since it began, this replica's or its snapshot's
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="replication", daemon=True)
         self._save_snapshot = client.register_script(_SAVE_SNAPSHOT)
@@ -112,6 +107,7 @@ class Replication:
         if snapshot:
             world.import_state(snapshot[b"state"])
             self._cursor = snapshot[b"id"].decode()
+            self._applied = int(snapshot[b"applied"])
         log.info("joined the network at %s as %s", self._cursor, self.incarnation)
         self._thread.start()
 
@@ -164,7 +160,14 @@ class Replication:
             self._maybe_snapshot()
 
     def _apply(self, entry_id: str, payload: bytes) -> None:
-        origin, request, name, args, kwargs = pickle.loads(payload)
+        self._cursor = entry_id
+        self._applied += 1
+        self._dirty = True
+        try:
+            origin, request, name, args, kwargs = pickle.loads(payload)
+        except Exception:
+            log.exception("cannot read operation %s: skipped", entry_id)
+            return
         future = self._waiting.pop(request, None) if origin == self.incarnation else None
         self._applying.on = True
         try:
@@ -179,8 +182,6 @@ class Replication:
                 future.set_result(result)
         finally:
             self._applying.on = False
-        self._cursor = entry_id
-        self._dirty = True
 
     def _check_nothing_lost(self) -> None:
         """Stop the node if the stream was trimmed past what it has applied: its replica would be wrong."""
@@ -192,10 +193,10 @@ class Replication:
             info = self._redis.xinfo_stream(STREAM)
         except redis.ResponseError:  # no stream yet
             return
-        deleted = info.get("max-deleted-entry-id")
-        if deleted and _stream_id(deleted) > _stream_id(self._cursor):
+        trimmed = int(info["entries-added"]) - int(info["length"])  # a stream is only ever trimmed oldest first
+        if trimmed > self._applied:
             self._stop.set()
-            self._on_lost(f"operations up to {deleted!r} were trimmed before this node applied them")
+            self._on_lost(f"{trimmed - self._applied} operations were trimmed before this node applied them")
 
     def _maybe_snapshot(self) -> None:
         now = time.monotonic()
@@ -203,7 +204,7 @@ class Replication:
             return
         self._snapshot_at, self._dirty = now, False
         try:
-            self._save_snapshot(keys=[SNAPSHOT, STREAM], args=[self._cursor, self._world.export_state()])
+            self._save_snapshot(keys=[SNAPSHOT, STREAM], args=[self._cursor, self._world.export_state(), self._applied])
         except redis.RedisError as exc:
             log.warning("could not save a snapshot: %s", exc)
 
