@@ -10,7 +10,7 @@ import redis
 
 from server.log.memory import MemoryLog
 from server.shared.replication import STREAM, ReplicatedWorld, Replication
-from tests.support.redis_server import RedisServer, redis_server
+from tests.support.redis_server import redis_server
 
 
 @pytest.fixture
