@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--server-name", help=f"the server's name in replies (default {d.server_name})")
     p.add_argument("--network", help=f"the network name in ISUPPORT (default {d.network})")
     p.add_argument("--bus", metavar="redis://HOST:PORT/DB",
-                   help="join the network whose shared state is in this Redis (rediss:// for TLS): every "
+                   help="join the network whose shared state is in this Redis (rediss:// for TLS, "
+                   "redis-cluster://HOST:PORT[,HOST:PORT...] for a Redis Cluster): every "
                    "chat-server pointed at one Redis is one IRC network (default: this server alone)")
     p.add_argument("--node-timeout", type=float,
                    help=f"seconds of silence after which the other nodes quit a node's users, and it stops "
@@ -267,7 +268,8 @@ def _check_limits(config: Config) -> None:
         raise ConfigError("chat-server: flood control needs --flood-burst >= 1, --flood-rate > 0 and --recvq >= 512")
     if config.node_timeout < 1:
         raise ConfigError("chat-server: --node-timeout must be at least 1 second")
-    if config.bus and not config.bus.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(f"chat-server: --bus must be a redis:// or rediss:// URL, not {config.bus!r}")
+    if config.bus and not config.bus.startswith(("redis://", "rediss://", "unix://", "redis-cluster://")):
+        raise ConfigError(f"chat-server: --bus must be a redis://, rediss:// or redis-cluster:// URL, "
+                          f"not {config.bus!r}")
     if config.tls_port >= 0 and not (config.tls_cert and config.tls_key):
         raise ConfigError("chat-server: --tls-port needs --tls-cert FILE and --tls-key FILE")

@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.test_history import chathistory, history_client
 from tests.support.client import LineClient
-from tests.support.redis_server import RedisServer, redis_server
+from tests.support.redis_server import RedisServer, redis_cluster, redis_server
 from tests.support.servers import NO_FLOOD_CONTROL, RunningServer, chat_server
 
 NODE_TIMEOUT = "3"
@@ -182,3 +182,19 @@ def test_a_paused_node_that_was_declared_dead_drops_its_clients_when_it_wakes() 
         with pytest.raises(ConnectionError):
             sleeper.expect("never", timeout=8)
         sleeper.close()
+
+
+@pytest.mark.timeout(90)
+def test_nodes_on_a_three_master_redis_cluster_are_one_network() -> None:
+    with redis_cluster() as url, ExitStack() as stack:
+        a, b = (stack.enter_context(chat_server("pool", *NO_FLOOD_CONTROL, "--bus", url, "--node-name", f"c{n}"))
+                for n in range(2))
+        with LineClient(a.address, "east") as east, LineClient(b.address, "west") as west:
+            east.send("JOIN #cluster")
+            east.expect(" 366 ")
+            west.send("JOIN #cluster")
+            west.expect(" 366 ")
+            west.send("PRIVMSG #cluster :over three masters")
+            east.expect("PRIVMSG #cluster :over three masters$")
+            east.send("NICK west")
+            east.expect(" 433 ")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 
@@ -20,6 +21,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (10000 above it) is free too, so both exist (below 65536)."""
+    while True:
+        port = random.randrange(20000, 55000)
+        try:
+            for candidate in (port, port + 10000):
+                with closing(socket.socket()) as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+
+
 @dataclass
 class RedisServer:
     port: int
@@ -30,16 +44,16 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> None:
+    def start(self, extra: Sequence[str] = ()) -> None:
         """Start (or start again, on the same port and files: its append-only file keeps what it acknowledged)."""
         exe = shutil.which("redis-server")
         if exe is None:
             pytest.skip("redis-server is not installed (`make test` installs Debian's redis-server)")
         self.proc = subprocess.Popen(
             [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory, "--save", "",
-             "--appendonly", "yes", "--appendfsync", "everysec"],
+             "--appendonly", "yes", "--appendfsync", "everysec", *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
@@ -67,3 +81,31 @@ def redis_server() -> Iterator[RedisServer]:
             yield server
         finally:
             server.stop()
+
+
+@contextmanager
+def redis_cluster(masters: int = 3) -> Iterator[str]:
+    """A Redis Cluster of ``masters`` masters on loopback ports; yields its redis-cluster:// URL."""
+    cli = shutil.which("redis-cli")
+    if cli is None or shutil.which("redis-server") is None:
+        pytest.skip("redis-server and redis-cli are not installed (`make test` installs Debian's redis-server)")
+    with tempfile.TemporaryDirectory(prefix="chat-redis-cluster-") as directory:
+        servers = [RedisServer(free_cluster_port(), directory) for _ in range(masters)]
+        try:
+            for server in servers:
+                server.start(f"--cluster-enabled yes --cluster-config-file nodes-{server.port}.conf "
+                             f"--appendfilename appendonly-{server.port}.aof "
+                             f"--appenddirname appendonly-{server.port}".split())
+            addresses = [f"127.0.0.1:{server.port}" for server in servers]
+            subprocess.run([cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            deadline = time.monotonic() + 20
+            while b"cluster_state:ok" not in subprocess.run(
+                    [cli, "-p", str(servers[0].port), "cluster", "info"], capture_output=True, timeout=5).stdout:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the Redis Cluster did not become ready")
+                time.sleep(0.1)
+            yield "redis-cluster://" + ",".join(addresses)
+        finally:
+            for server in servers:
+                server.stop()
