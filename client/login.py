@@ -123,6 +123,9 @@ class Login(Registration):
         if self._refused_plain:
             self._say(self._refusal(f"{account} with SASL PLAIN (the only mechanism left)") +
                       " Continuing without logging in.", error=True)
+        elif self._tried:
+            self._say(f"Not logging in as {account} with SASL: the server turned down "
+                      f"{', '.join(m for m in MECHANISMS if m in self._tried)}", error=True)
         else:
             listed = ", ".join(sorted(offered or ())) or "none"
             self._say(f"Not logging in as {account}: the server's SASL mechanisms ({listed}) include none "

@@ -192,3 +192,14 @@ def test_register_with_account_registration_and_nickserv() -> None:
     registered(over_tcp, "draft/account-registration")
     assert over_tcp.register("pw", None) == []
     assert any("Not sending the password" in text for text in errors(over_tcp))
+
+
+def test_every_mechanism_turned_down_is_said_plainly() -> None:
+    session = make(secure=True)
+    assert negotiate(session, "sasl=SCRAM-SHA-256,PLAIN") == [Message("AUTHENTICATE", ("SCRAM-SHA-256",))]
+    assert feed(session, ":srv 904 alice :no") == [Message("AUTHENTICATE", ("PLAIN",))]
+    assert feed(session, ":srv 904 alice :no") == [Message("CAP", ("END",))]
+    assert any("turned down SCRAM-SHA-256, PLAIN" in text for text in errors(session))
+    unknown = make()
+    assert negotiate(unknown, "sasl=EXTERNAL") == [Message("CAP", ("END",))]
+    assert any("(EXTERNAL) include none chat-client knows" in text for text in errors(unknown))
