@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import shutil
 import ssl
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +20,10 @@ from pathlib import Path
 import pytest
 import trustme
 
+from client.cli import SASL_ENV, SASL_ENV_OLD
 from client.ui.layout import status_bar
 from server.protocol import LineBuffer, parse_line
-from tests.client.conftest import HOST, Running, running_app, wait_until
+from tests.client.conftest import HOST, Running, Tmux, client_command, client_env, running_app, wait_until
 from tests.client.scram_server import ScramServer, ScramVerifier
 
 pytestmark = pytest.mark.timeout(60)
@@ -212,4 +215,31 @@ def test_login_typed_after_registration_logs_in_and_stays_out_of_history() -> No
                              what="/help in the history")
 
     asyncio.run(scenario())
+    assert not peer.saw_password()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")
+def test_the_password_is_asked_without_echo_then_used_for_scram(tmux: Tmux, tmp_path: Path) -> None:
+    peer = SaslPeer(("SCRAM-SHA-256", "PLAIN"))
+    loop = asyncio.new_event_loop()
+    server = loop.run_until_complete(asyncio.start_server(peer.serve, HOST, 0))
+    port = int(server.sockets[0].getsockname()[1])
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        command = client_command(port).replace(" -m client", " -m client --join '' --account ada --nick alice")
+        tmux.start("ada", f"env -u {SASL_ENV} -u {SASL_ENV_OLD} {command}", client_env(tmp_path))
+        tmux.wait_for("ada", "Password for the account ada:")
+        tmux.run("send-keys", "-t", "ada", "-l", PASSWORD)
+        tmux.run("send-keys", "-t", "ada", "Enter")
+        screen = tmux.wait_for("ada", "SASL login as ada succeeded (SCRAM-SHA-256)")
+        assert "alice [ada]" in screen.splitlines()[0]
+        assert PASSWORD not in screen
+        tmux.run("send-keys", "-t", "ada", "/quit", "Enter")
+    finally:
+        loop.call_soon_threadsafe(server.close)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        if not thread.is_alive():
+            loop.close()
     assert not peer.saw_password()
