@@ -249,14 +249,14 @@ class Login(Registration):
     def login(self, account: str | None, password: str) -> list[Message]:
         """/login: remember the account for reconnects and log in now with SASL, or NickServ without it."""
         account = account or self.identity.sasl_user or self.state.nick
-        self.identity.sasl_user, self.identity.sasl_password = account, password
         self._loud = True
-        if not self.registered:
-            self._say(f"Not connected: logging in as {account} once connected")
-            return []
-        if self.state.account is not None:
+        if self.registered and self.state.account is not None:
             self._say(f"Already logged in as {self.state.account}: the server refuses a second SASL login. "
                       "Reconnect (with --account) to change accounts.", error=True)
+            return []
+        self.identity.sasl_user, self.identity.sasl_password = account, password
+        if not self.registered:
+            self._say(f"Not connected: logging in as {account} once connected")
             return []
         self._tried, self._mechs, self._refused_plain, self._sasl_done = set(), None, False, False
         if "sasl" in self.state.caps:
@@ -304,6 +304,7 @@ class Login(Registration):
             self.identity.sasl_user = account
             self.identity.sasl_password = self._pending_password or self.identity.sasl_password
             self._say(f"Account {account} needs verifying: {text} (then /verify <code>)")
+        self._loud = False
         return []
 
     def _on_VERIFY(self, msg: Message) -> list[Message]:
@@ -317,6 +318,7 @@ class Login(Registration):
         command, code, text = msg.params[0].upper(), msg.params[1], msg.params[-1]
         what = {"REGISTER": "Registration failed", "VERIFY": "Verification failed"}.get(command, f"{command} failed")
         self._say(f"{what}: {text} ({code})", error=True)
+        self._loud = False
         return []
 
     def is_nickserv(self, target: str) -> bool:

@@ -154,6 +154,7 @@ def test_login_after_registration_uses_sasl_then_refuses_a_second_login() -> Non
     feed(session, ":srv 900 alice alice!a@h alice :You are now logged in as alice", ":srv 903 alice :ok")
     assert session.login("other", "pw") == []
     assert any("Already logged in as alice" in text for text in errors(session))
+    assert session.identity.sasl_user == "alice"  # the refused login changed nothing
     feed(session, ":srv 907 alice :You have already authenticated")
     assert any("907" in text for text in errors(session))
 
