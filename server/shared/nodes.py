@@ -28,7 +28,7 @@ import redis
 from server.domain import World
 from server.domain.errors import Unavailable
 
-__all__ = [ "NodeWatch", "new_incarnation", "node_of"]
+__all__ = ["NodeWatch", "new_incarnation"]
 
 log = logging.getLogger("chat-server.nodes")
 
@@ -41,12 +41,6 @@ def new_incarnation(node_name: str) -> str:
     if not _NODE_NAME.fullmatch(node_name):
         raise ValueError(f"node name {node_name!r}: use letters, digits, '.', '-' and '_' (at most 63)")
     return f"{node_name}~{os.urandom(3).hex()}"
-
-
-def node_of(conn_id: str) -> str:
-    """The name of the node serving a connection ('' on a single server)."""
-    incarnation, slash, _ = conn_id.partition("/")
-    return incarnation.partition("~")[0] if slash else ""
 
 
 class NodeWatch:
