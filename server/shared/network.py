@@ -68,7 +68,7 @@ def open_world(config: Config, source: DurableLog, fence: Callable[[str], None])
     watch = NodeWatch(client, world, config.incarnation, fence, config.node_timeout)
     try:
         watch.start()
-        replication.start(world)
+        replication.start()
     except redis.RedisError as exc:
         raise ConfigError(f"chat-server: cannot reach the bus {config.bus}: {exc}") from None
     log.info("node %s on the network at %s", config.incarnation, config.bus)

@@ -23,10 +23,10 @@ import logging
 import pickle
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import redis
 
@@ -60,10 +60,10 @@ local function newer(a, b)
 end
 local current = redis.call('HGET', KEYS[1], 'id')
 if current then
-  if not newer(ARGV[1], current) then return 0 end
+  if not newer(ARGV[2], current) then return 0 end
   redis.call('XTRIM', KEYS[2], 'MINID', current)
 end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'applied', ARGV[3])
+redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
 
@@ -71,6 +71,14 @@ return 1
 OPERATIONS = tuple(sorted(name for name in dir(World)
                           if not name.startswith("_") and callable(getattr(World, name))
                           and not hasattr(WorldState, name)))
+
+
+class Replica(Protocol):
+    """What a home's replica offers for snapshots."""
+
+    def export_state(self) -> bytes: ...
+
+    def import_state(self, state: bytes) -> None: ...
 
 
 # What XREAD answers: per stream, its entries as (id, fields).
@@ -84,7 +92,7 @@ class Replication:
         self._redis = client
         self.incarnation = incarnation
         self._on_lost = on_lost
-        self._world: World | None = None
+        self._homes: dict[str, tuple[type, Replica]] = {}
         self._applying = threading.local()
         self._waiting: dict[int, Future[Any]] = {}
         self._requests = itertools.count(1)
@@ -100,12 +108,18 @@ class Replication:
 
     # -- the node's side ---------------------------------------------------------
 
-    def start(self, world: World) -> None:
-        """Load the newest snapshot into ``world`` and apply the stream from there on, until stop()."""
-        self._world = world
+    def add_home(self, home: str, kind: type, replica: Replica) -> None:
+        """Replicate ``replica``: its operations are ``kind``'s methods, applied under the name ``home``."""
+        self._homes[home] = (kind, replica)
+
+    def start(self) -> None:
+        """Load the newest snapshot into every home and apply the stream from there on, until stop()."""
         snapshot = cast(dict[bytes, bytes], self._redis.hgetall(SNAPSHOT))
         if snapshot:
-            world.import_state(snapshot[b"state"])
+            for home, (_, replica) in self._homes.items():
+                state = snapshot.get(f"state:{home}".encode())
+                if state is not None:
+                    replica.import_state(state)
             self._cursor = snapshot[b"id"].decode()
             self._applied = int(snapshot[b"applied"])
         log.info("joined the network at %s as %s", self._cursor, self.incarnation)
@@ -119,12 +133,12 @@ class Replication:
         """True on the thread that applies operations: an operation calling another runs it in place."""
         return bool(getattr(self._applying, "on", False))
 
-    def submit(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def submit(self, home: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Append an operation and wait until this node has applied it; its result, or Unavailable."""
         request = next(self._requests)
         future: Future[Any] = Future()
         self._waiting[request] = future
-        payload = pickle.dumps((self.incarnation, request, name, args, kwargs))
+        payload = pickle.dumps((self.incarnation, request, home, name, args, kwargs))
         try:
             self._redis.xadd(STREAM, {b"op": payload})
         except redis.RedisError as exc:
@@ -164,14 +178,15 @@ class Replication:
         self._applied += 1
         self._dirty = True
         try:
-            origin, request, name, args, kwargs = pickle.loads(payload)
+            origin, request, home, name, args, kwargs = pickle.loads(payload)
+            kind, replica = self._homes[home]
         except Exception:
             log.exception("cannot read operation %s: skipped", entry_id)
             return
         future = self._waiting.pop(request, None) if origin == self.incarnation else None
         self._applying.on = True
         try:
-            result = getattr(World, name)(self._world, *args, **kwargs)
+            result = getattr(kind, name)(replica, *args, **kwargs)
         except Exception as exc:
             if future is None:
                 log.exception("operation %s from %s failed", name, origin)
@@ -200,11 +215,14 @@ class Replication:
 
     def _maybe_snapshot(self) -> None:
         now = time.monotonic()
-        if not self._dirty or now - self._snapshot_at < SNAPSHOT_EVERY or self._world is None:
+        if not self._dirty or now - self._snapshot_at < SNAPSHOT_EVERY:
             return
         self._snapshot_at, self._dirty = now, False
+        fields: list[Any] = ["id", self._cursor, "applied", self._applied]
+        for home, (_, replica) in self._homes.items():
+            fields += [f"state:{home}", replica.export_state()]
         try:
-            self._save_snapshot(keys=[SNAPSHOT, STREAM], args=[self._cursor, self._world.export_state(), self._applied])
+            self._save_snapshot(keys=[SNAPSHOT, STREAM], args=fields)
         except redis.RedisError as exc:
             log.warning("could not save a snapshot: %s", exc)
 
@@ -222,19 +240,21 @@ class ReplicatedWorld(World):
         # The network's saved channel settings come with its snapshot, not from this node's archive.
         self._saved = {}
         self._replication = replication
+        replication.add_home("world", World, self)
 
 
-def _replicated(name: str) -> Callable[..., Any]:
-    local = getattr(World, name)
+def replicate_operations(cls: type, kind: type, home: str, operations: Iterable[str]) -> None:
+    """Make each of ``operations`` on ``cls`` (a subclass of ``kind`` with a ``_replication``) go
+    through the stream; the applying thread runs ``kind``'s own method, as do nested calls on it."""
+    for name in operations:
+        local = getattr(kind, name)
 
-    @functools.wraps(local)
-    def operation(self: ReplicatedWorld, *args: Any, **kwargs: Any) -> Any:
-        if self._replication.applying():
-            return local(self, *args, **kwargs)
-        return self._replication.submit(name, args, kwargs)
+        def operation(self: Any, *args: Any, _local: Any = local, _name: str = name, **kwargs: Any) -> Any:
+            if self._replication.applying():
+                return _local(self, *args, **kwargs)
+            return self._replication.submit(home, _name, args, kwargs)
 
-    return operation
+        setattr(cls, name, functools.wraps(local)(operation))
 
 
-for _name in OPERATIONS:
-    setattr(ReplicatedWorld, _name, _replicated(_name))
+replicate_operations(ReplicatedWorld, World, "world", OPERATIONS)

@@ -22,7 +22,7 @@ def redis_url() -> Iterator[str]:
 def replica(url: str, name: str, lost: list[str] | None = None) -> tuple[ReplicatedWorld, Replication]:
     replication = Replication(redis.Redis.from_url(url), f"{name}~0", on_lost=(lost if lost is not None else []).append)
     world = ReplicatedWorld(MemoryLog(), replication)
-    replication.start(world)
+    replication.start()
     return world, replication
 
 
