@@ -29,7 +29,8 @@ def run(config: Config, argv: list[str] | None = None) -> int:
     if config.log == "local":
         source = open_log(config)
         try:
-            serve_until_signal(config, World(source, archive=source), source, listeners, argv=argv)
+            world = World(source, archive=source, server_name=config.server_name)
+            serve_until_signal(config, world, source, listeners, argv=argv)
         finally:
             source.close()
     else:

@@ -171,6 +171,9 @@ class Fanout(Generic[R]):
             seen = list(members)
             self._discard(event.channels[0], event.target_conn if command == "KICK" else origin)
             return seen
+        if event.target_conn and command in ("AWAY", "SETNAME"):  # a copy for a MONITOR watcher
+            watcher = self._conns.get(event.target_conn)
+            return (event.target_conn,) if watcher is not None and "extended-monitor" in watcher.caps else ()
         if command in ("QUIT", "NICK", "AWAY", "SETNAME"):
             seen_set: set[str] = set()
             for channel in event.channels:

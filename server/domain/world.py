@@ -19,7 +19,8 @@ from server.protocol import numerics as n
 
 from .model import Channel, ChannelView, Refusal, User, UserView, WasUser
 from .modes import MAX_MODES, ModeChange, render_mode_changes
-from .world_state import WHOWAS_KEPT, ChannelArchive, WorldState
+from .monitor import MonitorWorld
+from .world_state import WHOWAS_KEPT, ChannelArchive
 
 __all__ = ["WHOWAS_KEPT", "ChannelArchive", "Outcome", "World"]
 
@@ -40,8 +41,8 @@ def _refused(*refusal: str) -> Outcome:
     return Outcome((refusal,))
 
 
-class World(WorldState):
-    """The operations that change the network (the state and its read-only views: WorldState)."""
+class World(MonitorWorld):
+    """The operations that change the network (the state and its read-only views: WorldState; MONITOR: MonitorWorld)."""
 
     # -- helpers (lock held) -------------------------------------------------
 
@@ -88,38 +89,44 @@ class World(WorldState):
             self._nicks[folded] = conn_id
             if user.registered:
                 self._was.append(WasUser(user.nick, user.user, user.host, user.realname))
-            user.nick = nick
+            old_nick, user.nick = user.nick, nick
             if not user.registered:
                 return Outcome()
-            event = Event("NICK", old_source, (nick,), conn_id, tuple(sorted(user.channels)))
-            return Outcome(seq=self._publish([event]))
+            events = [Event("NICK", old_source, (nick,), conn_id, tuple(sorted(user.channels)))]
+            if casefold(old_nick) != folded:
+                events += self._monitor_notices(user, False, old_nick) + self._monitor_notices(user, True)
+            return Outcome(seq=self._publish(events))
 
     def register(self, conn_id: str, username: str, realname: str, now: float) -> UserView:
         with self._lock:
             user = self._users[conn_id]
             user.user, user.realname, user.registered, user.signon = username, realname, True, now
+            notices = self._monitor_notices(user, True)
+            if notices:
+                self._publish(notices)
             return user.view()
 
     def quit(self, conn_id: str, reason: str) -> int:
         """Remove a connection's user; returns the seq of its QUIT (0 if it was unseen)."""
         with self._lock:
-            event = self._remove(conn_id, reason)
-            return self._publish([event]) if event is not None else 0
+            events = self._remove(conn_id, reason)
+            return self._publish(events) if events else 0
 
-    def _remove(self, conn_id: str, reason: str) -> Event | None:
-        """Forget a user (lock held); the QUIT others must see, if they ever saw the user."""
+    def _remove(self, conn_id: str, reason: str) -> list[Event]:
+        """Forget a user (lock held); the QUIT (and MONITOR notices) others must see, if they ever saw the user."""
         user = self._users.pop(conn_id, None)
         if user is None:
-            return None
+            return []
+        self._monitor_forget(conn_id)
         self._nicks.pop(casefold(user.nick), None)
         self._wallopers.discard(conn_id)
         channels = tuple(sorted(user.channels))
         for key in channels:
             self._leave(user, key)
         if not user.registered:
-            return None
+            return []
         self._was.append(WasUser(user.nick, user.user, user.host, user.realname))
-        return Event("QUIT", user.source, (reason,), conn_id, channels)
+        return [Event("QUIT", user.source, (reason,), conn_id, channels), *self._monitor_notices(user, False)]
 
     def quit_many(self, conn_ids: Sequence[str], reason: str) -> int:
         """Quit every listed connection at once, e.g. all those of a worker that died."""
@@ -135,7 +142,8 @@ class World(WorldState):
             user = self._users[conn_id]
             user.away = text
             params = (text,) if text else ()
-            return self._publish([Event("AWAY", user.source, params, conn_id, tuple(sorted(user.channels)))])
+            event = Event("AWAY", user.source, params, conn_id, tuple(sorted(user.channels)))
+            return self._publish([event, *self._monitor_copies(user, event)])
 
     def set_realname(self, conn_id: str, realname: str) -> int:
         """SETNAME: a new realname, told to setname clients sharing a channel and to the user."""
@@ -143,7 +151,7 @@ class World(WorldState):
             user = self._users[conn_id]
             user.realname = realname
             event = Event("SETNAME", user.source, (realname,), conn_id, tuple(sorted(user.channels)))
-            return self._publish([event])
+            return self._publish([event, *self._monitor_copies(user, event)])
 
     def set_user_modes(self, conn_id: str, add: str, remove: str) -> tuple[str, str]:
         """Change a user's own modes; returns the letters really added and really removed."""
@@ -174,8 +182,7 @@ class World(WorldState):
             victim = self._users[victim_id]
             message = f"Killed ({killer.nick} ({reason}))"
             kill = Event("KILL", killer.source, (victim.nick, message), conn_id, target_conn=victim_id)
-            quit_ = self._remove(victim_id, message)
-            return Outcome(seq=self._publish([kill] if quit_ is None else [kill, quit_]))
+            return Outcome(seq=self._publish([kill, *self._remove(victim_id, message)]))
 
     def wallops(self, conn_id: str, text: str) -> int:
         """WALLOPS to every user with mode +w: one event per recipient, aimed at it.

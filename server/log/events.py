@@ -12,7 +12,7 @@ __all__ = ["Entry", "Event", "format_time", "make_msgid", "msgid_seq", "parse_ti
 
 # Commands whose last parameter is free text, written with a colon always.
 _TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TOPIC", "PART", "KICK"})
-_ALWAYS_TRAILING = frozenset({"QUIT", "AWAY", "SETNAME", "WALLOPS"})
+_ALWAYS_TRAILING = frozenset({"QUIT", "AWAY", "SETNAME", "WALLOPS", "730", "731"})  # 730, 731: MONITOR
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
                         stream=sys.stdout)
     log = open_log(config)
     _hosted["log"] = log
-    _hosted["world"] = World(log, archive=log)
+    _hosted["world"] = World(log, archive=log, server_name=config.server_name)
     _hosted["admission"] = Admission(admission_policy(config))
     # The manager process ends through os._exit; finalizers still run, atexit would not.
     Finalize(None, log.close, exitpriority=10)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import channels, history, messaging, operators, queries, registration
+from . import channels, history, messaging, monitor, operators, queries, registration
 
-__all__ = ["channels", "history", "messaging", "operators", "queries", "registration"]
+__all__ = ["channels", "history", "messaging", "monitor", "operators", "queries", "registration"]

@@ -8,6 +8,7 @@ from server.protocol import numerics as n
 from ..commands import command
 from ..context import Context
 from ..modes import CHANMODES, MAX_MODES
+from ..monitor import MONITOR_LIMIT
 from .queries import send_lusers, send_motd
 
 # Capabilities this server offers, with their CAP LS 302 values. Filled in by
@@ -19,6 +20,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     "draft/chathistory": "",
     "echo-message": "",
     "extended-join": "",
+    "extended-monitor": "",
     "labeled-response": "",
     "message-tags": "",
     "multi-prefix": "",
@@ -46,6 +48,7 @@ def isupport(ctx: Context) -> list[str]:
         f"CHATHISTORY={s.history_limit}",
         "MSGREFTYPES=msgid,timestamp",
         "UTF8ONLY",
+        f"MONITOR={MONITOR_LIMIT}",
     ]
 
 
