@@ -11,6 +11,7 @@ from server.protocol import numerics as n
 from ..commands import COMMANDS, command
 from ..context import Context
 from ..model import UserView
+from .whox import WhoxRequest, parse_whox, send_whox_line
 
 
 def send_lusers(ctx: Context) -> None:
@@ -46,16 +47,20 @@ def handle_motd(ctx: Context, msg: Message) -> None:
     send_motd(ctx)
 
 
-def _who_line(ctx: Context, channel: str, user: UserView, prefix: str) -> None:
+def _who_line(ctx: Context, channel: str, user: UserView, prefix: str, whox: WhoxRequest | None) -> None:
     flags = ("G" if user.away else "H") + ("*" if "o" in user.modes else "") + prefix
+    if whox is not None:
+        send_whox_line(ctx, whox, channel, user, flags)
+        return
     ctx.reply(n.RPL_WHOREPLY, channel, user.user, user.host, ctx.settings.name, user.nick, flags,
               f"0 {user.realname}")
 
 
 @command("WHO")
 def handle_who(ctx: Context, msg: Message) -> None:
-    """WHO <#channel|mask>: list users in a channel or matching a mask."""
+    """WHO <#channel|mask> [%fields[,token]]: list users in a channel or matching a mask (WHOX: chosen fields)."""
     mask = msg.params[0] if msg.params else "*"
+    whox = parse_whox(msg.params[1]) if len(msg.params) > 1 else None
     me = ctx.session.conn_id
     if is_channel(mask):
         members = ctx.world.channel_members(mask, me)
@@ -64,7 +69,7 @@ def handle_who(ctx: Context, msg: Message) -> None:
         channel = ctx.world.channel(mask, me) if members else None
         name = channel.name if channel else mask
         for member in members or ():
-            _who_line(ctx, name, member.user, member.prefix(all_prefixes))
+            _who_line(ctx, name, member.user, member.prefix(all_prefixes), whox)
     else:
         pattern = casefold(mask)
         for user in ctx.world.users():
@@ -75,7 +80,7 @@ def handle_who(ctx: Context, msg: Message) -> None:
             if ("i" in user.modes and user.conn_id != me and casefold(user.nick) != pattern
                     and not ctx.world.shares_channel(me, user.conn_id)):
                 continue
-            _who_line(ctx, "*", user, "")
+            _who_line(ctx, "*", user, "", whox)
     ctx.reply(n.RPL_ENDOFWHO, mask, "End of /WHO list")
 
 

@@ -49,6 +49,7 @@ def isupport(ctx: Context) -> list[str]:
         "MSGREFTYPES=msgid,timestamp",
         "UTF8ONLY",
         f"MONITOR={MONITOR_LIMIT}",
+        "WHOX",
     ]
 
 
