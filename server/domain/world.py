@@ -100,6 +100,9 @@ class World(MonitorWorld):
     def register(self, conn_id: str, username: str, realname: str, now: float) -> UserView:
         with self._lock:
             user = self._users[conn_id]
+            if not user.registered:
+                self._registered += 1
+                self._peak = max(self._peak, self._registered)
             user.user, user.realname, user.registered, user.signon = username, realname, True, now
             notices = self._monitor_notices(user, True)
             if notices:
@@ -125,6 +128,7 @@ class World(MonitorWorld):
             self._leave(user, key)
         if not user.registered:
             return []
+        self._registered -= 1
         self._was.append(WasUser(user.nick, user.user, user.host, user.realname))
         return [Event("QUIT", user.source, (reason,), conn_id, channels), *self._monitor_notices(user, False)]
 
@@ -396,6 +400,8 @@ class World(MonitorWorld):
                 refusal = self._speak_refusal(channel, conn_id, user)
                 if refusal:
                     return Outcome((refusal,)), ""
+                if "B" in user.modes:  # IRCv3 bot-mode: a bot's messages carry the bot tag
+                    tags = {**(tags or {}), "bot": ""}
                 event = Event(command, user.source, (channel.name, *extra), conn_id, (folded,), tags=tags or {})
                 return Outcome(seq=self._publish([event])), ""
             target_id = self._nicks.get(folded)
@@ -403,6 +409,8 @@ class World(MonitorWorld):
                 return _refused(n.ERR_NOSUCHNICK, target, "No such nick/channel"), ""
             recipient = self._users[target_id]
             params = (recipient.nick, *extra)
+            if "B" in user.modes:
+                tags = {**(tags or {}), "bot": ""}
             event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {})
             return Outcome(seq=self._publish([event])), recipient.away
 

@@ -42,6 +42,8 @@ class WorldState:
         self._channels: dict[str, Channel] = {}  # casefolded name -> channel
         self._wallopers: set[str] = set()  # conn ids with user mode +w: WALLOPS goes to them
         self._was: deque[WasUser] = deque(maxlen=WHOWAS_KEPT)
+        self._registered = 0  # registered users now, and the most there have been (LUSERS)
+        self._peak = 0
 
     def _view(self, channel: Channel, viewer: str, with_names: bool = True) -> ChannelView:
         names = tuple(
@@ -108,12 +110,12 @@ class WorldState:
         with self._lock:
             return [u.view() for u in self._users.values() if u.registered]
 
-    def counts(self) -> tuple[int, int, int, int]:
-        """(registered users, unregistered connections, operators, channels)."""
+    def counts(self) -> tuple[int, int, int, int, int]:
+        """(registered users, unregistered connections, operators, channels, most registered users at once)."""
         with self._lock:
-            registered = sum(1 for u in self._users.values() if u.registered)
+            registered = self._registered
             opers = sum(1 for u in self._users.values() if "o" in u.modes)
-            return registered, len(self._users) - registered, opers, len(self._channels)
+            return registered, len(self._users) - registered, opers, len(self._channels), self._peak
 
     def shares_channel(self, conn_a: str, conn_b: str) -> bool:
         with self._lock:

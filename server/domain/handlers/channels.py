@@ -27,7 +27,11 @@ def send_names(ctx: Context, channel: ChannelView | None, name: str) -> None:
         symbol = "@" if channel.secret else "="
         line: list[str] = []
         length = 0  # of " ".join(line), plus one
-        for nick, modes in channel.names:
+        names = list(channel.names)
+        if "userhost-in-names" in ctx.session.caps:  # the full nick!user@host: one more look, for these clients only
+            members = ctx.world.channel_members(channel.name, ctx.session.conn_id) or []
+            names = [(m.user.source, m.modes) for m in members]
+        for nick, modes in names:
             item = member_prefix(modes, all_prefixes) + nick
             line.append(item)
             length += len(item) + 1
@@ -192,7 +196,7 @@ def _user_mode(ctx: Context, msg: Message) -> None:
     for letter in msg.params[1]:
         if letter in "+-":
             sign = letter
-        elif letter in "iw":
+        elif letter in "iwB":  # B: a bot (IRCv3 bot-mode)
             if sign == "+":
                 add += letter
             else:

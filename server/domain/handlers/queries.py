@@ -15,14 +15,14 @@ from .whox import WhoxRequest, parse_whox, send_whox_line
 
 
 def send_lusers(ctx: Context) -> None:
-    users, unknown, opers, channels = ctx.world.counts()
+    users, unknown, opers, channels, peak = ctx.world.counts()
     ctx.reply(n.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 servers")
     ctx.reply(n.RPL_LUSEROP, str(opers), "operator(s) online")
     ctx.reply(n.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
     ctx.reply(n.RPL_LUSERCHANNELS, str(channels), "channels formed")
     ctx.reply(n.RPL_LUSERME, f"I have {users} clients and 0 servers")
-    ctx.reply(n.RPL_LOCALUSERS, str(users), str(users), f"Current local users {users}")
-    ctx.reply(n.RPL_GLOBALUSERS, str(users), str(users), f"Current global users {users}")
+    ctx.reply(n.RPL_LOCALUSERS, str(users), str(peak), f"Current local users {users}, max {peak}")
+    ctx.reply(n.RPL_GLOBALUSERS, str(users), str(peak), f"Current global users {users}, max {peak}")
 
 
 def send_motd(ctx: Context) -> None:
@@ -48,7 +48,8 @@ def handle_motd(ctx: Context, msg: Message) -> None:
 
 
 def _who_line(ctx: Context, channel: str, user: UserView, prefix: str, whox: WhoxRequest | None) -> None:
-    flags = ("G" if user.away else "H") + ("*" if "o" in user.modes else "") + prefix
+    flags = ("G" if user.away else "H") + ("*" if "o" in user.modes else "") + ("B" if "B" in user.modes else "")
+    flags += prefix
     if whox is not None:
         send_whox_line(ctx, whox, channel, user, flags)
         return
@@ -100,6 +101,8 @@ def handle_whois(ctx: Context, msg: Message) -> None:
         ctx.reply(n.RPL_WHOISSERVER, user.nick, ctx.settings.name, f"{ctx.settings.network}, worker {worker}")
         if "o" in user.modes:
             ctx.reply(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
+        if "B" in user.modes:
+            ctx.reply(n.RPL_WHOISBOT, user.nick, f"is a bot on {ctx.settings.network}")
         if user.away:
             ctx.reply(n.RPL_AWAY, user.nick, user.away)
         if "Z" in user.modes:

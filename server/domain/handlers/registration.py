@@ -26,6 +26,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     "multi-prefix": "",
     "server-time": "",
     "setname": "",
+    "userhost-in-names": "",
 }
 
 
@@ -50,6 +51,7 @@ def isupport(ctx: Context) -> list[str]:
         "UTF8ONLY",
         f"MONITOR={MONITOR_LIMIT}",
         "WHOX",
+        "BOT=B",
     ]
 
 
@@ -67,7 +69,7 @@ def complete_registration(ctx: Context) -> None:
     ctx.reply(n.RPL_WELCOME, f"Welcome to the {s.network} IRC network, {session.source}")
     ctx.reply(n.RPL_YOURHOST, f"Your host is {s.name}, running version {s.version}")
     ctx.reply(n.RPL_CREATED, f"This server was created {s.created}")
-    ctx.reply(n.RPL_MYINFO, s.name, s.version, "iowZ", "beiklmnostv", "bklov")
+    ctx.reply(n.RPL_MYINFO, s.name, s.version, "BiowZ", "beiklmnostv", "bklov")
     tokens = isupport(ctx)
     for i in range(0, len(tokens), 12):
         ctx.reply(n.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")
