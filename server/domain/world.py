@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
 from server.log import Event
 from server.protocol import casefold, is_valid_channel
 from server.protocol import numerics as n
 
-from .model import Channel, ChannelView, Refusal, User, UserView, WasUser
-from .modes import MAX_MODES, ModeChange, render_mode_changes
+from .channel_rules import join_refusal, list_entry_change, speak_refusal
+from .model import Channel, ChannelView, ListEntry, Refusal, User, UserView, WasUser
+from .modes import LIST_MODES, MAX_MODES, ModeChange, render_mode_changes
 from .monitor import MonitorWorld
 from .world_state import WHOWAS_KEPT, ChannelArchive
 
@@ -214,7 +214,7 @@ class World(MonitorWorld):
             elif conn_id in channel.members:
                 return Outcome(), None
             else:
-                refusal = self._join_refusal(channel, user, key)
+                refusal = join_refusal(channel, user, key)
                 if refusal:
                     return Outcome((refusal,)), None
                 modes = set()
@@ -241,18 +241,6 @@ class World(MonitorWorld):
         self._saved[key] = settings
         if self._archive is not None:
             self._archive.remember_channel(key, settings)
-
-    @staticmethod
-    def _join_refusal(channel: Channel, user: User, key: str) -> Refusal | None:
-        if channel.key and key != channel.key:
-            return (n.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
-        if channel.limit and len(channel.members) >= channel.limit:
-            return (n.ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
-        if "i" in channel.modes and casefold(user.nick) not in channel.invited:
-            return (n.ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
-        if any(_mask_matches(ban, user.source) for ban in channel.bans):
-            return (n.ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)")
-        return None
 
     def part(self, conn_id: str, name: str, reason: str) -> Outcome:
         folded = casefold(name)
@@ -324,28 +312,31 @@ class World(MonitorWorld):
             event = Event("INVITE", user.source, (target.nick, channel.name), conn_id, target_conn=target_id)
             return Outcome(seq=self._publish([event]))
 
-    def change_modes(self, conn_id: str, name: str, changes: list[ModeChange]) -> tuple[Outcome, list[str]]:
-        """Apply channel mode changes; returns the outcome and the ban list if one was queried."""
+    def change_modes(self, conn_id: str, name: str, changes: list[ModeChange],
+                     now: float = 0.0) -> tuple[Outcome, list[tuple[str, list[ListEntry]]]]:
+        """Apply channel mode changes; returns the outcome and each list (+b, +e, +I) queried, by letter."""
         folded = casefold(name)
         with self._lock:
             user = self._users[conn_id]
             channel = self._channels.get(folded)
             if channel is None:
                 return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), []
-            queries = [c for c in changes if c.letter == "b" and not c.arg]
-            edits = [c for c in changes if not (c.letter == "b" and not c.arg)][:MAX_MODES]
+            queries = [c for c in changes if c.letter in LIST_MODES and not c.arg]
+            edits = [c for c in changes if not (c.letter in LIST_MODES and not c.arg)][:MAX_MODES]
             if edits and not channel.is_op(conn_id):
                 return _refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator"), []
             refusals: list[tuple[str, ...]] = []
-            applied = [c for c in edits if self._apply_mode(channel, c, refusals)]
+            applied = [c for c in edits if self._apply_mode(channel, c, refusals, user.source, now)]
             seq = 0
             if applied:
                 self._remember(folded, channel)
                 params = (channel.name, *render_mode_changes(applied))
                 seq = self._publish([Event("MODE", user.source, params, conn_id, (folded,))])
-            return Outcome(tuple(refusals), seq), (list(channel.bans) if queries else [])
+            lists = [(c.letter, list(channel.lists.get(c.letter, ()))) for c in queries]
+            return Outcome(tuple(refusals), seq), lists
 
-    def _apply_mode(self, channel: Channel, change: ModeChange, refusals: list[Refusal]) -> bool:
+    def _apply_mode(self, channel: Channel, change: ModeChange, refusals: list[Refusal], setter: str,
+                    now: float) -> bool:
         letter, arg = change.letter, change.arg
         if letter in "ov":
             target_id = self._nicks.get(casefold(arg))
@@ -357,12 +348,8 @@ class World(MonitorWorld):
                 return False
             (modes.add if change.add else modes.discard)(letter)
             return True
-        if letter == "b":
-            present = arg in channel.bans
-            if present == change.add:
-                return False
-            (channel.bans.append if change.add else channel.bans.remove)(arg)
-            return True
+        if letter in LIST_MODES:
+            return list_entry_change(channel, letter, change.add, arg, setter, now)
         if letter == "k":
             if change.add == bool(channel.key):
                 return False
@@ -397,7 +384,7 @@ class World(MonitorWorld):
             user = self._users[conn_id]
             channel = self._channels.get(folded)
             if channel is not None:
-                refusal = self._speak_refusal(channel, conn_id, user)
+                refusal = speak_refusal(channel, user, text)
                 if refusal:
                     return Outcome((refusal,)), ""
                 if "B" in user.modes:  # IRCv3 bot-mode: a bot's messages carry the bot tag
@@ -413,19 +400,3 @@ class World(MonitorWorld):
                 tags = {**(tags or {}), "bot": ""}
             event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {})
             return Outcome(seq=self._publish([event])), recipient.away
-
-    @staticmethod
-    def _speak_refusal(channel: Channel, conn_id: str, user: User) -> Refusal | None:
-        modes = channel.members.get(conn_id)
-        if modes is None and "n" in channel.modes:
-            return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+n)")
-        if "m" in channel.modes and not modes:
-            return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+m)")
-        if (modes is None or not modes) and any(_mask_matches(ban, user.source) for ban in channel.bans):
-            return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+b)")
-        return None
-
-
-
-def _mask_matches(mask: str, source: str) -> bool:
-    return fnmatchcase(casefold(source), casefold(mask).replace("[", "[[]"))

@@ -6,11 +6,15 @@ from server.log.history import HistoryQuery
 from server.protocol import Message, casefold, is_channel
 from server.protocol import numerics as n
 
+from ..channel_rules import LIST_REPLIES
 from ..commands import command
 from ..context import Context
 from ..model import ChannelView, member_prefix
 from ..modes import parse_mode_changes
+from .elist import parse_list_filter
 from .history import send_history
+
+MAX_KICKS = 4  # nicks one KICK may name (ISUPPORT TARGMAX=KICK:4)
 
 
 def send_topic(ctx: Context, channel: ChannelView) -> None:
@@ -111,20 +115,29 @@ def handle_names(ctx: Context, msg: Message) -> None:
 
 @command("LIST")
 def handle_list(ctx: Context, msg: Message) -> None:
-    """LIST [#channel[,...]]: list channels with their member counts and topics."""
-    wanted = {c.lower() for c in msg.params[0].split(",")} if msg.params and msg.params[0] else None
+    """LIST [#chan|mask|!mask|<n|>n|C<m|C>m|T<m|T>m[,...]]: list channels, their member counts and topics."""
+    try:
+        wanted = parse_list_filter(msg.params[0], ctx.now) if msg.params else None
+    except ValueError:
+        ctx.reply(n.RPL_LISTEND, "End of /LIST (a search term was not understood)")
+        return
     ctx.reply(n.RPL_LISTSTART, "Channel", "Users  Name")
     for channel in sorted(ctx.world.channels(ctx.session.conn_id), key=lambda c: c.name.lower()):
-        if (wanted is None or channel.name.lower() in wanted) and channel.visible:
+        if (wanted is None or wanted(channel)) and channel.visible:
             ctx.reply(n.RPL_LIST, channel.name, str(channel.size), channel.topic)
     ctx.reply(n.RPL_LISTEND, "End of /LIST")
 
 
 @command("KICK", min_params=2)
 def handle_kick(ctx: Context, msg: Message) -> None:
-    """KICK <#channel> <nick> [:reason]: remove someone from a channel (operators only)."""
+    """KICK <#channel>[,...] <nick>[,...] [:reason]: remove people from a channel (operators only)."""
     reason = msg.params[2][: ctx.settings.kick_len] if len(msg.params) > 2 else ""
-    ctx.published(ctx.world.kick(ctx.session.conn_id, msg.params[0], msg.params[1], reason))
+    channels, nicks = msg.params[0].split(","), msg.params[1].split(",")[:MAX_KICKS]
+    # One channel and several nicks, or as many channels as nicks, in pairs (Modern: KICK).
+    pairs = zip(channels if len(channels) == len(nicks) else [channels[0]] * len(nicks), nicks, strict=True)
+    for name, nick in pairs:
+        if name and nick:
+            ctx.published(ctx.world.kick(ctx.session.conn_id, name, nick, reason))
 
 
 @command("INVITE", min_params=2)
@@ -173,12 +186,14 @@ def handle_mode(ctx: Context, msg: Message) -> None:
         changes = [c for c in changes if c not in missing]
         if not changes:
             return
-    outcome, bans = ctx.world.change_modes(ctx.session.conn_id, target, changes)
+    outcome, lists = ctx.world.change_modes(ctx.session.conn_id, target, changes, ctx.now)
     ctx.published(outcome)
-    if any(c.letter == "b" and not c.arg for c in changes) and outcome.ok:
-        for ban in bans:
-            ctx.reply("367", target, ban)
-        ctx.reply("368", target, "End of channel ban list")
+    if outcome.ok:
+        for letter, entries in lists:
+            entry_numeric, end_numeric, end_text = LIST_REPLIES[letter]
+            for mask, setter, when in entries:
+                ctx.reply(entry_numeric, target, mask, setter, str(int(when)))
+            ctx.reply(end_numeric, target, end_text)
 
 
 def _user_mode(ctx: Context, msg: Message) -> None:

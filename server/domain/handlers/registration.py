@@ -9,6 +9,8 @@ from ..commands import command
 from ..context import Context
 from ..modes import CHANMODES, MAX_MODES
 from ..monitor import MONITOR_LIMIT
+from .channels import MAX_KICKS
+from .elist import ELIST
 from .queries import send_lusers, send_motd
 
 # Capabilities this server offers, with their CAP LS 302 values. Filled in by
@@ -44,7 +46,7 @@ def isupport(ctx: Context) -> list[str]:
         "PREFIX=(ov)@+",
         f"MODES={MAX_MODES}",
         f"NETWORK={s.network}",
-        "TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:1,WHOIS:1,KICK:1",
+        f"TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:1,WHOIS:1,KICK:{MAX_KICKS}",
         "STATUSMSG=@+",
         f"CHATHISTORY={s.history_limit}",
         "MSGREFTYPES=msgid,timestamp",
@@ -52,6 +54,10 @@ def isupport(ctx: Context) -> list[str]:
         f"MONITOR={MONITOR_LIMIT}",
         "WHOX",
         "BOT=B",
+        "EXCEPTS=e",
+        "INVEX=I",
+        "EXTBAN=,m",
+        f"ELIST={ELIST}",
     ]
 
 
@@ -69,7 +75,7 @@ def complete_registration(ctx: Context) -> None:
     ctx.reply(n.RPL_WELCOME, f"Welcome to the {s.network} IRC network, {session.source}")
     ctx.reply(n.RPL_YOURHOST, f"Your host is {s.name}, running version {s.version}")
     ctx.reply(n.RPL_CREATED, f"This server was created {s.created}")
-    ctx.reply(n.RPL_MYINFO, s.name, s.version, "BiowZ", "beiklmnostv", "bklov")
+    ctx.reply(n.RPL_MYINFO, s.name, s.version, "BiowZ", "CIbeiklmnostv", "Ibeklov")
     tokens = isupport(ctx)
     for i in range(0, len(tokens), 12):
         ctx.reply(n.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")
