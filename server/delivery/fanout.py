@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 DELIVERY_SLICE = 128
 
 # Events only clients that asked for them get.
-REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "setname"}
+REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "setname",
+                "REDACT": "draft/message-redaction"}
 MESSAGES = ("PRIVMSG", "NOTICE", "TAGMSG")
 
 

@@ -20,6 +20,7 @@ from .channel_rules import join_refusal, list_entry_change, speak_refusal
 from .model import Channel, ChannelView, ListEntry, Refusal, User, UserView, WasUser
 from .modes import LIST_MODES, MAX_MODES, ModeChange, render_mode_changes
 from .monitor import MonitorWorld
+from .redaction import RedactionWorld
 from .world_state import WHOWAS_KEPT, ChannelArchive
 
 __all__ = ["WHOWAS_KEPT", "ChannelArchive", "Outcome", "World"]
@@ -41,8 +42,11 @@ def _refused(*refusal: str) -> Outcome:
     return Outcome((refusal,))
 
 
-class World(MonitorWorld):
-    """The operations that change the network (the state and its read-only views: WorldState; MONITOR: MonitorWorld)."""
+class World(MonitorWorld, RedactionWorld):
+    """The operations that change the network.
+
+    The state and its read-only views are WorldState's; MONITOR's are MonitorWorld's, REDACT's RedactionWorld's.
+    """
 
     # -- helpers (lock held) -------------------------------------------------
 

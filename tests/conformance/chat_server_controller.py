@@ -56,6 +56,7 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
             Capabilities.EXTENDED_JOIN,
             Capabilities.EXTENDED_MONITOR,
             Capabilities.LABELED_RESPONSE,
+            Capabilities.MESSAGE_REDACTION,
             Capabilities.MESSAGE_TAGS,
             Capabilities.MULTI_PREFIX,
             Capabilities.SERVER_TIME,

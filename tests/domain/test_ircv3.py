@@ -9,7 +9,7 @@ from server.protocol import parse_line
 from .harness import Net, NetUser
 
 ALL_CAPS = ("server-time message-tags echo-message batch labeled-response draft/chathistory away-notify "
-            "extended-join multi-prefix setname extended-monitor userhost-in-names")
+            "extended-join multi-prefix setname extended-monitor userhost-in-names draft/message-redaction")
 
 
 def capable(net: Net, nick: str, caps: str = ALL_CAPS) -> NetUser:

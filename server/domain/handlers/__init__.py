@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import channels, history, messaging, monitor, operators, queries, registration
+from . import channels, history, messaging, monitor, operators, queries, redaction, registration
 
-__all__ = ["channels", "history", "messaging", "monitor", "operators", "queries", "registration"]
+__all__ = ["channels", "history", "messaging", "monitor", "operators", "queries", "redaction", "registration"]

@@ -20,6 +20,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     "batch": "",
     "cap-notify": "",  # the set never changes while we run, so there is never a NEW or DEL to send
     "draft/chathistory": "",
+    "draft/message-redaction": "",
     "echo-message": "",
     "extended-join": "",
     "extended-monitor": "",
