@@ -20,6 +20,7 @@ from .channel_rules import join_refusal, list_entry_change, speak_refusal
 from .model import Channel, ChannelView, ListEntry, Refusal, User, UserView, WasUser
 from .modes import LIST_MODES, MAX_MODES, ModeChange, render_mode_changes
 from .monitor import MonitorWorld
+from .read_markers import ReadMarkerWorld
 from .redaction import RedactionWorld
 from .world_state import WHOWAS_KEPT, ChannelArchive
 
@@ -42,10 +43,11 @@ def _refused(*refusal: str) -> Outcome:
     return Outcome((refusal,))
 
 
-class World(MonitorWorld, RedactionWorld):
+class World(MonitorWorld, RedactionWorld, ReadMarkerWorld):
     """The operations that change the network.
 
-    The state and its read-only views are WorldState's; MONITOR's are MonitorWorld's, REDACT's RedactionWorld's.
+    The state and its read-only views are WorldState's; MONITOR's are MonitorWorld's, REDACT's
+    RedactionWorld's, MARKREAD's ReadMarkerWorld's.
     """
 
     # -- helpers (lock held) -------------------------------------------------

@@ -9,7 +9,8 @@ from server.protocol import parse_line
 from .harness import Net, NetUser
 
 ALL_CAPS = ("server-time message-tags echo-message batch labeled-response draft/chathistory away-notify "
-            "extended-join multi-prefix setname extended-monitor userhost-in-names draft/message-redaction")
+            "extended-join multi-prefix setname extended-monitor userhost-in-names draft/message-redaction "
+            "draft/read-marker")
 
 
 def capable(net: Net, nick: str, caps: str = ALL_CAPS) -> NetUser:

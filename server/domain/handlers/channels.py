@@ -13,6 +13,8 @@ from ..model import ChannelView, member_prefix
 from ..modes import parse_mode_changes
 from .elist import parse_list_filter
 from .history import send_history
+from .read_markers import CAP as READ_MARKER_CAP
+from .read_markers import send_marker
 
 MAX_KICKS = 4  # nicks one KICK may name (ISUPPORT TARGMAX=KICK:4)
 
@@ -62,6 +64,8 @@ def handle_join(ctx: Context, msg: Message) -> None:
         if ctx.published(outcome) and channel is not None:
             if channel.topic:
                 send_topic(ctx, channel)
+            if ctx.has(READ_MARKER_CAP):  # before the end of NAMES, says draft/read-marker
+                send_marker(ctx, channel.name, ctx.world.read_marker(ctx.session.conn_id, channel.name))
             send_names(ctx, channel, channel.name)
             replay(ctx, channel.name, outcome.seq)
 

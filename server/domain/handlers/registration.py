@@ -21,6 +21,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     "cap-notify": "",  # the set never changes while we run, so there is never a NEW or DEL to send
     "draft/chathistory": "",
     "draft/message-redaction": "",
+    "draft/read-marker": "",
     "echo-message": "",
     "extended-join": "",
     "extended-monitor": "",
