@@ -17,9 +17,9 @@ from server.protocol import casefold, is_valid_channel
 from server.protocol import numerics as n
 
 from .channel_rules import join_refusal, list_entry_change, speak_refusal
+from .metadata import MetadataWorld
 from .model import Channel, ChannelView, ListEntry, Refusal, User, UserView, WasUser
 from .modes import LIST_MODES, MAX_MODES, ModeChange, render_mode_changes
-from .monitor import MonitorWorld
 from .read_markers import ReadMarkerWorld
 from .redaction import RedactionWorld
 from .world_state import WHOWAS_KEPT, ChannelArchive
@@ -43,11 +43,11 @@ def _refused(*refusal: str) -> Outcome:
     return Outcome((refusal,))
 
 
-class World(MonitorWorld, RedactionWorld, ReadMarkerWorld):
+class World(MetadataWorld, RedactionWorld, ReadMarkerWorld):
     """The operations that change the network.
 
-    The state and its read-only views are WorldState's; MONITOR's are MonitorWorld's, REDACT's
-    RedactionWorld's, MARKREAD's ReadMarkerWorld's.
+    The state and its read-only views are WorldState's; MONITOR's are MonitorWorld's, METADATA's
+    MetadataWorld's, REDACT's RedactionWorld's, MARKREAD's ReadMarkerWorld's.
     """
 
     # -- helpers (lock held) -------------------------------------------------
@@ -73,6 +73,7 @@ class World(MonitorWorld, RedactionWorld, ReadMarkerWorld):
         user.channels -= {key}
         if not channel.members:
             del self._channels[key]
+            self._metadata_forget_channel(key)
 
     # -- registration and identity -------------------------------------------
 
@@ -127,6 +128,7 @@ class World(MonitorWorld, RedactionWorld, ReadMarkerWorld):
         if user is None:
             return []
         self._monitor_forget(conn_id)
+        self._metadata_forget_user(user)
         self._nicks.pop(casefold(user.nick), None)
         self._wallopers.discard(conn_id)
         channels = tuple(sorted(user.channels))

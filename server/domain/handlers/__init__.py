@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import channels, history, messaging, monitor, operators, queries, read_markers, redaction, registration
+from . import channels, history, messaging, metadata, monitor, operators, queries, read_markers, redaction, registration
 
-__all__ = ["channels", "history", "messaging", "monitor", "operators", "queries", "read_markers", "redaction",
-           "registration"]
+__all__ = ["channels", "history", "messaging", "metadata", "monitor", "operators", "queries", "read_markers",
+           "redaction", "registration"]

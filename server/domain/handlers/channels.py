@@ -13,6 +13,7 @@ from ..model import ChannelView, member_prefix
 from ..modes import parse_mode_changes
 from .elist import parse_list_filter
 from .history import send_history
+from .metadata import send_join_metadata
 from .read_markers import CAP as READ_MARKER_CAP
 from .read_markers import send_marker
 
@@ -67,6 +68,7 @@ def handle_join(ctx: Context, msg: Message) -> None:
             if ctx.has(READ_MARKER_CAP):  # before the end of NAMES, says draft/read-marker
                 send_marker(ctx, channel.name, ctx.world.read_marker(ctx.session.conn_id, channel.name))
             send_names(ctx, channel, channel.name)
+            send_join_metadata(ctx, channel.name)
             replay(ctx, channel.name, outcome.seq)
 
 

@@ -11,6 +11,7 @@ from server.protocol import numerics as n
 from ..commands import COMMANDS, command
 from ..context import Context
 from ..model import UserView
+from .metadata import send_whois_metadata
 from .whox import WhoxRequest, parse_whox, send_whox_line
 
 
@@ -108,6 +109,7 @@ def handle_whois(ctx: Context, msg: Message) -> None:
         if "Z" in user.modes:
             ctx.reply(n.RPL_WHOISSECURE, user.nick, "is using a secure connection")
         ctx.reply(n.RPL_WHOISIDLE, user.nick, "0", str(int(user.signon)), "seconds idle, signon time")
+        send_whois_metadata(ctx, user.nick)
         nick = user.nick
     ctx.reply(n.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
 

@@ -11,6 +11,8 @@ from ..modes import CHANMODES, MAX_MODES
 from ..monitor import MONITOR_LIMIT
 from .channels import MAX_KICKS
 from .elist import ELIST
+from .metadata import CAP as METADATA_CAP
+from .metadata import CAP_VALUE as METADATA_CAP_VALUE
 from .queries import send_lusers, send_motd
 
 # Capabilities this server offers, with their CAP LS 302 values. Filled in by
@@ -21,6 +23,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     "cap-notify": "",  # the set never changes while we run, so there is never a NEW or DEL to send
     "draft/chathistory": "",
     "draft/message-redaction": "",
+    METADATA_CAP: METADATA_CAP_VALUE,
     "draft/read-marker": "",
     "echo-message": "",
     "extended-join": "",
