@@ -22,6 +22,7 @@ from .model import Channel, ChannelView, ListEntry, Refusal, User, UserView, Was
 from .modes import LIST_MODES, MAX_MODES, ModeChange, render_mode_changes
 from .read_markers import ReadMarkerWorld
 from .redaction import RedactionWorld
+from .statusmsg import STATUS_PREFIXES, StatusMessageWorld
 from .world_state import WHOWAS_KEPT, ChannelArchive
 
 __all__ = ["WHOWAS_KEPT", "ChannelArchive", "Outcome", "World"]
@@ -43,11 +44,11 @@ def _refused(*refusal: str) -> Outcome:
     return Outcome((refusal,))
 
 
-class World(MetadataWorld, RedactionWorld, ReadMarkerWorld):
+class World(MetadataWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
     """The operations that change the network.
 
     The state and its read-only views are WorldState's; MONITOR's are MonitorWorld's, METADATA's
-    MetadataWorld's, REDACT's RedactionWorld's, MARKREAD's ReadMarkerWorld's.
+    MetadataWorld's, REDACT's RedactionWorld's, MARKREAD's ReadMarkerWorld's, STATUSMSG's StatusMessageWorld's.
     """
 
     # -- helpers (lock held) -------------------------------------------------
@@ -390,21 +391,23 @@ class World(MetadataWorld, RedactionWorld, ReadMarkerWorld):
         extra = (text,) if text is not None else ()
         with self._lock:
             user = self._users[conn_id]
+            if "B" in user.modes:  # IRCv3 bot-mode: a bot's messages carry the bot tag
+                tags = {**(tags or {}), "bot": ""}
             channel = self._channels.get(folded)
             if channel is not None:
                 refusal = speak_refusal(channel, user, text)
                 if refusal:
                     return Outcome((refusal,)), ""
-                if "B" in user.modes:  # IRCv3 bot-mode: a bot's messages carry the bot tag
-                    tags = {**(tags or {}), "bot": ""}
                 event = Event(command, user.source, (channel.name, *extra), conn_id, (folded,), tags=tags or {})
                 return Outcome(seq=self._publish([event])), ""
+            if target[:1] in STATUS_PREFIXES:
+                refusal, seq = self._status_message(conn_id, command, target, extra, tags or {})
+                if seq >= 0:
+                    return (Outcome((refusal,)) if refusal else Outcome(seq=seq)), ""
             target_id = self._nicks.get(folded)
             if target_id is None or not self._users[target_id].registered:
                 return _refused(n.ERR_NOSUCHNICK, target, "No such nick/channel"), ""
             recipient = self._users[target_id]
             params = (recipient.nick, *extra)
-            if "B" in user.modes:
-                tags = {**(tags or {}), "bot": ""}
             event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {})
             return Outcome(seq=self._publish([event])), recipient.away

@@ -69,3 +69,30 @@ def test_userhost_in_names_gives_full_sources() -> None:
     assert set(a.messages()[0].params[-1].split()) == {"@alice!~alice@127.0.0.1", "bob!~bob@127.0.0.1"}
     b.say("NAMES #x")
     assert set(b.messages()[0].params[-1].split()) == {"@alice", "bob"}
+
+
+def test_statusmsg_reaches_only_the_members_with_that_status() -> None:
+    net = Net()
+    op = net.user("op")
+    voiced, plain = net.user("voiced"), net.user("plain")
+    sender = capable(net, "sender", "echo-message")
+    for user in (op, voiced, plain, sender):
+        user.say("JOIN #c")
+    op.say("MODE #c +v voiced")
+    for user in (op, voiced, plain, sender):
+        user.lines()
+    sender.say("PRIVMSG @#c :ops only")
+    assert op.lines() == [":sender!~sender@127.0.0.1 PRIVMSG @#c :ops only"]
+    assert voiced.lines() == [] and plain.lines() == []
+    assert sender.lines() == [":sender!~sender@127.0.0.1 PRIVMSG @#c :ops only"]  # one echo
+    plain.say("PRIVMSG +#c :ops and voiced")
+    assert len(op.lines()) == 1 and len(voiced.lines()) == 1 and plain.lines() == []
+    outsider = net.user("outsider")
+    outsider.say("PRIVMSG @#c :let me in")
+    assert outsider.numerics() == ["404"] and op.lines() == []
+    outsider.say("PRIVMSG @#nowhere :hello")
+    assert outsider.numerics() == ["401"]
+    plain.say("PRIVMSG #c :for all")
+    op.lines()
+    op.say("CHATHISTORY LATEST #c * 10")  # status messages are never kept in history
+    assert [m.params[1] for m in op.messages() if m.command == "PRIVMSG"] == ["for all"]
