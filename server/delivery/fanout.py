@@ -116,6 +116,8 @@ class Fanout(Generic[R]):
             conns = self._conns
             for entry in entries:
                 required = REQUIRED_CAP.get(entry.event.command)
+                if required is None and entry.event.channels and entry.event.command == "INVITE":
+                    required = "invite-notify"  # a copy for the channel's operators (invite-notify)
                 is_join = entry.event.command == "JOIN"
                 lines: dict[tuple[bool, bool, bool], bytes] = {}  # encoded once per wire format
                 for conn_id in self._route(entry):

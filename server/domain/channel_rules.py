@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
+from server.log import Event
 from server.protocol import casefold
 from server.protocol import numerics as n
 
 from .model import Channel, ListEntry, Refusal, User
 
-__all__ = ["LIST_REPLIES", "MUTE", "join_refusal", "list_entry_change", "mask_matches", "speak_refusal"]
+__all__ = ["LIST_REPLIES", "MUTE", "invite_notices", "join_refusal", "list_entry_change", "mask_matches",
+           "speak_refusal"]
 
 MUTE = "m:"
 
@@ -69,6 +71,16 @@ def speak_refusal(channel: Channel, user: User, text: str | None) -> Refusal | N
         if _listed(channel, "b", user.source, MUTE) and not _listed(channel, "e", user.source, MUTE):
             return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (muted)")
     return None
+
+
+def invite_notices(channel: Channel, invite: Event) -> list[Event]:
+    """invite-notify: a copy of an INVITE for each other operator of the channel (those who may invite too).
+
+    Marked with the channel, which delivery takes to mean "only for clients with invite-notify".
+    """
+    key = casefold(channel.name)
+    return [Event("INVITE", invite.source, invite.params, invite.origin, (key,), target_conn=cid)
+            for cid, modes in channel.members.items() if "o" in modes and cid != invite.origin]
 
 
 def list_entry_change(channel: Channel, letter: str, add: bool, mask: str, setter: str, now: float) -> bool:

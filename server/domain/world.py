@@ -16,7 +16,7 @@ from server.log import Event
 from server.protocol import casefold, is_valid_channel
 from server.protocol import numerics as n
 
-from .channel_rules import join_refusal, list_entry_change, speak_refusal
+from .channel_rules import invite_notices, join_refusal, list_entry_change, speak_refusal
 from .metadata import MetadataWorld
 from .model import Channel, ChannelView, ListEntry, Refusal, User, UserView, WasUser
 from .modes import LIST_MODES, MAX_MODES, ModeChange, render_mode_changes
@@ -319,7 +319,7 @@ class World(MetadataWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             target = self._users[target_id]
             channel.invited.add(casefold(target.nick))
             event = Event("INVITE", user.source, (target.nick, channel.name), conn_id, target_conn=target_id)
-            return Outcome(seq=self._publish([event]))
+            return Outcome(seq=self._publish([event, *invite_notices(channel, event)]))
 
     def change_modes(self, conn_id: str, name: str, changes: list[ModeChange],
                      now: float = 0.0) -> tuple[Outcome, list[tuple[str, list[ListEntry]]]]:

@@ -127,6 +127,12 @@ class WorldState:
             user = self._users.get(conn_id)
             return user.view() if user else None
 
+    def invites(self, conn_id: str) -> list[str]:
+        """The channels a user is invited to and has not joined (INVITE without parameters)."""
+        with self._lock:
+            nick = casefold(self._users[conn_id].nick)
+            return sorted(c.name for c in self._channels.values() if nick in c.invited)
+
     def user_channels(self, conn_id: str) -> tuple[str, ...]:
         with self._lock:
             user = self._users.get(conn_id)

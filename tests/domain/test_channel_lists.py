@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .harness import Net, NetUser
+from .test_ircv3 import capable
 
 
 def opped_channel(net: Net, *modes: str) -> NetUser:
@@ -124,3 +125,44 @@ def test_list_search_terms() -> None:
     assert listed("#chan2") == {"#chan2"}
     b.say("LIST >x")
     assert b.numerics() == ["323"]
+
+
+def test_invite_notify_tells_the_other_operators_with_the_cap() -> None:
+    net = Net()
+    op = opped_channel(net)
+    co_op, member = capable(net, "coop", "invite-notify"), capable(net, "member", "invite-notify")
+    plain_op = net.user("plainop")
+    for user in (co_op, member, plain_op):
+        user.say("JOIN #c")
+    op.say("MODE #c +oo coop plainop")
+    guest = net.user("guest")
+    for user in (op, co_op, member, plain_op):
+        user.lines()
+    op.say("INVITE guest #c")
+    assert guest.lines() == [":op!~op@127.0.0.1 INVITE guest #c"]
+    assert co_op.lines() == [":op!~op@127.0.0.1 INVITE guest #c"]
+    assert member.lines() == [] and plain_op.lines() == []
+    assert op.numerics() == ["341"]
+
+
+def test_invite_without_parameters_lists_pending_invites() -> None:
+    net = Net()
+    op = opped_channel(net)
+    guest = net.user("guest")
+    op.say("INVITE guest #c")
+    guest.lines()
+    guest.say("INVITE")
+    assert [(m.command, m.params[1:]) for m in guest.messages()] == [("336", ("#c",)),
+                                                                     ("337", ("End of /INVITE list",))]
+    guest.say("INVITE guest")
+    assert guest.numerics() == ["461"]
+
+
+def test_names_of_several_channels_ends_once() -> None:
+    net = Net()
+    a = net.user("alice")
+    a.say("JOIN #one,#two")
+    a.lines()
+    a.say("NAMES #one,#two")
+    assert [(m.command, m.params[-2]) for m in a.messages()] == [("353", "#one"), ("353", "#two"),
+                                                                 ("366", "#one,#two")]

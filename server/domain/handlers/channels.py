@@ -18,6 +18,7 @@ from .read_markers import CAP as READ_MARKER_CAP
 from .read_markers import send_marker
 
 MAX_KICKS = 4  # nicks one KICK may name (ISUPPORT TARGMAX=KICK:4)
+MAX_NAMES = 10  # channels one NAMES may name
 
 
 def send_topic(ctx: Context, channel: ChannelView) -> None:
@@ -28,7 +29,7 @@ def send_topic(ctx: Context, channel: ChannelView) -> None:
     ctx.reply(n.RPL_TOPICWHOTIME, channel.name, channel.topic_by.split("!")[0], str(int(channel.topic_time)))
 
 
-def send_names(ctx: Context, channel: ChannelView | None, name: str) -> None:
+def send_names(ctx: Context, channel: ChannelView | None, name: str, end: bool = True) -> None:
     if channel is not None and channel.visible:
         all_prefixes = "multi-prefix" in ctx.session.caps
         symbol = "@" if channel.secret else "="
@@ -48,7 +49,8 @@ def send_names(ctx: Context, channel: ChannelView | None, name: str) -> None:
         if line:
             ctx.reply(n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
         name = channel.name
-    ctx.reply(n.RPL_ENDOFNAMES, name, "End of /NAMES list")
+    if end:
+        ctx.reply(n.RPL_ENDOFNAMES, name, "End of /NAMES list")
 
 
 @command("JOIN", min_params=1)
@@ -115,8 +117,11 @@ def handle_names(ctx: Context, msg: Message) -> None:
         for name in ctx.world.user_channels(ctx.session.conn_id):
             send_names(ctx, ctx.world.channel(name, ctx.session.conn_id), name)
         return
-    for name in msg.params[0].split(","):
-        send_names(ctx, ctx.world.channel(name, ctx.session.conn_id), name)
+    names = [name for name in msg.params[0].split(",") if name][:MAX_NAMES]
+    for name in names:  # several channels: their names, then one end naming them all (Modern: NAMES)
+        send_names(ctx, ctx.world.channel(name, ctx.session.conn_id), name, end=len(names) == 1)
+    if len(names) != 1:
+        ctx.reply(n.RPL_ENDOFNAMES, msg.params[0], "End of /NAMES list")
 
 
 @command("LIST")
@@ -146,9 +151,17 @@ def handle_kick(ctx: Context, msg: Message) -> None:
             ctx.published(ctx.world.kick(ctx.session.conn_id, name, nick, reason))
 
 
-@command("INVITE", min_params=2)
+@command("INVITE")
 def handle_invite(ctx: Context, msg: Message) -> None:
-    """INVITE <nick> <#channel>: invite someone into a channel."""
+    """INVITE <nick> <#channel>: invite someone into a channel | INVITE: the channels you are invited to."""
+    if not msg.params:
+        for name in ctx.world.invites(ctx.session.conn_id):
+            ctx.reply(n.RPL_INVITELIST, name)
+        ctx.reply(n.RPL_ENDOFINVITELIST, "End of /INVITE list")
+        return
+    if len(msg.params) < 2:
+        ctx.reply(n.ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters")
+        return
     nick, name = msg.params[0], msg.params[1]
     if ctx.published(ctx.world.invite(ctx.session.conn_id, nick, name)):
         ctx.reply("341", nick, name)

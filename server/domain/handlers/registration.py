@@ -9,7 +9,7 @@ from ..commands import command
 from ..context import Context
 from ..modes import CHANMODES, MAX_MODES
 from ..monitor import MONITOR_LIMIT
-from .channels import MAX_KICKS
+from .channels import MAX_KICKS, MAX_NAMES
 from .elist import ELIST
 from .metadata import CAP as METADATA_CAP
 from .metadata import CAP_VALUE as METADATA_CAP_VALUE
@@ -28,6 +28,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     "echo-message": "",
     "extended-join": "",
     "extended-monitor": "",
+    "invite-notify": "",
     "labeled-response": "",
     "message-tags": "",
     "multi-prefix": "",
@@ -51,7 +52,7 @@ def isupport(ctx: Context) -> list[str]:
         "PREFIX=(ov)@+",
         f"MODES={MAX_MODES}",
         f"NETWORK={s.network}",
-        f"TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:1,WHOIS:1,KICK:{MAX_KICKS}",
+        f"TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:{MAX_NAMES},WHOIS:1,KICK:{MAX_KICKS}",
         "STATUSMSG=@+",
         f"CHATHISTORY={s.history_limit}",
         "MSGREFTYPES=msgid,timestamp",
