@@ -163,7 +163,7 @@ class Fanout(Generic[R]):
         if command in MESSAGES:
             echo = origin in self._conns and "echo-message" in self._conns[origin].caps
             if not event.channels:
-                if origin == event.target_conn and event.params[0][:1] in "@+":  # a STATUSMSG's echo copy
+                if origin == event.target_conn and event.params[0].startswith(("@", "+")):  # a STATUSMSG's echo
                     return (origin,) if echo else ()
                 return (event.target_conn, origin) if echo and origin != event.target_conn else (event.target_conn,)
             return [cid for cid in self._members.get(event.channels[0], ()) if echo or cid != origin]

@@ -16,10 +16,11 @@ from server.protocol import numerics as n
 
 from .model import Channel, ListEntry, Refusal, User
 
-__all__ = ["LIST_REPLIES", "MUTE", "invite_notices", "join_refusal", "list_entry_change", "mask_matches",
-           "speak_refusal"]
+__all__ = ["LIST_REPLIES", "MAX_LIST_ENTRIES", "MUTE", "invite_notices", "join_refusal", "list_entry_change",
+           "mask_matches", "speak_refusal"]
 
 MUTE = "m:"
+MAX_LIST_ENTRIES = 100  # entries in each of a channel's +b, +e and +I lists
 
 # A list mode's entry and end-of-list numerics, and the end line's text.
 LIST_REPLIES = {
@@ -83,12 +84,16 @@ def invite_notices(channel: Channel, invite: Event) -> list[Event]:
             for cid, modes in channel.members.items() if "o" in modes and cid != invite.origin]
 
 
-def list_entry_change(channel: Channel, letter: str, add: bool, mask: str, setter: str, now: float) -> bool:
+def list_entry_change(channel: Channel, letter: str, add: bool, mask: str, setter: str, now: float,
+                      refusals: list[Refusal]) -> bool:
     """Add or remove a list entry (masks compare without case); True if the list changed."""
     entries = channel.lists.get(letter, [])
     folded = casefold(mask)
     index = next((i for i, (m, _, _) in enumerate(entries) if casefold(m) == folded), None)
     if (index is not None) == add:
+        return False
+    if add and len(entries) >= MAX_LIST_ENTRIES:
+        refusals.append((n.ERR_BANLISTFULL, channel.name, mask, "Channel list is full"))
         return False
     if add:
         entry: ListEntry = (mask, setter, now)

@@ -358,7 +358,7 @@ class World(MetadataWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             (modes.add if change.add else modes.discard)(letter)
             return True
         if letter in LIST_MODES:
-            return list_entry_change(channel, letter, change.add, arg, setter, now)
+            return list_entry_change(channel, letter, change.add, arg, setter, now, refusals)
         if letter == "k":
             if change.add == bool(channel.key):
                 return False

@@ -22,7 +22,7 @@ def dm_key(nick_a: str, nick_b: str) -> str:
 
 def history_key(event: Event) -> str | None:
     """Where an event is filed in history, or None if history does not keep it."""
-    if event.command not in HISTORY_COMMANDS or event.params[0][:1] in "@+":  # STATUSMSG: for some members only
+    if event.command not in HISTORY_COMMANDS or event.params[0].startswith(("@", "+")):  # STATUSMSG: not for all
         return None
     if event.channels:
         return event.channels[0]

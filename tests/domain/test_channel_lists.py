@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from server.domain.channel_rules import MAX_LIST_ENTRIES
+
 from .harness import Net, NetUser
 from .test_ircv3 import capable
 
@@ -166,3 +168,16 @@ def test_names_of_several_channels_ends_once() -> None:
     a.say("NAMES #one,#two")
     assert [(m.command, m.params[-2]) for m in a.messages()] == [("353", "#one"), ("353", "#two"),
                                                                  ("366", "#one,#two")]
+
+
+def test_each_list_is_bounded() -> None:
+    net = Net()
+    op = opped_channel(net)
+    for i in range(MAX_LIST_ENTRIES):
+        op.say(f"MODE #c +e n{i}!*@*")
+    op.lines()
+    op.say("MODE #c +e extra!*@*")
+    (full,) = op.messages()
+    assert full.command == "478" and full.params[1:3] == ("#c", "extra!*@*")
+    op.say("MODE #c +b other!*@*")  # the other lists have room of their own
+    assert op.messages()[0].command == "MODE"
