@@ -17,11 +17,11 @@ from server.protocol import casefold, is_valid_channel
 from server.protocol import numerics as n
 
 from .channel_rules import invite_notices, join_refusal, list_entry_change, speak_refusal
-from .metadata import MetadataWorld
 from .model import Channel, ChannelView, ListEntry, Refusal, User, UserView, WasUser
 from .modes import LIST_MODES, MAX_MODES, ModeChange, render_mode_changes
 from .read_markers import ReadMarkerWorld
 from .redaction import RedactionWorld
+from .rename import RenameWorld
 from .statusmsg import STATUS_PREFIXES, StatusMessageWorld
 from .world_state import WHOWAS_KEPT, ChannelArchive
 
@@ -44,11 +44,12 @@ def _refused(*refusal: str) -> Outcome:
     return Outcome((refusal,))
 
 
-class World(MetadataWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
+class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
     """The operations that change the network.
 
     The state and its read-only views are WorldState's; MONITOR's are MonitorWorld's, METADATA's
-    MetadataWorld's, REDACT's RedactionWorld's, MARKREAD's ReadMarkerWorld's, STATUSMSG's StatusMessageWorld's.
+    MetadataWorld's, RENAME's RenameWorld's, REDACT's RedactionWorld's, MARKREAD's ReadMarkerWorld's,
+    STATUSMSG's StatusMessageWorld's.
     """
 
     # -- helpers (lock held) -------------------------------------------------
@@ -243,13 +244,6 @@ class World(MetadataWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
         name, topic, topic_by, topic_time, modes, chan_key, limit = saved
         return Channel(name, created=now, topic=topic, topic_by=topic_by, topic_time=topic_time,
                        modes=set(modes), key=chan_key, limit=limit)
-
-    def _remember(self, key: str, channel: Channel) -> None:
-        settings = (channel.name, channel.topic, channel.topic_by, channel.topic_time,
-                    "".join(sorted(channel.modes)), channel.key, channel.limit)
-        self._saved[key] = settings
-        if self._archive is not None:
-            self._archive.remember_channel(key, settings)
 
     def part(self, conn_id: str, name: str, reason: str) -> Outcome:
         folded = casefold(name)

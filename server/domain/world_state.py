@@ -45,6 +45,14 @@ class WorldState:
         self._registered = 0  # registered users now, and the most there have been (LUSERS)
         self._peak = 0
 
+    def _remember(self, key: str, channel: Channel) -> None:
+        """Keep a channel's topic and modes for when it is next created, here and in the archive (lock held)."""
+        settings = (channel.name, channel.topic, channel.topic_by, channel.topic_time,
+                    "".join(sorted(channel.modes)), channel.key, channel.limit)
+        self._saved[key] = settings
+        if self._archive is not None:
+            self._archive.remember_channel(key, settings)
+
     def _view(self, channel: Channel, viewer: str, with_names: bool = True) -> ChannelView:
         names = tuple(
             (self._users[cid].nick, "".join(sorted(modes)) if modes else "") for cid, modes in channel.members.items()

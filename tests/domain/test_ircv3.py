@@ -10,7 +10,7 @@ from .harness import Net, NetUser
 
 ALL_CAPS = ("server-time message-tags echo-message batch labeled-response draft/chathistory away-notify "
             "extended-join multi-prefix setname extended-monitor userhost-in-names draft/message-redaction "
-            "draft/read-marker draft/metadata-3 invite-notify")
+            "draft/read-marker draft/metadata-3 invite-notify draft/channel-rename")
 
 
 def capable(net: Net, nick: str, caps: str = ALL_CAPS) -> NetUser:

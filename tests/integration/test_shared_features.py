@@ -40,3 +40,27 @@ def test_metadata_redaction_and_read_markers_reach_across_workers(mode: str) -> 
             b.send("PART #shared")
             b.send("JOIN #shared")
             assert b.expect(" MARKREAD ").params == ("#shared", "timestamp=2024-01-01T00:00:00.000Z")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["thread", "pool", "process"])
+def test_a_renamed_channel_keeps_delivering_on_every_worker(mode: str) -> None:
+    with chat_server(mode, *NO_FLOOD_CONTROL, "--workers", "2") as srv:
+        if mode == "process":
+            (a, *_), (b, *_) = list(clients_on_two_workers(srv, "r").values())[:2]
+        else:
+            a, b = LineClient(srv.address, "r0"), LineClient(srv.address, "r1")
+        with a, b:
+            a.send("CAP REQ :draft/channel-rename")
+            a.expect(" ACK ")
+            for client in (a, b):
+                client.send("JOIN #before")
+                client.expect(" 366 ")
+            a.send("RENAME #before #after :moving")
+            assert a.expect(" RENAME ").params == ("#before", "#after", "moving")
+            b.expect(f":{b.nick}!\\S+ PART #before")
+            b.expect(f":{b.nick}!\\S+ JOIN #after")
+            a.send("PRIVMSG #after :still here")
+            b.expect("PRIVMSG #after :still here")
+            b.send("PART #after")
+            a.expect(f":{b.nick}!\\S+ PART #after")

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from . import channels, history, messaging, metadata, monitor, operators, queries, read_markers, redaction, registration
+from . import (
+           channels,
+           history,
+           messaging,
+           metadata,
+           monitor,
+           operators,
+           queries,
+           read_markers,
+           redaction,
+           registration,
+           rename,
+)
 
 __all__ = ["channels", "history", "messaging", "metadata", "monitor", "operators", "queries", "read_markers",
-           "redaction", "registration"]
+           "redaction", "registration", "rename"]

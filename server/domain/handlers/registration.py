@@ -21,6 +21,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     "away-notify": "",
     "batch": "",
     "cap-notify": "",  # the set never changes while we run, so there is never a NEW or DEL to send
+    "draft/channel-rename": "",
     "draft/chathistory": "",
     "draft/message-redaction": "",
     METADATA_CAP: METADATA_CAP_VALUE,
