@@ -46,7 +46,7 @@ def _listed(channel: Channel, letter: str, source: str, kind: str = "") -> bool:
 
 
 def join_refusal(channel: Channel, user: User, key: str) -> Refusal | None:
-    invited = casefold(user.nick) in channel.invited
+    invited = bool(channel.invited) and casefold(user.nick) in channel.invited
     if channel.key and key != channel.key:
         return (n.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
     if channel.limit and len(channel.members) >= channel.limit and not invited:  # an INVITE lets one in past +l
