@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Generic, Protocol, TypeVar
 
-from server.log import Entry
+from server.log import Entry, Event
 
 from .outbound import Outbound
 
@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 DELIVERY_SLICE = 128
 
 # Events only clients that asked for them get.
-REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "setname"}
+REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "setname",
+                "REDACT": "draft/message-redaction"}
 MESSAGES = ("PRIVMSG", "NOTICE", "TAGMSG")
+RENAME_CAP = "draft/channel-rename"
 
 
 class Recipient(Protocol):
@@ -114,7 +116,12 @@ class Fanout(Generic[R]):
         with self.lock:
             conns = self._conns
             for entry in entries:
+                if entry.event.command == "RENAME":
+                    self._queue_rename(entry, queued)
+                    continue
                 required = REQUIRED_CAP.get(entry.event.command)
+                if required is None and entry.event.channels and entry.event.command == "INVITE":
+                    required = "invite-notify"  # a copy for the channel's operators (invite-notify)
                 is_join = entry.event.command == "JOIN"
                 lines: dict[tuple[bool, bool, bool], bytes] = {}  # encoded once per wire format
                 for conn_id in self._route(entry):
@@ -153,6 +160,33 @@ class Fanout(Generic[R]):
             for conn, reason in killed:
                 conn.abort(reason)  # its close says ERROR :<reason>; others get the QUIT logged after the KILL
 
+    def _queue_rename(self, entry: Entry, queued: dict[str, list[bytes]]) -> None:
+        """A channel's new name (lock held): its local members move in the index, and each gets
+        RENAME if it has the cap, else a PART of the old name and a JOIN of the new, as itself."""
+        event = entry.event
+        old_key, new_key = event.channels
+        members = self._members.pop(old_key, set())
+        if members:
+            self._members.setdefault(new_key, set()).update(members)
+        sources = dict(item.split(" ", 1) for item in event.extra)  # conn id -> its nick!user@host
+        old, new, reason = event.params
+        for conn_id in members:
+            conn = self._conns.get(conn_id)
+            if conn is None:
+                continue
+            wire = ("server-time" in conn.caps, "message-tags" in conn.caps)
+            if RENAME_CAP in conn.caps:
+                line = entry.message(*wire).to_bytes()
+            elif old_key == new_key:  # a change of case only: no fallback (channel-rename)
+                continue
+            else:
+                source = sources.get(conn_id, event.source)
+                part = Event("PART", source, (old, reason) if reason else (old,), conn_id, (old_key,))
+                join = Event("JOIN", source, (new,), conn_id, (new_key,))
+                line = b"".join(Entry(entry.seq, entry.msgid, entry.time, e).message(*wire).to_bytes()
+                                for e in (part, join))
+            queued.setdefault(conn_id, []).append(line)
+
     def _route(self, entry: Entry) -> Iterable[str]:
         """Who sees ``entry``; also applies its membership change. Lock held."""
         event = entry.event
@@ -160,6 +194,8 @@ class Fanout(Generic[R]):
         if command in MESSAGES:
             echo = origin in self._conns and "echo-message" in self._conns[origin].caps
             if not event.channels:
+                if origin == event.target_conn and event.params[0].startswith(("@", "+")):  # a STATUSMSG's echo
+                    return (origin,) if echo else ()
                 return (event.target_conn, origin) if echo and origin != event.target_conn else (event.target_conn,)
             return [cid for cid in self._members.get(event.channels[0], ()) if echo or cid != origin]
         if command == "JOIN":
@@ -171,6 +207,9 @@ class Fanout(Generic[R]):
             seen = list(members)
             self._discard(event.channels[0], event.target_conn if command == "KICK" else origin)
             return seen
+        if event.target_conn and command in ("AWAY", "SETNAME"):  # a copy for a MONITOR watcher
+            watcher = self._conns.get(event.target_conn)
+            return (event.target_conn,) if watcher is not None and "extended-monitor" in watcher.caps else ()
         if command in ("QUIT", "NICK", "AWAY", "SETNAME"):
             seen_set: set[str] = set()
             for channel in event.channels:

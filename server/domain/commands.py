@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from server.protocol import Message
 from server.protocol import numerics as n
+from server.protocol.message import escape_tag_value
 
 from .context import Context
 
-__all__ = ["COMMANDS", "CommandSpec", "command", "dispatch"]
+__all__ = ["COMMANDS", "MAX_CLIENT_TAG_BYTES", "CommandSpec", "command", "dispatch"]
+
+# The tag section a client may send, its "@" and trailing space included: 4094 bytes
+# of tag data (message-tags, "Size limits"); the rest of 8191 is for the server's tags.
+MAX_CLIENT_TAG_BYTES = 4096
 
 Handler = Callable[[Context, Message], None]
 
@@ -43,7 +48,9 @@ def command(name: str, *, min_params: int = 0, pre_registration: bool = False) -
 def dispatch(ctx: Context, msg: Message) -> None:
     """Run the handler for ``msg`` after the 421, 451 and 461 checks."""
     spec = COMMANDS.get(msg.command)
-    if spec is None:
+    if msg.tags and _tag_bytes(msg.tags) > MAX_CLIENT_TAG_BYTES:
+        ctx.reply(n.ERR_INPUTTOOLONG, "Input line was too long (tags)")
+    elif spec is None:
         ctx.reply(n.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command")
     elif not spec.pre_registration and not ctx.session.registered:
         ctx.reply(n.ERR_NOTREGISTERED, "You have not registered")
@@ -51,3 +58,9 @@ def dispatch(ctx: Context, msg: Message) -> None:
         ctx.reply(n.ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters")
     else:
         spec.handler(ctx, msg)
+
+
+def _tag_bytes(tags: Mapping[str, str]) -> int:
+    """The size of a tag section as sent: ``@k=v;k2 `` (values escaped)."""
+    return 1 + sum(len(key.encode()) + (1 + len(escape_tag_value(value).encode()) if value else 0) + 1
+                   for key, value in tags.items())

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Channel", "ChannelView", "Member", "Refusal", "User", "UserView", "WasUser", "member_prefix",
+__all__ = ["Channel", "ChannelView", "ListEntry", "Member", "Refusal", "User", "UserView", "WasUser", "member_prefix",
            "served_by"]
 
 # A refusal is a numeric and its parameters after the client's nick,
 # e.g. ("403", "#nope", "No such channel").
 Refusal = tuple[str, ...]
+
+# An entry of a channel's +b, +e or +I list: (mask, who set it, when).
+ListEntry = tuple[str, str, float]
 
 PREFIX_ORDER = "ov"
 PREFIX_SYMBOL = {"o": "@", "v": "+"}
@@ -50,7 +53,7 @@ class Channel:
     modes: set[str] = field(default_factory=lambda: {"n", "t"})
     key: str = ""
     limit: int = 0
-    bans: list[str] = field(default_factory=list)
+    lists: dict[str, list[ListEntry]] = field(default_factory=dict)  # "b", "e", "I" -> entries; absent when empty
     invited: set[str] = field(default_factory=set)  # casefolded nicks
 
     def is_op(self, conn_id: str) -> bool:

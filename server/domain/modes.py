@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CHANMODES", "ModeChange", "parse_mode_changes", "render_mode_changes"]
+__all__ = ["CHANMODES", "LIST_MODES", "MAX_MODES", "ModeChange", "parse_mode_changes", "render_mode_changes"]
 
-LIST_MODES = "b"
+LIST_MODES = "beI"  # bans, ban exceptions, invite exceptions
 ALWAYS_ARG = "k"  # takes a parameter when set and when unset
 SET_ARG = "l"  # takes a parameter only when set
-FLAG_MODES = "imnst"
+FLAG_MODES = "Cimnst"  # C: no CTCP but ACTION
 MEMBER_MODES = "ov"
 CHANMODES = f"{LIST_MODES},{ALWAYS_ARG},{SET_ARG},{FLAG_MODES}"
 MAX_MODES = 4

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
 from server.log import Event
 from server.protocol import casefold, is_valid_channel
 from server.protocol import numerics as n
 
-from .model import Channel, ChannelView, Refusal, User, UserView, WasUser
-from .modes import MAX_MODES, ModeChange, render_mode_changes
-from .world_state import WHOWAS_KEPT, ChannelArchive, WorldState
+from .channel_rules import invite_notices, join_refusal, list_entry_change, speak_refusal
+from .model import Channel, ChannelView, ListEntry, Refusal, User, UserView, WasUser
+from .modes import LIST_MODES, MAX_MODES, ModeChange, render_mode_changes
+from .read_markers import ReadMarkerWorld
+from .redaction import RedactionWorld
+from .rename import RenameWorld
+from .statusmsg import STATUS_PREFIXES, StatusMessageWorld
+from .world_state import WHOWAS_KEPT, ChannelArchive
 
 __all__ = ["WHOWAS_KEPT", "ChannelArchive", "Outcome", "World"]
 
@@ -40,8 +44,13 @@ def _refused(*refusal: str) -> Outcome:
     return Outcome((refusal,))
 
 
-class World(WorldState):
-    """The operations that change the network (the state and its read-only views: WorldState)."""
+class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
+    """The operations that change the network.
+
+    The state and its read-only views are WorldState's; MONITOR's are MonitorWorld's, METADATA's
+    MetadataWorld's, RENAME's RenameWorld's, REDACT's RedactionWorld's, MARKREAD's ReadMarkerWorld's,
+    STATUSMSG's StatusMessageWorld's.
+    """
 
     # -- helpers (lock held) -------------------------------------------------
 
@@ -66,6 +75,7 @@ class World(WorldState):
         user.channels -= {key}
         if not channel.members:
             del self._channels[key]
+            self._metadata_forget_channel(key)
 
     # -- registration and identity -------------------------------------------
 
@@ -88,38 +98,49 @@ class World(WorldState):
             self._nicks[folded] = conn_id
             if user.registered:
                 self._was.append(WasUser(user.nick, user.user, user.host, user.realname))
-            user.nick = nick
+            old_nick, user.nick = user.nick, nick
             if not user.registered:
                 return Outcome()
-            event = Event("NICK", old_source, (nick,), conn_id, tuple(sorted(user.channels)))
-            return Outcome(seq=self._publish([event]))
+            events = [Event("NICK", old_source, (nick,), conn_id, tuple(sorted(user.channels)))]
+            if casefold(old_nick) != folded:
+                events += self._monitor_notices(user, False, old_nick) + self._monitor_notices(user, True)
+            return Outcome(seq=self._publish(events))
 
     def register(self, conn_id: str, username: str, realname: str, now: float) -> UserView:
         with self._lock:
             user = self._users[conn_id]
+            if not user.registered:
+                self._registered += 1
+                self._peak = max(self._peak, self._registered)
             user.user, user.realname, user.registered, user.signon = username, realname, True, now
+            notices = self._monitor_notices(user, True)
+            if notices:
+                self._publish(notices)
             return user.view()
 
     def quit(self, conn_id: str, reason: str) -> int:
         """Remove a connection's user; returns the seq of its QUIT (0 if it was unseen)."""
         with self._lock:
-            event = self._remove(conn_id, reason)
-            return self._publish([event]) if event is not None else 0
+            events = self._remove(conn_id, reason)
+            return self._publish(events) if events else 0
 
-    def _remove(self, conn_id: str, reason: str) -> Event | None:
-        """Forget a user (lock held); the QUIT others must see, if they ever saw the user."""
+    def _remove(self, conn_id: str, reason: str) -> list[Event]:
+        """Forget a user (lock held); the QUIT (and MONITOR notices) others must see, if they ever saw the user."""
         user = self._users.pop(conn_id, None)
         if user is None:
-            return None
+            return []
+        self._monitor_forget(conn_id)
+        self._metadata_forget_user(user)
         self._nicks.pop(casefold(user.nick), None)
         self._wallopers.discard(conn_id)
         channels = tuple(sorted(user.channels))
         for key in channels:
             self._leave(user, key)
         if not user.registered:
-            return None
+            return []
+        self._registered -= 1
         self._was.append(WasUser(user.nick, user.user, user.host, user.realname))
-        return Event("QUIT", user.source, (reason,), conn_id, channels)
+        return [Event("QUIT", user.source, (reason,), conn_id, channels), *self._monitor_notices(user, False)]
 
     def reap(self, prefix: str, reason: str) -> int:
         """Disconnect at once every connection whose id starts with ``prefix``: a dead worker's or node's.
@@ -132,9 +153,7 @@ class World(WorldState):
             for conn_id in [cid for cid in self._users if cid.startswith(prefix)]:
                 user = self._users[conn_id]
                 events.append(Event("KILL", user.source, (user.nick, reason), conn_id, target_conn=conn_id))
-                quit_ = self._remove(conn_id, reason)
-                if quit_ is not None:
-                    events.append(quit_)
+                events += self._remove(conn_id, reason)
             if events:
                 self._publish(events)
             return sum(1 for event in events if event.command == "KILL")
@@ -145,7 +164,8 @@ class World(WorldState):
             user = self._users[conn_id]
             user.away = text
             params = (text,) if text else ()
-            return self._publish([Event("AWAY", user.source, params, conn_id, tuple(sorted(user.channels)))])
+            event = Event("AWAY", user.source, params, conn_id, tuple(sorted(user.channels)))
+            return self._publish([event, *self._monitor_copies(user, event)])
 
     def set_realname(self, conn_id: str, realname: str) -> int:
         """SETNAME: a new realname, told to setname clients sharing a channel and to the user."""
@@ -153,7 +173,7 @@ class World(WorldState):
             user = self._users[conn_id]
             user.realname = realname
             event = Event("SETNAME", user.source, (realname,), conn_id, tuple(sorted(user.channels)))
-            return self._publish([event])
+            return self._publish([event, *self._monitor_copies(user, event)])
 
     def set_user_modes(self, conn_id: str, add: str, remove: str) -> tuple[str, str]:
         """Change a user's own modes; returns the letters really added and really removed."""
@@ -184,8 +204,7 @@ class World(WorldState):
             victim = self._users[victim_id]
             message = f"Killed ({killer.nick} ({reason}))"
             kill = Event("KILL", killer.source, (victim.nick, message), conn_id, target_conn=victim_id)
-            quit_ = self._remove(victim_id, message)
-            return Outcome(seq=self._publish([kill] if quit_ is None else [kill, quit_]))
+            return Outcome(seq=self._publish([kill, *self._remove(victim_id, message)]))
 
     def wallops(self, conn_id: str, text: str) -> int:
         """WALLOPS to every user with mode +w: one event per recipient, aimed at it.
@@ -213,7 +232,7 @@ class World(WorldState):
             elif conn_id in channel.members:
                 return Outcome(), None
             else:
-                refusal = self._join_refusal(channel, user, key)
+                refusal = join_refusal(channel, user, key)
                 if refusal:
                     return Outcome((refusal,)), None
                 modes = set()
@@ -233,25 +252,6 @@ class World(WorldState):
         name, topic, topic_by, topic_time, modes, chan_key, limit = saved
         return Channel(name, created=now, topic=topic, topic_by=topic_by, topic_time=topic_time,
                        modes=set(modes), key=chan_key, limit=limit)
-
-    def _remember(self, key: str, channel: Channel) -> None:
-        settings = (channel.name, channel.topic, channel.topic_by, channel.topic_time,
-                    "".join(sorted(channel.modes)), channel.key, channel.limit)
-        self._saved[key] = settings
-        if self._archive is not None:
-            self._archive.remember_channel(key, settings)
-
-    @staticmethod
-    def _join_refusal(channel: Channel, user: User, key: str) -> Refusal | None:
-        if channel.key and key != channel.key:
-            return (n.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
-        if channel.limit and len(channel.members) >= channel.limit:
-            return (n.ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
-        if "i" in channel.modes and casefold(user.nick) not in channel.invited:
-            return (n.ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
-        if any(_mask_matches(ban, user.source) for ban in channel.bans):
-            return (n.ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)")
-        return None
 
     def part(self, conn_id: str, name: str, reason: str) -> Outcome:
         folded = casefold(name)
@@ -321,30 +321,33 @@ class World(WorldState):
             target = self._users[target_id]
             channel.invited.add(casefold(target.nick))
             event = Event("INVITE", user.source, (target.nick, channel.name), conn_id, target_conn=target_id)
-            return Outcome(seq=self._publish([event]))
+            return Outcome(seq=self._publish([event, *invite_notices(channel, event)]))
 
-    def change_modes(self, conn_id: str, name: str, changes: list[ModeChange]) -> tuple[Outcome, list[str]]:
-        """Apply channel mode changes; returns the outcome and the ban list if one was queried."""
+    def change_modes(self, conn_id: str, name: str, changes: list[ModeChange],
+                     now: float = 0.0) -> tuple[Outcome, list[tuple[str, list[ListEntry]]]]:
+        """Apply channel mode changes; returns the outcome and each list (+b, +e, +I) queried, by letter."""
         folded = casefold(name)
         with self._lock:
             user = self._users[conn_id]
             channel = self._channels.get(folded)
             if channel is None:
                 return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), []
-            queries = [c for c in changes if c.letter == "b" and not c.arg]
-            edits = [c for c in changes if not (c.letter == "b" and not c.arg)][:MAX_MODES]
+            queries = [c for c in changes if c.letter in LIST_MODES and not c.arg]
+            edits = [c for c in changes if not (c.letter in LIST_MODES and not c.arg)][:MAX_MODES]
             if edits and not channel.is_op(conn_id):
                 return _refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator"), []
             refusals: list[tuple[str, ...]] = []
-            applied = [c for c in edits if self._apply_mode(channel, c, refusals)]
+            applied = [c for c in edits if self._apply_mode(channel, c, refusals, user.source, now)]
             seq = 0
             if applied:
                 self._remember(folded, channel)
                 params = (channel.name, *render_mode_changes(applied))
                 seq = self._publish([Event("MODE", user.source, params, conn_id, (folded,))])
-            return Outcome(tuple(refusals), seq), (list(channel.bans) if queries else [])
+            lists = [(c.letter, list(channel.lists.get(c.letter, ()))) for c in queries]
+            return Outcome(tuple(refusals), seq), lists
 
-    def _apply_mode(self, channel: Channel, change: ModeChange, refusals: list[Refusal]) -> bool:
+    def _apply_mode(self, channel: Channel, change: ModeChange, refusals: list[Refusal], setter: str,
+                    now: float) -> bool:
         letter, arg = change.letter, change.arg
         if letter in "ov":
             target_id = self._nicks.get(casefold(arg))
@@ -356,12 +359,8 @@ class World(WorldState):
                 return False
             (modes.add if change.add else modes.discard)(letter)
             return True
-        if letter == "b":
-            present = arg in channel.bans
-            if present == change.add:
-                return False
-            (channel.bans.append if change.add else channel.bans.remove)(arg)
-            return True
+        if letter in LIST_MODES:
+            return list_entry_change(channel, letter, change.add, arg, setter, now, refusals)
         if letter == "k":
             if change.add == bool(channel.key):
                 return False
@@ -394,13 +393,19 @@ class World(WorldState):
         extra = (text,) if text is not None else ()
         with self._lock:
             user = self._users[conn_id]
+            if "B" in user.modes:  # IRCv3 bot-mode: a bot's messages carry the bot tag
+                tags = {**(tags or {}), "bot": ""}
             channel = self._channels.get(folded)
             if channel is not None:
-                refusal = self._speak_refusal(channel, conn_id, user)
+                refusal = speak_refusal(channel, user, text)
                 if refusal:
                     return Outcome((refusal,)), ""
                 event = Event(command, user.source, (channel.name, *extra), conn_id, (folded,), tags=tags or {})
                 return Outcome(seq=self._publish([event])), ""
+            if target[:1] in STATUS_PREFIXES:
+                refusal, seq = self._status_message(conn_id, command, target, extra, tags or {})
+                if seq >= 0:
+                    return (Outcome((refusal,)) if refusal else Outcome(seq=seq)), ""
             target_id = self._nicks.get(folded)
             if target_id is None or not self._users[target_id].registered:
                 return _refused(n.ERR_NOSUCHNICK, target, "No such nick/channel"), ""
@@ -408,19 +413,3 @@ class World(WorldState):
             params = (recipient.nick, *extra)
             event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {})
             return Outcome(seq=self._publish([event])), recipient.away
-
-    @staticmethod
-    def _speak_refusal(channel: Channel, conn_id: str, user: User) -> Refusal | None:
-        modes = channel.members.get(conn_id)
-        if modes is None and "n" in channel.modes:
-            return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+n)")
-        if "m" in channel.modes and not modes:
-            return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+m)")
-        if (modes is None or not modes) and any(_mask_matches(ban, user.source) for ban in channel.bans):
-            return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+b)")
-        return None
-
-
-
-def _mask_matches(mask: str, source: str) -> bool:
-    return fnmatchcase(casefold(source), casefold(mask).replace("[", "[[]"))

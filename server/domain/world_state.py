@@ -9,8 +9,9 @@ from __future__ import annotations
 import pickle
 import threading
 from collections import deque
+from collections.abc import Callable
 from fnmatch import fnmatchcase
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from server.log import MessageLog
 from server.log.sqlite import ChannelSettings
@@ -18,10 +19,20 @@ from server.protocol import casefold
 
 from .model import Channel, ChannelView, Member, User, UserView, WasUser
 
-__all__ = ["WHOWAS_KEPT", "ChannelArchive", "WorldState"]
+__all__ = ["WHOWAS_KEPT", "ChannelArchive", "WorldState", "view"]
 
 # Nicks given up (by NICK or QUIT) that WHOWAS remembers, newest first; the oldest go.
 WHOWAS_KEPT = 1000
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def view(method: F) -> F:
+    """Marks a read-only method of a World part outside WorldState: it changes nothing, so a
+    replicated World answers it from its own replica (server/shared/replication.py)."""
+    method.__world_view__ = True  # type: ignore[attr-defined]
+    return method
 
 
 class ChannelArchive(Protocol):
@@ -46,6 +57,16 @@ class WorldState:
         self._channels: dict[str, Channel] = {}  # casefolded name -> channel
         self._wallopers: set[str] = set()  # conn ids with user mode +w: WALLOPS goes to them
         self._was: deque[WasUser] = deque(maxlen=WHOWAS_KEPT)
+        self._registered = 0  # registered users now, and the most there have been (LUSERS)
+        self._peak = 0
+
+    def _remember(self, key: str, channel: Channel) -> None:
+        """Keep a channel's topic and modes for when it is next created, here and in the archive (lock held)."""
+        settings = (channel.name, channel.topic, channel.topic_by, channel.topic_time,
+                    "".join(sorted(channel.modes)), channel.key, channel.limit)
+        self._saved[key] = settings
+        if self._archive is not None:
+            self._archive.remember_channel(key, settings)
 
     def _view(self, channel: Channel, viewer: str, with_names: bool = True) -> ChannelView:
         names = tuple(
@@ -112,12 +133,12 @@ class WorldState:
         with self._lock:
             return [u.view() for u in self._users.values() if u.registered]
 
-    def counts(self) -> tuple[int, int, int, int]:
-        """(registered users, unregistered connections, operators, channels)."""
+    def counts(self) -> tuple[int, int, int, int, int]:
+        """(registered users, unregistered connections, operators, channels, most registered users at once)."""
         with self._lock:
-            registered = sum(1 for u in self._users.values() if u.registered)
+            registered = self._registered
             opers = sum(1 for u in self._users.values() if "o" in u.modes)
-            return registered, len(self._users) - registered, opers, len(self._channels)
+            return registered, len(self._users) - registered, opers, len(self._channels), self._peak
 
     def shares_channel(self, conn_a: str, conn_b: str) -> bool:
         with self._lock:
@@ -128,6 +149,12 @@ class WorldState:
         with self._lock:
             user = self._users.get(conn_id)
             return user.view() if user else None
+
+    def invites(self, conn_id: str) -> list[str]:
+        """The channels a user is invited to and has not joined (INVITE without parameters)."""
+        with self._lock:
+            nick = casefold(self._users[conn_id].nick)
+            return sorted(c.name for c in self._channels.values() if nick in c.invited)
 
     def user_channels(self, conn_id: str) -> tuple[str, ...]:
         with self._lock:

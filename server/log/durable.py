@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .base import CommitFollower
 from .events import Entry
-from .history import HistoryQuery, history_key
+from .history import HistoryQuery, history_key, redaction_of
 from .memory import MemoryLog
 from .sqlite import ChannelSettings, HistoryStore
 
@@ -133,10 +133,18 @@ class DurableLog(MemoryLog):
         found: list[Entry] = []
         if limit <= 0:
             return found
+        redacted: set[int] = set()  # a REDACT is newer than what it redacts: seen first, going backwards
         for scanned, entry in enumerate(reversed(self._entries), 1):
             if scanned > RECENT_SCAN:
                 return None
+            if entry.event.command == "REDACT":
+                redaction = redaction_of(entry.event)
+                if redaction is not None and redaction[0] == key:
+                    redacted.add(redaction[1])
+                continue
             if entry.seq >= before_seq or entry.seq > self._visible or history_key(entry.event) != key:
+                continue
+            if entry.seq in redacted:
                 continue
             if cutoff is not None and entry.time < cutoff:
                 break  # older ones are retention's to forget

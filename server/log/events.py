@@ -11,8 +11,8 @@ from server.protocol import Message
 __all__ = ["Entry", "Event", "format_time", "make_msgid", "msgid_seq", "parse_time"]
 
 # Commands whose last parameter is free text, written with a colon always.
-_TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TOPIC", "PART", "KICK"})
-_ALWAYS_TRAILING = frozenset({"QUIT", "AWAY", "SETNAME", "WALLOPS"})
+_TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TOPIC", "PART", "KICK", "RENAME"})
+_ALWAYS_TRAILING = frozenset({"QUIT", "AWAY", "SETNAME", "WALLOPS", "730", "731"})  # 730, 731: MONITOR
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from server.protocol import casefold
 
-from .events import Event
+from .events import Event, msgid_seq
 
-__all__ = ["HISTORY_COMMANDS", "HistoryQuery", "dm_key", "history_key"]
+__all__ = ["HISTORY_COMMANDS", "HistoryQuery", "dm_key", "history_key", "redaction_of"]
 
 # Events that history keeps and replays: what people said.
 HISTORY_COMMANDS = frozenset({"PRIVMSG", "NOTICE"})
@@ -22,11 +22,23 @@ def dm_key(nick_a: str, nick_b: str) -> str:
 
 def history_key(event: Event) -> str | None:
     """Where an event is filed in history, or None if history does not keep it."""
-    if event.command not in HISTORY_COMMANDS:
+    if event.command not in HISTORY_COMMANDS or event.params[0].startswith(("@", "+")):  # STATUSMSG: not for all
         return None
     if event.channels:
         return event.channels[0]
     return dm_key(event.source.split("!", 1)[0], event.params[0])
+
+
+def redaction_of(event: Event) -> tuple[str, int, str] | None:
+    """What a REDACT event removes from history: (key, seq, msgid), or None for any other event."""
+    if event.command != "REDACT" or len(event.params) < 2:
+        return None
+    msgid = event.params[1]
+    seq = msgid_seq(msgid)
+    if seq is None:
+        return None
+    key = event.channels[0] if event.channels else dm_key(event.source.split("!", 1)[0], event.params[0])
+    return key, seq, msgid
 
 
 @dataclass(frozen=True, slots=True)

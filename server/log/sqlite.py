@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .events import Entry, Event, msgid_seq
-from .history import HistoryQuery, history_key
+from .history import HistoryQuery, history_key, redaction_of
 
 __all__ = ["FSYNC_POLICIES", "ChannelSettings", "HistoryStore"]
 
@@ -130,10 +130,13 @@ class HistoryStore:
              json.dumps(e.event.tags))
             for e in entries
         ]
+        redactions = [found for e in entries if e.event.command == "REDACT" and (found := redaction_of(e.event))]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany("INSERT OR IGNORE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                if redactions:  # a redacted message leaves history (message-redaction)
+                    self._db.executemany("DELETE FROM entries WHERE key = ? AND seq = ? AND msgid = ?", redactions)
                 self._db.executemany(
                     "INSERT INTO channels VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET name=excluded.name,"
                     " topic=excluded.topic, topic_by=excluded.topic_by, topic_time=excluded.topic_time,"

@@ -56,7 +56,7 @@ def connect_bus(url: str) -> redis.Redis:
 def open_world(config: Config, source: DurableLog, fence: Callable[[str], None]) -> tuple[World, Callable[[], None]]:
     """The World to serve, and what stops its machinery."""
     if not config.bus:
-        return World(source, archive=source), lambda: None
+        return World(source, archive=source, server_name=config.server_name), lambda: None
     import redis
 
     from .nodes import NodeWatch
@@ -64,7 +64,7 @@ def open_world(config: Config, source: DurableLog, fence: Callable[[str], None])
 
     client = connect_bus(config.bus)
     replication = Replication(client, config.incarnation, on_lost=fence)
-    world = ReplicatedWorld(source, replication, archive=source)
+    world = ReplicatedWorld(source, replication, archive=source, server_name=config.server_name)
     watch = NodeWatch(client, world, config.incarnation, fence, config.node_timeout)
     try:
         watch.start()

@@ -67,10 +67,11 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
 
-# The World's operations: what it has beyond WorldState's read-only views.
+# The World's operations: what it has beyond WorldState's read-only views and its parts' (@view).
 OPERATIONS = tuple(sorted(name for name in dir(World)
                           if not name.startswith("_") and callable(getattr(World, name))
-                          and not hasattr(WorldState, name)))
+                          and not hasattr(WorldState, name) and not getattr(getattr(World, name), "__world_view__",
+                                                                            False)))
 
 
 class Replica(Protocol):
@@ -233,10 +234,11 @@ class ReplicatedWorld(World):
     Its read-only views (WorldState's) answer from this node's replica.
     """
 
-    _NOT_STATE = (*World._NOT_STATE, "_replication")
+    _NOT_STATE = (*World._NOT_STATE, "_replication", "server_name")
 
-    def __init__(self, log_: MessageLog, replication: Replication, archive: ChannelArchive | None = None) -> None:
-        super().__init__(log_, archive)
+    def __init__(self, log_: MessageLog, replication: Replication, archive: ChannelArchive | None = None,
+                 server_name: str = "chat.local") -> None:
+        super().__init__(log_, archive, server_name)
         # The network's saved channel settings come with its snapshot, not from this node's archive.
         self._saved = {}
         self._replication = replication

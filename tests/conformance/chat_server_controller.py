@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -43,6 +44,7 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
     software_name = "chat-server"
     supported_sasl_mechanisms: set[str] = set()
     supports_sts = False
+    extban_mute_char = "m"  # MODE +b m:<mask> mutes (ISUPPORT EXTBAN=,m)
 
     # The capabilities we offer (server/domain/handlers/registration.py, SUPPORTED_CAPS) that
     # irctest knows: declared, a NAK for one of them fails a test instead of skipping it.
@@ -52,9 +54,12 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
             Capabilities.BATCH,
             Capabilities.ECHO_MESSAGE,
             Capabilities.EXTENDED_JOIN,
+            Capabilities.EXTENDED_MONITOR,
             Capabilities.LABELED_RESPONSE,
+            Capabilities.MESSAGE_REDACTION,
             Capabilities.MESSAGE_TAGS,
             Capabilities.MULTI_PREFIX,
+            Capabilities.READ_MARKER,
             Capabilities.SERVER_TIME,
             Capabilities.SETNAME,
         )
@@ -91,6 +96,12 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
             raise NotImplementedByController("TLS")  # no test of the general selection asks for it
         if run_services:
             raise NotImplementedByController("Services")  # accounts are not built in yet
+        # Tests that let hours pass (LIST C<n, T<n) run the server under libfaketime (Debian: faketime);
+        # without it they would sleep for real and time out, so they skip.
+        faketime_cmd = ["faketime", "-f", faketime] if faketime and shutil.which("faketime") else []
+        if faketime and not faketime_cmd:
+            raise NotImplementedByController("faketime")
+        self.faketime_enabled = bool(faketime_cmd)
         assert self.proc is None
         self.port = port
         self.hostname = hostname
@@ -99,7 +110,7 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
         config = self.directory / "server.toml"
         config.write_text(f'[opers.{OPER_NAME}]\npassword = "{_oper_hash()}"\nhosts = ["*@*"]\n')
         args: list[str | Path] = [
-            sys.executable, "-m", "server",
+            *faketime_cmd, sys.executable, "-m", "server",
             "--host", "127.0.0.1",
             "--port", str(port),
             "--server-name", "My.Little.Server",

@@ -9,7 +9,8 @@ from server.protocol import parse_line
 from .harness import Net, NetUser
 
 ALL_CAPS = ("server-time message-tags echo-message batch labeled-response draft/chathistory away-notify "
-            "extended-join multi-prefix setname")
+            "extended-join multi-prefix setname extended-monitor userhost-in-names draft/message-redaction "
+            "draft/read-marker draft/metadata-3 invite-notify draft/channel-rename")
 
 
 def capable(net: Net, nick: str, caps: str = ALL_CAPS) -> NetUser:
@@ -29,8 +30,9 @@ def capable(net: Net, nick: str, caps: str = ALL_CAPS) -> NetUser:
 def test_cap_ls_offers_what_the_server_implements_and_isupport_says_the_rest() -> None:
     u = Net().connect()
     u.say("CAP LS 302")
-    offered = set(u.messages()[0].params[2].split())
-    assert offered == set(ALL_CAPS.split()) | {"cap-notify"}
+    offered = dict(cap.partition("=")[::2] for cap in u.messages()[0].params[2].split())
+    assert set(offered) == set(ALL_CAPS.split()) | {"cap-notify"}
+    assert offered["draft/metadata-3"] == "maxsub=50,maxkey=20"
     u.say("NICK a")
     u.say("USER a 0 * :a")
     u.say("CAP END")

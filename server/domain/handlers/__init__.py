@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
-from . import channels, history, messaging, operators, queries, registration
+from . import (
+           channels,
+           history,
+           messaging,
+           metadata,
+           monitor,
+           operators,
+           queries,
+           read_markers,
+           redaction,
+           registration,
+           rename,
+)
 
-__all__ = ["channels", "history", "messaging", "operators", "queries", "registration"]
+__all__ = ["channels", "history", "messaging", "metadata", "monitor", "operators", "queries", "read_markers",
+           "redaction", "registration", "rename"]

@@ -6,11 +6,19 @@ from server.log.history import HistoryQuery
 from server.protocol import Message, casefold, is_channel
 from server.protocol import numerics as n
 
+from ..channel_rules import LIST_REPLIES
 from ..commands import command
 from ..context import Context
 from ..model import ChannelView, member_prefix
 from ..modes import parse_mode_changes
+from .elist import parse_list_filter
 from .history import send_history
+from .metadata import send_join_metadata
+from .read_markers import CAP as READ_MARKER_CAP
+from .read_markers import send_marker
+
+MAX_KICKS = 4  # nicks one KICK may name (ISUPPORT TARGMAX=KICK:4)
+MAX_NAMES = 10  # channels one NAMES may name
 
 
 def send_topic(ctx: Context, channel: ChannelView) -> None:
@@ -21,13 +29,17 @@ def send_topic(ctx: Context, channel: ChannelView) -> None:
     ctx.reply(n.RPL_TOPICWHOTIME, channel.name, channel.topic_by.split("!")[0], str(int(channel.topic_time)))
 
 
-def send_names(ctx: Context, channel: ChannelView | None, name: str) -> None:
+def send_names(ctx: Context, channel: ChannelView | None, name: str, end: bool = True) -> None:
     if channel is not None and channel.visible:
         all_prefixes = "multi-prefix" in ctx.session.caps
         symbol = "@" if channel.secret else "="
         line: list[str] = []
         length = 0  # of " ".join(line), plus one
-        for nick, modes in channel.names:
+        names = list(channel.names)
+        if "userhost-in-names" in ctx.session.caps:  # the full nick!user@host: one more look, for these clients only
+            members = ctx.world.channel_members(channel.name, ctx.session.conn_id) or []
+            names = [(m.user.source, m.modes) for m in members]
+        for nick, modes in names:
             item = member_prefix(modes, all_prefixes) + nick
             line.append(item)
             length += len(item) + 1
@@ -37,7 +49,8 @@ def send_names(ctx: Context, channel: ChannelView | None, name: str) -> None:
         if line:
             ctx.reply(n.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
         name = channel.name
-    ctx.reply(n.RPL_ENDOFNAMES, name, "End of /NAMES list")
+    if end:
+        ctx.reply(n.RPL_ENDOFNAMES, name, "End of /NAMES list")
 
 
 @command("JOIN", min_params=1)
@@ -54,7 +67,10 @@ def handle_join(ctx: Context, msg: Message) -> None:
         if ctx.published(outcome) and channel is not None:
             if channel.topic:
                 send_topic(ctx, channel)
+            if ctx.has(READ_MARKER_CAP):  # before the end of NAMES, says draft/read-marker
+                send_marker(ctx, channel.name, ctx.world.read_marker(ctx.session.conn_id, channel.name))
             send_names(ctx, channel, channel.name)
+            send_join_metadata(ctx, channel.name)
             replay(ctx, channel.name, outcome.seq)
 
 
@@ -101,31 +117,51 @@ def handle_names(ctx: Context, msg: Message) -> None:
         for name in ctx.world.user_channels(ctx.session.conn_id):
             send_names(ctx, ctx.world.channel(name, ctx.session.conn_id), name)
         return
-    for name in msg.params[0].split(","):
-        send_names(ctx, ctx.world.channel(name, ctx.session.conn_id), name)
+    names = [name for name in msg.params[0].split(",") if name][:MAX_NAMES]
+    for name in names:  # several channels: their names, then one end naming them all (Modern: NAMES)
+        send_names(ctx, ctx.world.channel(name, ctx.session.conn_id), name, end=len(names) == 1)
+    if len(names) != 1:
+        ctx.reply(n.RPL_ENDOFNAMES, msg.params[0], "End of /NAMES list")
 
 
 @command("LIST")
 def handle_list(ctx: Context, msg: Message) -> None:
-    """LIST [#channel[,...]]: list channels with their member counts and topics."""
-    wanted = {c.lower() for c in msg.params[0].split(",")} if msg.params and msg.params[0] else None
+    """LIST [#chan|mask|!mask|<n|>n|C<m|C>m|T<m|T>m[,...]]: list channels, their member counts and topics."""
+    try:
+        wanted = parse_list_filter(msg.params[0], ctx.now) if msg.params else None
+    except ValueError:
+        ctx.reply(n.RPL_LISTEND, "End of /LIST (a search term was not understood)")
+        return
     ctx.reply(n.RPL_LISTSTART, "Channel", "Users  Name")
     for channel in sorted(ctx.world.channels(ctx.session.conn_id), key=lambda c: c.name.lower()):
-        if (wanted is None or channel.name.lower() in wanted) and channel.visible:
+        if (wanted is None or wanted(channel)) and channel.visible:
             ctx.reply(n.RPL_LIST, channel.name, str(channel.size), channel.topic)
     ctx.reply(n.RPL_LISTEND, "End of /LIST")
 
 
 @command("KICK", min_params=2)
 def handle_kick(ctx: Context, msg: Message) -> None:
-    """KICK <#channel> <nick> [:reason]: remove someone from a channel (operators only)."""
+    """KICK <#channel>[,...] <nick>[,...] [:reason]: remove people from a channel (operators only)."""
     reason = msg.params[2][: ctx.settings.kick_len] if len(msg.params) > 2 else ""
-    ctx.published(ctx.world.kick(ctx.session.conn_id, msg.params[0], msg.params[1], reason))
+    channels, nicks = msg.params[0].split(","), msg.params[1].split(",")[:MAX_KICKS]
+    # One channel and several nicks, or as many channels as nicks, in pairs (Modern: KICK).
+    pairs = zip(channels if len(channels) == len(nicks) else [channels[0]] * len(nicks), nicks, strict=True)
+    for name, nick in pairs:
+        if name and nick:
+            ctx.published(ctx.world.kick(ctx.session.conn_id, name, nick, reason))
 
 
-@command("INVITE", min_params=2)
+@command("INVITE")
 def handle_invite(ctx: Context, msg: Message) -> None:
-    """INVITE <nick> <#channel>: invite someone into a channel."""
+    """INVITE <nick> <#channel>: invite someone into a channel | INVITE: the channels you are invited to."""
+    if not msg.params:
+        for name in ctx.world.invites(ctx.session.conn_id):
+            ctx.reply(n.RPL_INVITELIST, name)
+        ctx.reply(n.RPL_ENDOFINVITELIST, "End of /INVITE list")
+        return
+    if len(msg.params) < 2:
+        ctx.reply(n.ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters")
+        return
     nick, name = msg.params[0], msg.params[1]
     if ctx.published(ctx.world.invite(ctx.session.conn_id, nick, name)):
         ctx.reply("341", nick, name)
@@ -169,12 +205,14 @@ def handle_mode(ctx: Context, msg: Message) -> None:
         changes = [c for c in changes if c not in missing]
         if not changes:
             return
-    outcome, bans = ctx.world.change_modes(ctx.session.conn_id, target, changes)
+    outcome, lists = ctx.world.change_modes(ctx.session.conn_id, target, changes, ctx.now)
     ctx.published(outcome)
-    if any(c.letter == "b" and not c.arg for c in changes) and outcome.ok:
-        for ban in bans:
-            ctx.reply("367", target, ban)
-        ctx.reply("368", target, "End of channel ban list")
+    if outcome.ok:
+        for letter, entries in lists:
+            entry_numeric, end_numeric, end_text = LIST_REPLIES[letter]
+            for mask, setter, when in entries:
+                ctx.reply(entry_numeric, target, mask, setter, str(int(when)))
+            ctx.reply(end_numeric, target, end_text)
 
 
 def _user_mode(ctx: Context, msg: Message) -> None:
@@ -192,7 +230,7 @@ def _user_mode(ctx: Context, msg: Message) -> None:
     for letter in msg.params[1]:
         if letter in "+-":
             sign = letter
-        elif letter in "iw":
+        elif letter in "iwB":  # B: a bot (IRCv3 bot-mode)
             if sign == "+":
                 add += letter
             else:

@@ -11,17 +11,19 @@ from server.protocol import numerics as n
 from ..commands import COMMANDS, command
 from ..context import Context
 from ..model import UserView, served_by
+from .metadata import send_whois_metadata
+from .whox import WhoxRequest, parse_whox, send_whox_line
 
 
 def send_lusers(ctx: Context) -> None:
-    users, unknown, opers, channels = ctx.world.counts()
+    users, unknown, opers, channels, peak = ctx.world.counts()
     ctx.reply(n.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 servers")
     ctx.reply(n.RPL_LUSEROP, str(opers), "operator(s) online")
     ctx.reply(n.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
     ctx.reply(n.RPL_LUSERCHANNELS, str(channels), "channels formed")
     ctx.reply(n.RPL_LUSERME, f"I have {users} clients and 0 servers")
-    ctx.reply(n.RPL_LOCALUSERS, str(users), str(users), f"Current local users {users}")
-    ctx.reply(n.RPL_GLOBALUSERS, str(users), str(users), f"Current global users {users}")
+    ctx.reply(n.RPL_LOCALUSERS, str(users), str(peak), f"Current local users {users}, max {peak}")
+    ctx.reply(n.RPL_GLOBALUSERS, str(users), str(peak), f"Current global users {users}, max {peak}")
 
 
 def send_motd(ctx: Context) -> None:
@@ -46,16 +48,21 @@ def handle_motd(ctx: Context, msg: Message) -> None:
     send_motd(ctx)
 
 
-def _who_line(ctx: Context, channel: str, user: UserView, prefix: str) -> None:
-    flags = ("G" if user.away else "H") + ("*" if "o" in user.modes else "") + prefix
+def _who_line(ctx: Context, channel: str, user: UserView, prefix: str, whox: WhoxRequest | None) -> None:
+    flags = ("G" if user.away else "H") + ("*" if "o" in user.modes else "") + ("B" if "B" in user.modes else "")
+    flags += prefix
+    if whox is not None:
+        send_whox_line(ctx, whox, channel, user, flags)
+        return
     ctx.reply(n.RPL_WHOREPLY, channel, user.user, user.host, ctx.settings.name, user.nick, flags,
               f"0 {user.realname}")
 
 
 @command("WHO")
 def handle_who(ctx: Context, msg: Message) -> None:
-    """WHO <#channel|mask>: list users in a channel or matching a mask."""
+    """WHO <#channel|mask> [%fields[,token]]: list users in a channel or matching a mask (WHOX: chosen fields)."""
     mask = msg.params[0] if msg.params else "*"
+    whox = parse_whox(msg.params[1]) if len(msg.params) > 1 else None
     me = ctx.session.conn_id
     if is_channel(mask):
         members = ctx.world.channel_members(mask, me)
@@ -64,7 +71,7 @@ def handle_who(ctx: Context, msg: Message) -> None:
         channel = ctx.world.channel(mask, me) if members else None
         name = channel.name if channel else mask
         for member in members or ():
-            _who_line(ctx, name, member.user, member.prefix(all_prefixes))
+            _who_line(ctx, name, member.user, member.prefix(all_prefixes), whox)
     else:
         pattern = casefold(mask)
         for user in ctx.world.users():
@@ -75,7 +82,7 @@ def handle_who(ctx: Context, msg: Message) -> None:
             if ("i" in user.modes and user.conn_id != me and casefold(user.nick) != pattern
                     and not ctx.world.shares_channel(me, user.conn_id)):
                 continue
-            _who_line(ctx, "*", user, "")
+            _who_line(ctx, "*", user, "", whox)
     ctx.reply(n.RPL_ENDOFWHO, mask, "End of /WHO list")
 
 
@@ -94,11 +101,14 @@ def handle_whois(ctx: Context, msg: Message) -> None:
         ctx.reply(n.RPL_WHOISSERVER, user.nick, ctx.settings.name, f"{ctx.settings.network}, {served_by(user.conn_id)}")
         if "o" in user.modes:
             ctx.reply(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
+        if "B" in user.modes:
+            ctx.reply(n.RPL_WHOISBOT, user.nick, f"is a bot on {ctx.settings.network}")
         if user.away:
             ctx.reply(n.RPL_AWAY, user.nick, user.away)
         if "Z" in user.modes:
             ctx.reply(n.RPL_WHOISSECURE, user.nick, "is using a secure connection")
         ctx.reply(n.RPL_WHOISIDLE, user.nick, "0", str(int(user.signon)), "seconds idle, signon time")
+        send_whois_metadata(ctx, user.nick)
         nick = user.nick
     ctx.reply(n.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
 

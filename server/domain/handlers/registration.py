@@ -8,6 +8,11 @@ from server.protocol import numerics as n
 from ..commands import command
 from ..context import Context
 from ..modes import CHANMODES, MAX_MODES
+from ..monitor import MONITOR_LIMIT
+from .channels import MAX_KICKS, MAX_NAMES
+from .elist import ELIST
+from .metadata import CAP as METADATA_CAP
+from .metadata import CAP_VALUE as METADATA_CAP_VALUE
 from .queries import send_lusers, send_motd
 
 # Capabilities this server offers, with their CAP LS 302 values. Filled in by
@@ -16,14 +21,21 @@ SUPPORTED_CAPS: dict[str, str] = {
     "away-notify": "",
     "batch": "",
     "cap-notify": "",  # the set never changes while we run, so there is never a NEW or DEL to send
+    "draft/channel-rename": "",
     "draft/chathistory": "",
+    "draft/message-redaction": "",
+    METADATA_CAP: METADATA_CAP_VALUE,
+    "draft/read-marker": "",
     "echo-message": "",
     "extended-join": "",
+    "extended-monitor": "",
+    "invite-notify": "",
     "labeled-response": "",
     "message-tags": "",
     "multi-prefix": "",
     "server-time": "",
     "setname": "",
+    "userhost-in-names": "",
 }
 
 
@@ -41,11 +53,18 @@ def isupport(ctx: Context) -> list[str]:
         "PREFIX=(ov)@+",
         f"MODES={MAX_MODES}",
         f"NETWORK={s.network}",
-        "TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:1,WHOIS:1,KICK:1",
+        f"TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:{MAX_NAMES},WHOIS:1,KICK:{MAX_KICKS}",
         "STATUSMSG=@+",
         f"CHATHISTORY={s.history_limit}",
         "MSGREFTYPES=msgid,timestamp",
         "UTF8ONLY",
+        f"MONITOR={MONITOR_LIMIT}",
+        "WHOX",
+        "BOT=B",
+        "EXCEPTS=e",
+        "INVEX=I",
+        "EXTBAN=,m",
+        f"ELIST={ELIST}",
     ]
 
 
@@ -63,7 +82,7 @@ def complete_registration(ctx: Context) -> None:
     ctx.reply(n.RPL_WELCOME, f"Welcome to the {s.network} IRC network, {session.source}")
     ctx.reply(n.RPL_YOURHOST, f"Your host is {s.name}, running version {s.version}")
     ctx.reply(n.RPL_CREATED, f"This server was created {s.created}")
-    ctx.reply(n.RPL_MYINFO, s.name, s.version, "iowZ", "beiklmnostv", "bklov")
+    ctx.reply(n.RPL_MYINFO, s.name, s.version, "BiowZ", "CIbeiklmnostv", "Ibeklov")
     tokens = isupport(ctx)
     for i in range(0, len(tokens), 12):
         ctx.reply(n.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")

@@ -1,0 +1,62 @@
+"""MARKREAD (draft/read-marker): markers per nick that only move forward, and sent on JOIN."""
+
+from __future__ import annotations
+
+from server.domain.read_markers import MARKS_PER_NICK
+
+from .harness import Net
+from .test_ircv3 import capable
+
+CAP = "draft/read-marker"
+
+
+def test_set_get_and_never_backwards() -> None:
+    net = Net()
+    a = capable(net, "alice", CAP)
+    a.say("MARKREAD #nosuch")
+    assert a.lines() == [":chat.local MARKREAD #nosuch *"]
+    a.say("MARKREAD bob timestamp=2023-07-04T00:00:00.000Z")
+    assert a.lines() == [":chat.local MARKREAD bob timestamp=2023-07-04T00:00:00.000Z"]
+    a.say("MARKREAD BOB timestamp=2020-01-01T00:00:00.000Z")
+    assert a.lines() == [":chat.local MARKREAD BOB timestamp=2023-07-04T00:00:00.000Z"]
+    a.say("MARKREAD bob")
+    assert a.lines() == [":chat.local MARKREAD bob timestamp=2023-07-04T00:00:00.000Z"]
+
+
+def test_join_sends_the_marker_before_the_end_of_names() -> None:
+    net = Net()
+    a = capable(net, "alice", CAP)
+    a.say("JOIN #t")
+    commands = [m.command for m in a.messages()]
+    assert commands.index("MARKREAD") < commands.index("366")
+    a.say("MARKREAD #t timestamp=2020-03-15T10:00:00.000Z")
+    a.say("PART #t")
+    a.lines()
+    a.say("JOIN #t")
+    (mark,) = [m for m in a.messages() if m.command == "MARKREAD"]
+    assert mark.params == ("#t", "timestamp=2020-03-15T10:00:00.000Z")
+    plain = net.user("plain")
+    plain.say("JOIN #t")
+    assert "MARKREAD" not in plain.numerics()
+
+
+def test_bad_requests_fail() -> None:
+    net = Net()
+    a = capable(net, "alice", CAP)
+    a.say("MARKREAD")
+    a.say("MARKREAD #t *")
+    a.say("MARKREAD #t timestamp=not-a-timestamp")
+    assert [m.params[:2] for m in a.messages()] == [("MARKREAD", "NEED_MORE_PARAMS"), ("MARKREAD", "INVALID_PARAMS"),
+                                                     ("MARKREAD", "INVALID_PARAMS")]
+
+
+def test_markers_are_bounded_per_nick() -> None:
+    net = Net()
+    a = capable(net, "alice", CAP)
+    for i in range(MARKS_PER_NICK + 1):
+        a.say(f"MARKREAD #c{i} timestamp=2020-01-01T00:00:00.000Z")
+    a.lines()
+    a.say("MARKREAD #c0")
+    assert a.lines() == [":chat.local MARKREAD #c0 *"]
+    a.say(f"MARKREAD #c{MARKS_PER_NICK}")
+    assert a.lines() == [f":chat.local MARKREAD #c{MARKS_PER_NICK} timestamp=2020-01-01T00:00:00.000Z"]
