@@ -25,6 +25,9 @@ workloads (each bounded in count and time, and stops by itself):
            seconds; server memory per connection with --server-pid
   churn    --clients in one channel, --senders chat at --rate while --churners connect, join and
            quit over and over
+  login    first registers --accounts accounts with NickServ (not measured); then the rooms chat
+           runs while every account logs in with SASL PLAIN at once (--in-flight at a time):
+           logins/s, login time, and the chat latency during the storm (compare with rooms)
 
 defaults per workload (the sizes of the project's targets):
 """ + "\n".join(f"  {w:<8} " + ", ".join(f"--{k.replace('_', '-')} {v:g}" if isinstance(v, float) else
@@ -66,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--hold", type=float, help="idle: seconds to hold the clients open while probing")
     g.add_argument("--ping-interval", type=float, default=0.01, help="idle: pause between a probe's PINGs (s)")
     g.add_argument("--churners", type=int, help="churn: clients that keep connecting, joining and quitting")
+    g.add_argument("--accounts", type=int,
+                   help="login: accounts registered (with NickServ) before the run, then logged in to at once")
     g.add_argument("--size", type=int, default=0, help="extra bytes of padding in each message (default 0)")
     b = p.add_argument_group("bounds and output")
     b.add_argument("--timeout", type=float, default=120.0, help="hard limit on the measured phase in s (default 120)")
@@ -81,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def params_from_args(args: argparse.Namespace) -> Params:
     sized = {k: v for k, v in DEFAULTS[args.workload].items()}
-    for key in ("clients", "senders", "messages", "channels", "rate", "in_flight", "probes", "hold", "churners"):
+    for key in ("clients", "senders", "messages", "channels", "rate", "in_flight", "probes", "hold", "churners",
+                "accounts"):
         value = getattr(args, key)
         if value is not None:
             sized[key] = value

@@ -60,6 +60,11 @@ class WorkerResult:
     send_lag_max_ns: int = 0
     churn_cycles: int = 0
     churn_failures: int = 0
+    login: bytes = b""
+    logins: int = 0
+    login_failures: int = 0
+    first_login_ns: int = 0
+    last_login_ns: int = 0
     error: str = ""
 
 

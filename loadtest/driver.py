@@ -13,7 +13,8 @@ from server.protocol import Message
 
 from .conn import Client, ConnectionLost, Shared, open_client
 from .control import FIELDS, Control, WorkerResult, wait_event
-from .params import Params, Plan
+from .logins import account_name, account_password, log_in, register_account
+from .params import ROOMS_LIKE, Params, Plan
 from .payload import make_text
 from .stats import LatencyCounter
 from .tracker import ReceiverLog, SenderTally
@@ -55,6 +56,7 @@ class Driver:
         self.registered = LatencyCounter()
         self.pings = LatencyCounter()
         self.churn = LatencyCounter()
+        self.logins = LatencyCounter()
 
     # plumbing
 
@@ -152,6 +154,7 @@ class Driver:
         r.register = self.registered.encoded()
         r.ping = self.pings.encoded()
         r.churn = self.churn.encoded()
+        r.login = self.logins.encoded()
         r.received = s.received
         r.other_lines = s.other_lines
         r.problems = dict(s.problems)
@@ -163,6 +166,8 @@ class Driver:
         if self.plan.joins():
             timeout = min(p.timeout, _SETUP_TIMEOUT)
             await self.bounded([partial(self.connect, c, True, timeout) for c in self.mine], self.in_flight)
+        if p.workload == "login":
+            await self.bounded([partial(self.make_account, j) for j in self.my_accounts()], self.in_flight)
         elif p.workload == "idle":
             probes = range(self.worker, p.probes, self.plan.procs)
             await asyncio.gather(*(self.open_probe(j) for j in probes))
@@ -173,6 +178,9 @@ class Driver:
             await asyncio.gather(*(self.flood(c) for c in self.clients if self.plan.is_sender(c)))
         elif w == "rooms":
             await self.paced(self.clients)
+        elif w == "login":
+            storm = self.bounded([partial(self.log_in, j) for j in self.my_accounts()], self.in_flight)
+            await asyncio.gather(self.paced(self.clients), storm)
         elif w == "churn":
             senders = [c for c in self.clients if self.plan.is_sender(c)]
             churners = [self.churner(j) for j in range(self.worker, self.params.churners, self.plan.procs)]
@@ -225,7 +233,7 @@ class Driver:
         ordered = sorted(senders)
         if not ordered or p.messages == 0:
             return
-        n_senders = p.clients if p.workload == "rooms" else p.senders
+        n_senders = p.clients if p.workload in ROOMS_LIKE else p.senders
         rate = p.rate if p.rate > 0 else 1000.0
         start = self.ctl.start_ns.value
         for seq in range(p.messages):
@@ -243,6 +251,36 @@ class Driver:
                     continue
                 client.send(self._message(index, seq))
                 self._count_sent(index, 1)
+
+    def my_accounts(self) -> range:
+        return range(self.worker, self.params.accounts, self.plan.procs)
+
+    async def make_account(self, j: int) -> None:
+        """login, before it starts: register account j (not measured)."""
+        p = self.params
+        name = account_name(p.run_id, j)
+        try:
+            async with asyncio.timeout(_SETUP_TIMEOUT):
+                await register_account(p.host, p.port_for(j), name, account_password(p.run_id, j), Shared())
+        except (ConnectionLost, TimeoutError) as exc:
+            self.shared.problems[f"registering an account: {_reason(exc)}"] += 1
+
+    async def log_in(self, j: int) -> None:
+        """login: connect, log in to account j with SASL PLAIN, register, quit."""
+        p = self.params
+        r = self.result
+        start = time.monotonic_ns()
+        r.first_login_ns = min(r.first_login_ns or start, start)
+        try:
+            async with asyncio.timeout(_SETUP_TIMEOUT):
+                self.logins.add_ns(await log_in(p.host, p.port_for(j), f"ll{p.run_id}x{j}",
+                                                account_name(p.run_id, j), account_password(p.run_id, j),
+                                                self.shared))
+            r.logins += 1
+            r.last_login_ns = max(r.last_login_ns, time.monotonic_ns())
+        except (ConnectionLost, TimeoutError) as exc:
+            r.login_failures += 1
+            self.shared.problems[f"login: {_reason(exc)}"] += 1
 
     async def storm(self) -> None:
         """connect and idle: N clients connect and register, in_flight at a time."""

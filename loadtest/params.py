@@ -10,7 +10,10 @@ from typing import Any
 
 __all__ = ["DEFAULTS", "WORKLOADS", "Params", "Plan"]
 
-WORKLOADS = ("connect", "fanout", "rooms", "idle", "churn")
+WORKLOADS = ("connect", "fanout", "rooms", "idle", "churn", "login")
+
+# Every client in one of --channels rooms, all sending on one schedule (login adds a login storm).
+ROOMS_LIKE = ("rooms", "login")
 
 # Per-workload defaults, the sizes of the targets in issue 6.
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -19,6 +22,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "rooms": {"clients": 1000, "channels": 100, "messages": 20, "rate": 2000.0},
     "idle": {"clients": 5000, "probes": 4, "hold": 5.0},
     "churn": {"clients": 200, "senders": 10, "messages": 200, "rate": 1000.0, "churners": 20},
+    "login": {"clients": 500, "channels": 50, "messages": 20, "rate": 1000.0, "accounts": 100},
 }
 
 
@@ -45,6 +49,7 @@ class Params:
     hold: float = 5.0
     ping_interval: float = 0.01
     churners: int = 20
+    accounts: int = 100
     size: int = 0
     timeout: float = 120.0
     drain: float = 3.0
@@ -57,10 +62,10 @@ class Params:
         for name in ("procs", "clients", "in_flight"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
-        for name in ("senders", "messages", "probes", "churners", "size"):
+        for name in ("senders", "messages", "probes", "churners", "size", "accounts"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must not be negative")
-        if self.workload == "rooms" and not 1 <= self.channels <= self.clients:
+        if self.workload in ROOMS_LIKE and not 1 <= self.channels <= self.clients:
             raise ValueError("--channels must be between 1 and --clients")
         if self.workload in ("fanout", "churn") and self.senders > self.clients:
             raise ValueError("--senders cannot exceed --clients")
@@ -93,20 +98,20 @@ class Plan:
         return f"lt{self.params.run_id}x{client}"
 
     def channel_index(self, client: int) -> int:
-        return client % self.params.channels if self.params.workload == "rooms" else 0
+        return client % self.params.channels if self.params.workload in ROOMS_LIKE else 0
 
     def channel(self, index: int) -> str:
-        kind = "r" if self.params.workload == "rooms" else self.params.workload
+        kind = "r" if self.params.workload in ROOMS_LIKE else self.params.workload
         return f"#lt{self.params.run_id}-{kind}{index}" if kind == "r" else f"#lt{self.params.run_id}-{kind}"
 
     def channel_count(self) -> int:
-        return self.params.channels if self.params.workload == "rooms" else 1
+        return self.params.channels if self.params.workload in ROOMS_LIKE else 1
 
     def joins(self) -> bool:
-        return self.params.workload in ("fanout", "rooms", "churn")
+        return self.params.workload in ("fanout", "churn", *ROOMS_LIKE)
 
     def is_sender(self, client: int) -> bool:
-        if self.params.workload == "rooms":
+        if self.params.workload in ROOMS_LIKE:
             return True
         if self.params.workload in ("fanout", "churn"):
             return client < self.params.senders

@@ -16,6 +16,7 @@ _LABELS = {
     "register": "registration time",
     "ping": "PING round trip",
     "churn": "churn cycle (connect..quit)",
+    "login": "SASL login (connect..903..001)",
 }
 
 _ORDER = [
@@ -28,6 +29,7 @@ _ORDER = [
     ("duration_s", "duration (go to last delivery)", "s"), ("send_lag_max_ms", "sender lag behind schedule, max", "ms"),
     ("churn_cycles", "churn cycles", ""), ("churn_per_s", "churn cycles/s", ""),
     ("churn_failures", "churn failures", ""),
+    ("logins", "SASL logins", ""), ("logins_per_s", "SASL logins/s", ""), ("login_failures", "login failures", ""),
     ("pings", "PING probes", ""), ("probe_failures", "probe failures", ""),
     ("server_rss_before_kib", "server RSS before", "KiB"), ("server_rss_loaded_kib", "server RSS loaded", "KiB"),
     ("server_rss_after_kib", "server RSS after", "KiB"), ("server_rss_peak_kib", "server RSS peak", "KiB"),

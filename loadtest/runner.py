@@ -186,7 +186,7 @@ def run(params: Params, show_progress: bool = True) -> RunResult:
 def _merge(parent: _Parent, results: list[WorkerResult]) -> RunResult:
     params, plan = parent.params, parent.plan
     start_ns = int(parent.ctl.start_ns.value)
-    hists = {name: new_histogram() for name in ("latency", "register", "ping", "churn")}
+    hists = {name: new_histogram() for name in ("latency", "register", "ping", "churn", "login")}
     sent: dict[int, int] = {}
     tallies: dict[int, SenderTally] = {}
     problems: dict[str, int] = {}
@@ -231,7 +231,7 @@ def _merge(parent: _Parent, results: list[WorkerResult]) -> RunResult:
             "deliveries_per_s": round(delivered / span) if span else 0,
             "sent_per_s": round(sum(row["sent"] for row in rows) / send_span) if send_span else 0,
         })
-        if params.workload in ("rooms", "churn"):
+        if params.workload in ("rooms", "churn", "login"):
             f["send_lag_max_ms"] = max(r.send_lag_max_ns for r in results) / 1e6
     else:
         rows = []
@@ -250,6 +250,12 @@ def _merge(parent: _Parent, results: list[WorkerResult]) -> RunResult:
         cycles = sum(r.churn_cycles for r in results)
         f.update({"churn_cycles": cycles, "churn_failures": sum(r.churn_failures for r in results),
                   "churn_per_s": round(cycles / f["duration_s"], 1) if f.get("duration_s") else 0})
+    if params.workload == "login":
+        logins = sum(r.logins for r in results)
+        first = min((r.first_login_ns for r in results if r.first_login_ns), default=0)
+        last = max((r.last_login_ns for r in results), default=0)
+        f.update({"logins": logins, "login_failures": sum(r.login_failures for r in results),
+                  "logins_per_s": round(logins / ((last - first) / 1e9), 1) if last > first else 0})
     f["other_lines"] = sum(r.other_lines for r in results)
     histograms = {name: h for name, h in hists.items() if h.get_total_count()}
     return RunResult(params, f, rows, histograms, problems)
