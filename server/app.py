@@ -15,7 +15,7 @@ from .dispatch.serve import serve_until_signal
 from .domain import World
 from .shared.manager import start_shared_state
 from .shared.tailing import TailingLog
-from .wiring import open_listeners, open_log
+from .wiring import open_accounts_for, open_listeners, open_log
 
 __all__ = ["run"]
 
@@ -28,14 +28,18 @@ def run(config: Config, argv: list[str] | None = None) -> int:
     listeners = open_listeners(config)
     if config.log == "local":
         source = open_log(config)
+        accounts = open_accounts_for(config)
         try:
-            serve_until_signal(config, World(source, archive=source), source, listeners, argv=argv)
+            serve_until_signal(config, World(source, archive=source), source, listeners, argv=argv,
+                               accounts=accounts)
         finally:
+            accounts.close()
             source.close()
     else:
         shared = start_shared_state(config)
         try:
-            serve_until_signal(config, shared.world(), TailingLog(shared.log()), listeners, argv=argv)
+            serve_until_signal(config, shared.world(), TailingLog(shared.log()), listeners, argv=argv,
+                               accounts=shared.accounts())
         finally:
             shared.shutdown()
     for listener in listeners:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 DELIVERY_SLICE = 128
 
 # Events only clients that asked for them get.
-REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "setname"}
+REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "setname", "ACCOUNT": "account-notify"}
 MESSAGES = ("PRIVMSG", "NOTICE", "TAGMSG")
 
 
@@ -116,7 +116,7 @@ class Fanout(Generic[R]):
             for entry in entries:
                 required = REQUIRED_CAP.get(entry.event.command)
                 is_join = entry.event.command == "JOIN"
-                lines: dict[tuple[bool, bool, bool], bytes] = {}  # encoded once per wire format
+                lines: dict[tuple[bool, bool, bool, bool], bytes] = {}  # encoded once per wire format
                 for conn_id in self._route(entry):
                     conn = conns.get(conn_id)
                     if conn is None:
@@ -124,10 +124,11 @@ class Fanout(Generic[R]):
                     caps = conn.caps
                     if required is not None and required not in caps:
                         continue
-                    wire = ("server-time" in caps, "message-tags" in caps, is_join and "extended-join" in caps)
+                    wire = ("server-time" in caps, "message-tags" in caps, is_join and "extended-join" in caps,
+                            "account-tag" in caps)
                     line = lines.get(wire)
                     if line is None:
-                        line = lines[wire] = entry.message(*wire).to_bytes()
+                        line = lines[wire] = entry.message(wire[0], wire[1], wire[2], account_tag=wire[3]).to_bytes()
                     mine = queued.get(conn_id)
                     if mine is None:
                         queued[conn_id] = [line]
@@ -171,7 +172,7 @@ class Fanout(Generic[R]):
             seen = list(members)
             self._discard(event.channels[0], event.target_conn if command == "KICK" else origin)
             return seen
-        if command in ("QUIT", "NICK", "AWAY", "SETNAME"):
+        if command in ("QUIT", "NICK", "AWAY", "SETNAME", "ACCOUNT"):
             seen_set: set[str] = set()
             for channel in event.channels:
                 seen_set.update(self._members.get(channel, ()))

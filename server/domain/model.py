@@ -28,6 +28,7 @@ class User:
     modes: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()  # casefolded
     signon: float = 0.0
+    account: str = ""  # the account logged in to, "" if none
 
     @property
     def source(self) -> str:
@@ -35,7 +36,7 @@ class User:
 
     def view(self) -> UserView:
         return UserView(self.conn_id, self.nick, self.user, self.host, self.realname, self.away,
-                        "".join(sorted(self.modes)), self.signon)
+                        "".join(sorted(self.modes)), self.signon, self.account)
 
 
 @dataclass(slots=True)
@@ -77,6 +78,7 @@ class UserView:
     away: str
     modes: str
     signon: float
+    account: str = ""  # "" when not logged in
 
     @property
     def source(self) -> str:

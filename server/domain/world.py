@@ -91,7 +91,7 @@ class World(WorldState):
             user.nick = nick
             if not user.registered:
                 return Outcome()
-            event = Event("NICK", old_source, (nick,), conn_id, tuple(sorted(user.channels)))
+            event = Event("NICK", old_source, (nick,), conn_id, tuple(sorted(user.channels)), account=user.account)
             return Outcome(seq=self._publish([event]))
 
     def register(self, conn_id: str, username: str, realname: str, now: float) -> UserView:
@@ -119,7 +119,7 @@ class World(WorldState):
         if not user.registered:
             return None
         self._was.append(WasUser(user.nick, user.user, user.host, user.realname))
-        return Event("QUIT", user.source, (reason,), conn_id, channels)
+        return Event("QUIT", user.source, (reason,), conn_id, channels, account=user.account)
 
     def quit_many(self, conn_ids: Sequence[str], reason: str) -> int:
         """Quit every listed connection at once, e.g. all those of a worker that died."""
@@ -128,6 +128,19 @@ class World(WorldState):
             for conn_id in conn_ids:
                 seq = max(seq, self.quit(conn_id, reason))
         return seq
+
+    def set_account(self, conn_id: str, account: str) -> int:
+        """Log a connection in to ``account`` (or out, with ""); account-notify clients sharing a channel hear
+        of it once the user is registered. Returns the seq of that ACCOUNT event (0 if none)."""
+        with self._lock:
+            user = self._users.get(conn_id)
+            if user is None or user.account == account:
+                return 0
+            user.account = account
+            if not user.registered:
+                return 0
+            event = Event("ACCOUNT", user.source, (account or "*",), conn_id, tuple(sorted(user.channels)))
+            return self._publish([event])
 
     def set_away(self, conn_id: str, text: str) -> int:
         """Mark a user away (or back, with ""); away-notify clients sharing a channel hear of it."""
@@ -210,7 +223,8 @@ class World(WorldState):
             channel.members[conn_id] = modes
             channel.invited.discard(casefold(user.nick))
             user.channels |= {folded}
-            events = [Event("JOIN", user.source, (channel.name,), conn_id, (folded,), extra=("*", user.realname))]
+            events = [Event("JOIN", user.source, (channel.name,), conn_id, (folded,),
+                            extra=(user.account or "*", user.realname), account=user.account)]
             if user.away:  # away-notify: "when a user joins and has an away message set"
                 events.append(Event("AWAY", user.source, (user.away,), conn_id, (folded,)))
             seq = self._publish(events)
@@ -251,7 +265,7 @@ class World(WorldState):
             if not isinstance(channel, Channel):
                 return Outcome((channel,))
             params = (channel.name, reason) if reason else (channel.name,)
-            seq = self._publish([Event("PART", user.source, params, conn_id, (folded,))])
+            seq = self._publish([Event("PART", user.source, params, conn_id, (folded,), account=user.account)])
             self._leave(user, folded)
             return Outcome(seq=seq)
 
@@ -310,7 +324,8 @@ class World(WorldState):
                 return Outcome((channel,))
             target = self._users[target_id]
             channel.invited.add(casefold(target.nick))
-            event = Event("INVITE", user.source, (target.nick, channel.name), conn_id, target_conn=target_id)
+            event = Event("INVITE", user.source, (target.nick, channel.name), conn_id, target_conn=target_id,
+                          account=user.account)
             return Outcome(seq=self._publish([event]))
 
     def change_modes(self, conn_id: str, name: str, changes: list[ModeChange]) -> tuple[Outcome, list[str]]:
@@ -389,14 +404,16 @@ class World(WorldState):
                 refusal = self._speak_refusal(channel, conn_id, user)
                 if refusal:
                     return Outcome((refusal,)), ""
-                event = Event(command, user.source, (channel.name, *extra), conn_id, (folded,), tags=tags or {})
+                event = Event(command, user.source, (channel.name, *extra), conn_id, (folded,), tags=tags or {},
+                              account=user.account)
                 return Outcome(seq=self._publish([event])), ""
             target_id = self._nicks.get(folded)
             if target_id is None or not self._users[target_id].registered:
                 return _refused(n.ERR_NOSUCHNICK, target, "No such nick/channel"), ""
             recipient = self._users[target_id]
             params = (recipient.nick, *extra)
-            event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {})
+            event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {},
+                          account=user.account)
             return Outcome(seq=self._publish([event])), recipient.away
 
     @staticmethod

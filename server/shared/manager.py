@@ -17,6 +17,7 @@ from multiprocessing.managers import BaseManager, Server
 from multiprocessing.util import Finalize
 from typing import Any, cast
 
+from server.accounts import AccountStore
 from server.config import Config
 from server.domain import World
 from server.domain.admission import Admission
@@ -49,7 +50,7 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a REHASH's SIGHUP to the process group is not for us
     exit_with_parent(parent_pid, lambda: os._exit(0))
     from server.collector import settle_collector
-    from server.wiring import admission_policy, open_log
+    from server.wiring import admission_policy, open_accounts_for, open_log
 
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stdout)
@@ -57,8 +58,10 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
     _hosted["log"] = log
     _hosted["world"] = World(log, archive=log)
     _hosted["admission"] = Admission(admission_policy(config))
+    accounts = _hosted["accounts"] = open_accounts_for(config)
     # The manager process ends through os._exit; finalizers still run, atexit would not.
     Finalize(None, log.close, exitpriority=10)
+    Finalize(None, accounts.close, exitpriority=10)
     settle_collector()
 
 
@@ -72,6 +75,10 @@ def _get_world() -> World:
 
 def _get_admission() -> Admission:
     return cast(Admission, _hosted["admission"])
+
+
+def _get_accounts() -> AccountStore:
+    return cast(AccountStore, _hosted["accounts"])
 
 
 # Room in the Manager's accept queue (the standard library's is 16).
@@ -112,6 +119,9 @@ class SharedState(BaseManager):
     def admission(self) -> Admission:
         raise RuntimeError("not registered")
 
+    def accounts(self) -> AccountStore:
+        raise RuntimeError("not registered")
+
 
 # Not the methods that only mean something in the log's own process: a follower is a
 # callable to be called there, and commit_now commits in the caller's thread. A worker
@@ -123,6 +133,8 @@ SharedState.register("log", _get_log, exposed=_LOG_METHODS)
 SharedState.register("world", _get_world)
 # Connection limits hold for the whole server, not per worker.
 SharedState.register("admission", _get_admission, exposed=("admit", "release", "configure", "counts"))
+# Accounts and their login throttles, one for the whole server.
+SharedState.register("accounts", _get_accounts)
 
 
 def start_shared_state(config: Config) -> SharedState:

@@ -30,7 +30,9 @@ def test_cap_ls_offers_what_the_server_implements_and_isupport_says_the_rest() -
     u = Net().connect()
     u.say("CAP LS 302")
     offered = set(u.messages()[0].params[2].split())
-    assert offered == set(ALL_CAPS.split()) | {"cap-notify"}
+    accounts = {"account-notify", "account-tag", "draft/account-registration=before-connect",
+                "sasl=PLAIN,SCRAM-SHA-256"}
+    assert offered == set(ALL_CAPS.split()) | {"cap-notify"} | accounts
     u.say("NICK a")
     u.say("USER a 0 * :a")
     u.say("CAP END")

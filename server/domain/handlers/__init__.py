@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from . import channels, history, messaging, operators, queries, registration
+from . import account_registration, channels, history, messaging, nickserv, operators, queries, registration, sasl
 
-__all__ = ["channels", "history", "messaging", "operators", "queries", "registration"]
+__all__ = ["account_registration", "channels", "history", "messaging", "nickserv", "operators", "queries",
+           "registration", "sasl"]

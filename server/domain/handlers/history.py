@@ -21,7 +21,8 @@ def send_history(ctx: Context, target: str, entries: Sequence[Entry], batch_type
     if batch:
         ctx.send(Message("BATCH", (f"+{batch}", batch_type, target), ctx.settings.name))
     for entry in entries:
-        ctx.send(entry.message(ctx.has("server-time"), ctx.has("message-tags"), batch=batch))
+        ctx.send(entry.message(ctx.has("server-time"), ctx.has("message-tags"), batch=batch,
+                               account_tag=ctx.has("account-tag")))
     if batch:
         ctx.send(Message("BATCH", (f"-{batch}",), ctx.settings.name))
 

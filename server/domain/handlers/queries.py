@@ -95,6 +95,8 @@ def handle_whois(ctx: Context, msg: Message) -> None:
         ctx.reply(n.RPL_WHOISSERVER, user.nick, ctx.settings.name, f"{ctx.settings.network}, worker {worker}")
         if "o" in user.modes:
             ctx.reply(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
+        if user.account:
+            ctx.reply(n.RPL_WHOISACCOUNT, user.nick, user.account, "is logged in as")
         if user.away:
             ctx.reply(n.RPL_AWAY, user.nick, user.away)
         if "Z" in user.modes:
