@@ -57,7 +57,7 @@ def handle_authenticate(ctx: Context, msg: Message) -> None:
             ctx.reply(n.ERR_SASLFAIL, "This server keeps no accounts")
             return
         session.sasl = SaslState(mechanism)
-        ctx.send(Message("AUTHENTICATE", ("+",), ctx.settings.name))
+        ctx.send(Message("AUTHENTICATE", ("+",)))
         return
     try:
         payload = state.reader.feed(arg)
@@ -112,7 +112,7 @@ def _scram_step(ctx: Context, state: SaslState, payload: bytes) -> None:
         keys = account.scram if account is not None else decoy_keys(accounts.secret(), exchange.username)
         state.scram = exchange
         for chunk in encode_chunks(exchange.challenge(keys)):
-            ctx.send(Message("AUTHENTICATE", (chunk,), ctx.settings.name))
+            ctx.send(Message("AUTHENTICATE", (chunk,)))
         return
     if state.proved:
         if payload:
@@ -132,4 +132,4 @@ def _scram_step(ctx: Context, state: SaslState, payload: bytes) -> None:
     accounts.login_succeeded(account.name, ctx.session.host)
     state.proved = account.name
     for chunk in encode_chunks(server_final):
-        ctx.send(Message("AUTHENTICATE", (chunk,), ctx.settings.name))
+        ctx.send(Message("AUTHENTICATE", (chunk,)))
