@@ -210,7 +210,7 @@ def test_a_registered_nick_survives_restarts_and_belongs_to_its_account(mode: st
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("mode", ["thread", "pool", "process"])
 def test_the_irc_package_logs_in_with_sasl_and_sees_the_account(mode: str) -> None:
-    """An independent client: its own SASL PLAIN, and account-notify, extended-join and account-tag as it parses them."""
+    """An independent client: its own SASL PLAIN; account-notify, extended-join and account-tag as it parses them."""
     with chat_server(mode, *FLAGS) as srv:
         register(srv.address, "alice")
         rec = Recorder(srv)
