@@ -192,9 +192,9 @@ class HistoryStore:
                 args.append(q.up_to_seq)
 
             def cond(bound: tuple[str, float], op: str) -> None:
-                column = "seq" if bound[0] == "seq" else "time"
+                column, value = _column_and_value(bound)
                 where.append(f"{column} {op} ?")
-                args.append(bound[1])
+                args.append(value)
 
             order = "DESC"
             if q.kind == "LATEST" and first is not None:
@@ -211,9 +211,9 @@ class HistoryStore:
                 cond(high, "<")
                 order = "ASC" if ascending else "DESC"
             elif q.kind == "AROUND" and first is not None:
-                column = "seq" if first[0] == "seq" else "time"
-                before = self._select([*where, f"{column} < ?"], [*args, first[1]], "DESC", max(1, q.limit // 2))
-                after = self._select([*where, f"{column} >= ?"], [*args, first[1]], "ASC", q.limit - len(before))
+                column, value = _column_and_value(first)
+                before = self._select([*where, f"{column} < ?"], [*args, value], "DESC", max(1, q.limit // 2))
+                after = self._select([*where, f"{column} >= ?"], [*args, value], "ASC", q.limit - len(before))
                 return sorted(before + after, key=lambda e: e.seq)
             rows = self._select(where, args, order, q.limit)
             return sorted(rows, key=lambda e: e.seq)
@@ -250,6 +250,14 @@ class HistoryStore:
                 f"SELECT key, MAX(time) FROM entries WHERE key IN ({marks}) AND time > ? AND time < ? "
                 f"GROUP BY key ORDER BY MAX(time) LIMIT ?", [*keys, after, before, limit]).fetchall()
         return [(row[0], float(row[1])) for row in rows]
+
+
+def _column_and_value(bound: tuple[str, float]) -> tuple[str, float]:
+    """What a resolved bound compares: the seq, or the time to the millisecond as server-time tags
+    show it (a client's timestamp=... names the entry whose tag it copied, not the ones just after)."""
+    if bound[0] == "seq":
+        return "seq", bound[1]
+    return "CAST(time * 1000 AS INTEGER)", round(bound[1] * 1000)
 
 
 def _like(text: str) -> str:
