@@ -212,7 +212,7 @@ class HistoryStore:
                 order = "ASC" if ascending else "DESC"
             elif q.kind == "AROUND" and first is not None:
                 column, value = _column_and_value(first)
-                before = self._select([*where, f"{column} < ?"], [*args, value], "DESC", max(1, q.limit // 2))
+                before = self._select([*where, f"{column} < ?"], [*args, value], "DESC", q.limit // 2)
                 after = self._select([*where, f"{column} >= ?"], [*args, value], "ASC", q.limit - len(before))
                 return sorted(before + after, key=lambda e: e.seq)
             rows = self._select(where, args, order, q.limit)

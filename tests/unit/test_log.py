@@ -16,7 +16,7 @@ from server.config import Config
 from server.log import Entry, Event, LogOverrun, MemoryLog, MessageLog, SharedLog
 from server.log import durable as durable_module
 from server.log.durable import DurableLog
-from server.log.events import make_msgid, msgid_seq
+from server.log.events import format_time, make_msgid, msgid_seq, parse_time
 from server.log.history import HistoryQuery
 from server.log.sqlite import HistoryStore
 from server.shared.manager import start_shared_state
@@ -264,6 +264,11 @@ def test_history_queries_by_msgid_and_time(tmp_path: Path) -> None:
     assert texts("BEFORE", 2, mid) == ["m3", "m4"]
     assert texts("AFTER", 2, mid) == ["m6", "m7"]
     assert texts("AROUND", 4, mid) == ["m3", "m4", "m5", "m6"]
+    assert texts("AROUND", 1, mid) == ["m5"]  # the message itself, not the one before it
+    # A timestamp copied from a server-time tag (to the millisecond) names that entry: LATEST excludes it.
+    shown = ("time", str(parse_time(format_time(entries[4].time))))
+    assert texts("LATEST", 10, shown)[0] == "m5"
+    assert texts("AROUND", 3, ("time", str(entries[5].time))) == ["m4", "m5", "m6"]
     assert texts("BETWEEN", 10, ("msgid", entries[2].msgid), mid) == ["m3", "m4"]
     assert texts("BEFORE", 2, ("time", str(entries[3].time))) == ["m1", "m2"]
     assert texts("BEFORE", 5, ("msgid", "no-such-id")) == []
