@@ -19,8 +19,8 @@ from server.protocol import numerics as n
 
 from .context import Context
 
-__all__ = ["NICKSERV", "RESERVED_NICKS", "check_then", "enforce_nick_grace", "log_in", "log_out", "nick_reserved",
-           "nickserv_notice", "start_nick_grace"]
+__all__ = ["NICKSERV", "RESERVED_NICKS", "account_identity", "check_then", "enforce_nick_grace", "failure_text",
+           "log_in", "log_out", "nick_reserved", "nickserv_notice", "start_nick_grace"]
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +85,17 @@ def failure_text(why: str, wait_hint: bool = True) -> str:
     return "Invalid account name or password"
 
 
-def log_in(ctx: Context, account: str) -> None:
-    """Mark the connection logged in to ``account``: 900, and ACCOUNT to account-notify clients."""
+def account_identity(account: Account) -> str:
+    """Whose private history an account's messages join: the account, but not a later one of the same name."""
+    return f"={casefold(account.name)}@{int(account.registered * 1000)}"
+
+
+def log_in(ctx: Context, record: Account) -> None:
+    """Mark the connection logged in to ``record``: 900, and ACCOUNT to account-notify clients."""
     session = ctx.session
-    session.account = account
-    ctx.seq = max(ctx.seq, ctx.world.set_account(session.conn_id, account))
+    account = record.name
+    session.account, session.account_key = account, account_identity(record)
+    ctx.seq = max(ctx.seq, ctx.world.set_account(session.conn_id, account, session.account_key))
     ctx.reply(n.RPL_LOGGEDIN, session.source if session.nick else "*", account, f"You are now logged in as {account}")
     log.info("%s (%s) logged in to account %s", session.nick or "*", session.host, account)
     if session.nick_deadline and casefold(session.nick) == casefold(account):
@@ -98,7 +104,7 @@ def log_in(ctx: Context, account: str) -> None:
 
 def log_out(ctx: Context) -> None:
     session = ctx.session
-    session.account = ""
+    session.account = session.account_key = ""
     ctx.seq = max(ctx.seq, ctx.world.set_account(session.conn_id, ""))
     ctx.reply(n.RPL_LOGGEDOUT, session.source, "You are now logged out")
 

@@ -29,6 +29,7 @@ class User:
     channels: frozenset[str] = frozenset()  # casefolded
     signon: float = 0.0
     account: str = ""  # the account logged in to, "" if none
+    account_key: str = ""  # that account's history identity (server.log.history.pair_key)
 
     @property
     def source(self) -> str:

@@ -25,6 +25,7 @@ class Session:
     tls: bool = False  # connected through the TLS listener
     batches: int = 0
     account: str = ""  # the account logged in to ("" if none), as it was registered
+    account_key: str = ""  # its private history's identity (identity.account_identity)
     sasl: Any = None  # an AUTHENTICATE exchange in progress (handlers/sasl.py's SaslState)
     nick_deadline: float = 0.0  # wall-clock time by which the registered nick held must be logged in to
 

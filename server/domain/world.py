@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from server.log import Event
+from server.log.history import pair_key
 from server.protocol import casefold, is_valid_channel
 from server.protocol import numerics as n
 
@@ -129,14 +130,15 @@ class World(WorldState):
                 seq = max(seq, self.quit(conn_id, reason))
         return seq
 
-    def set_account(self, conn_id: str, account: str) -> int:
-        """Log a connection in to ``account`` (or out, with ""); account-notify clients sharing a channel hear
-        of it once the user is registered. Returns the seq of that ACCOUNT event (0 if none)."""
+    def set_account(self, conn_id: str, account: str, key: str = "") -> int:
+        """Log a connection in to ``account`` (or out, with ""), whose private history is under ``key``;
+        account-notify clients sharing a channel hear of it once the user is registered. Returns the seq
+        of that ACCOUNT event (0 if none)."""
         with self._lock:
             user = self._users.get(conn_id)
             if user is None or user.account == account:
                 return 0
-            user.account = account
+            user.account, user.account_key = account, key
             if not user.registered:
                 return 0
             event = Event("ACCOUNT", user.source, (account or "*",), conn_id, tuple(sorted(user.channels)))
@@ -413,7 +415,7 @@ class World(WorldState):
             recipient = self._users[target_id]
             params = (recipient.nick, *extra)
             event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {},
-                          account=user.account)
+                          account=user.account, history=pair_key(self._identity(user), self._identity(recipient)))
             return Outcome(seq=self._publish([event])), recipient.away
 
     @staticmethod

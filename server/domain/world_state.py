@@ -6,6 +6,7 @@ lock as the operations, so a view is never of a state half changed.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import deque
 from fnmatch import fnmatchcase
@@ -42,6 +43,21 @@ class WorldState:
         self._channels: dict[str, Channel] = {}  # casefolded name -> channel
         self._wallopers: set[str] = set()  # conn ids with user mode +w: WALLOPS goes to them
         self._was: deque[WasUser] = deque(maxlen=WHOWAS_KEPT)
+        # Tells this run's connection ids from a previous run's, whose ids repeat.
+        self._run = secrets.token_hex(4)
+
+    def _identity(self, user: User) -> str:
+        """Whose private history ``user``'s messages join (see server.log.history.pair_key)."""
+        return user.account_key or f"{casefold(user.nick)}!{self._run}/{user.conn_id}"
+
+    def history_identities(self, conn_id: str, nick: str) -> tuple[str, str]:
+        """(the history identity of ``conn_id``, that of whoever holds ``nick`` now, or "")."""
+        with self._lock:
+            me = self._users.get(conn_id)
+            holder = self._nicks.get(casefold(nick))
+            them = self._users.get(holder) if holder is not None else None
+            return (self._identity(me) if me else "",
+                    self._identity(them) if them is not None and them.registered else "")
 
     def _view(self, channel: Channel, viewer: str, with_names: bool = True) -> ChannelView:
         names = tuple(

@@ -36,6 +36,7 @@ class Event:
     tags: dict[str, str] = field(default_factory=dict)  # client-only (+) tags the sender attached
     extra: tuple[str, ...] = ()  # parameters only some clients get: extended-join's account and realname
     account: str = ""  # the account the source was logged in to (account-tag), "" if none
+    history: str = ""  # a private message's conversation: the history key of its two parties (history.pair_key)
 
 
 def format_time(epoch: float) -> str:

@@ -167,26 +167,28 @@ class HistoryStore:
                                     "FROM channels").fetchall()
         return {row[0]: (row[1], row[2], row[3], float(row[4]), row[5], row[6], int(row[7])) for row in rows}
 
-    def _seq_of(self, bound: tuple[str, str] | None, key: str) -> tuple[str, float] | None:
+    def _seq_of(self, bound: tuple[str, str] | None, q: HistoryQuery) -> tuple[str, float] | None:
         """Resolve a bound to ("seq", n) for a msgid or ("time", t) for a timestamp."""
         if bound is None:
             return None
         kind, value = bound
         if kind == "msgid":
             seq = msgid_seq(value)
+            where, args = _key_clause(q)
             row = None if seq is None else self._db.execute(
-                "SELECT seq FROM entries WHERE seq = ? AND msgid = ? AND key = ?", (seq, value, key)).fetchone()
+                f"SELECT seq FROM entries WHERE seq = ? AND msgid = ? AND {where}", (seq, value, *args)).fetchone()
             return ("seq", float(row[0])) if row else ("missing", 0.0)
         return ("time", float(value))
 
     def query(self, q: HistoryQuery) -> list[Entry]:
         with self._lock:
-            first = self._seq_of(q.first, q.key)
-            second = self._seq_of(q.second, q.key)
+            first = self._seq_of(q.first, q)
+            second = self._seq_of(q.second, q)
             if (first and first[0] == "missing") or (second and second[0] == "missing"):
                 return []
-            where = ["key = ?"]
-            args: list[object] = [q.key]
+            clause, key_args = _key_clause(q)
+            where = [clause]
+            args: list[object] = list(key_args)
             if q.up_to_seq:
                 where.append("seq < ?")
                 args.append(q.up_to_seq)
@@ -228,7 +230,7 @@ class HistoryStore:
         ]
 
     def conversations(self, nick: str, after: float, before: float, limit: int) -> list[tuple[str, float]]:
-        """(the other party, time of the latest message) of each private conversation of a casefolded nick."""
+        """(the other party, time of the latest message) of each private conversation of a history identity."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT key, MAX(time) FROM entries WHERE (key LIKE ? ESCAPE '!' OR key LIKE ? ESCAPE '!') "
@@ -250,6 +252,13 @@ class HistoryStore:
                 f"SELECT key, MAX(time) FROM entries WHERE key IN ({marks}) AND time > ? AND time < ? "
                 f"GROUP BY key ORDER BY MAX(time) LIMIT ?", [*keys, after, before, limit]).fetchall()
         return [(row[0], float(row[1])) for row in rows]
+
+
+def _key_clause(q: HistoryQuery) -> tuple[str, tuple[str, ...]]:
+    """The WHERE condition choosing the query's conversation(s)."""
+    if not q.key_patterns:
+        return "key = ?", (q.key,)
+    return "(" + " OR ".join(["key LIKE ? ESCAPE '\\'"] * len(q.key_patterns)) + ")", q.key_patterns
 
 
 def _column_and_value(bound: tuple[str, float]) -> tuple[str, float]:

@@ -269,3 +269,34 @@ def test_account_notify_extended_join_and_account_tag() -> None:
     assert watcher.lines()[-1] == "@account=alice :alice!~alice@127.0.0.1 JOIN #c alice :alice real"
     alice.say("NS LOGOUT")
     assert watcher.lines() == [":alice!~alice@127.0.0.1 ACCOUNT *"]
+
+
+def history(user: NetUser, target: str) -> list[str]:
+    user.lines()
+    user.say(f"CHATHISTORY LATEST {target} * 50")
+    return [m.params[1] for m in user.messages() if m.command == "PRIVMSG"]
+
+
+def test_private_history_belongs_to_accounts_and_connections_not_nicks() -> None:
+    net = Net()
+    alice = registered(net, "alice")
+    bob = net.user("bob")
+    alice.say("PRIVMSG bob :for bob's eyes")
+    bob.say("PRIVMSG alice :and alice's")
+    assert history(alice, "bob") == ["for bob's eyes", "and alice's"]
+    assert history(bob, "alice") == ["for bob's eyes", "and alice's"]
+    bob.say("QUIT")
+    later_bob = net.user("bob")  # a later holder of the nick, without an account
+    assert history(later_bob, "alice") == []
+    alice.say("QUIT")
+    elsewhere = net.user("alice2")  # the account, from another connection
+    assert history(elsewhere, "bob") == []
+    elsewhere.say("NS IDENTIFY alice correct-horse")
+    elsewhere.lines()
+    assert history(elsewhere, "bob") == []  # "bob" is someone else now...
+    later_bob.say("NICK robert")
+    assert history(elsewhere, "bob") == ["for bob's eyes", "and alice's"]  # ...and then nobody: the old ones
+    carol = registered(net, "carol")
+    assert history(carol, "bob") == [] and history(carol, "alice") == []
+    elsewhere.say("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10")
+    assert [m.params[1] for m in elsewhere.messages() if m.command == "CHATHISTORY"] == ["bob"]

@@ -10,8 +10,7 @@ from server.protocol import Message, casefold
 
 from ..commands import command
 from ..context import Context
-from ..identity import log_in
-from .nickserv import create_account, password_problem
+from .nickserv import create_account, log_in_new, password_problem
 
 log = logging.getLogger(__name__)
 
@@ -64,5 +63,5 @@ def _registered(ctx: Context, name: str, error: str) -> None:
     elif error:
         _fail(ctx, "TEMPORARILY_UNAVAILABLE", name, "Registration is unavailable right now; try again later")
     else:
-        ctx.send(Message("REGISTER", ("SUCCESS", name, "Account created"), ctx.settings.name))
-        log_in(ctx, name)
+        log_in_new(ctx, name, lambda: ctx.send(Message("REGISTER", ("SUCCESS", name, "Account created"),
+                                                      ctx.settings.name)))

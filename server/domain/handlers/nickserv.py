@@ -15,7 +15,7 @@ from ..commands import command
 from ..context import Context
 from ..identity import check_then, failure_text, log_in, log_out, nickserv_notice, start_nick_grace
 
-__all__ = ["create_account", "password_problem", "run_nickserv"]
+__all__ = ["create_account", "log_in_new", "password_problem", "run_nickserv"]
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,18 @@ def _registered(ctx: Context, name: str, error: str) -> None:
     elif error:
         nickserv_notice(ctx, "Registration is unavailable right now; try again later")
     else:
-        nickserv_notice(ctx, "Account created")
-        log_in(ctx, name)
+        log_in_new(ctx, name, lambda: nickserv_notice(ctx, "Account created"))
+
+
+def log_in_new(ctx: Context, name: str, announce: Callable[[], None]) -> None:
+    """Log in to the account just created (unless it is gone already)."""
+    accounts = ctx.accounts
+    account = accounts.get(name) if accounts is not None else None
+    if account is None:
+        nickserv_notice(ctx, "Registration is unavailable right now; try again later")
+        return
+    announce()
+    log_in(ctx, account)
 
 
 def _identify(ctx: Context, args: list[str]) -> None:
@@ -138,7 +148,7 @@ def _identified(ctx: Context, account: Account | None, why: str) -> None:
     elif account is None:
         nickserv_notice(ctx, failure_text(why))
     else:
-        log_in(ctx, account.name)
+        log_in(ctx, account)
         nickserv_notice(ctx, f"You are now logged in as {account.name}")
 
 

@@ -74,7 +74,7 @@ def complete_registration(ctx: Context) -> None:
         check_then(ctx, name, password, _pass_checked)
         return
     if session.account:
-        ctx.world.set_account(session.conn_id, session.account)
+        ctx.world.set_account(session.conn_id, session.account, session.account_key)
     ctx.world.register(session.conn_id, session.username, session.realname, ctx.now)
     session.registered = True
     s = ctx.settings
@@ -95,7 +95,7 @@ def complete_registration(ctx: Context) -> None:
 
 def _pass_checked(ctx: Context, account: Account | None, why: str) -> None:
     if account is not None:
-        log_in(ctx, account.name)
+        log_in(ctx, account)
     else:
         nickserv_notice(ctx, f"PASS login failed: {failure_text(why)}")
     complete_registration(ctx)

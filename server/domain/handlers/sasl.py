@@ -27,7 +27,7 @@ class SaslState:
     mechanism: str
     reader: ChunkReader = field(default_factory=ChunkReader)
     scram: ScramExchange | None = None
-    proved: str = ""  # SCRAM: the account whose proof was right, waiting for the client's final "+"
+    proved: Account | None = None  # SCRAM: the account whose proof was right, until the client's final "+"
 
 
 @command("AUTHENTICATE", min_params=1, pre_registration=True)
@@ -83,7 +83,7 @@ def _fail(ctx: Context, why: str, numeric: str = n.ERR_SASLFAIL) -> None:
     ctx.reply(numeric, text)
 
 
-def _succeed(ctx: Context, account: str) -> None:
+def _succeed(ctx: Context, account: Account) -> None:
     ctx.session.sasl = None
     log_in(ctx, account)
     ctx.reply(n.RPL_SASLSUCCESS, "SASL authentication successful")
@@ -96,7 +96,7 @@ def _plain_checked(ctx: Context, account: Account | None, why: str) -> None:
     elif account is None:
         _fail(ctx, failure_text(why))
     else:
-        _succeed(ctx, account.name)
+        _succeed(ctx, account)
 
 
 def _scram_step(ctx: Context, state: SaslState, payload: bytes) -> None:
@@ -114,7 +114,7 @@ def _scram_step(ctx: Context, state: SaslState, payload: bytes) -> None:
         for chunk in encode_chunks(exchange.challenge(keys)):
             ctx.send(Message("AUTHENTICATE", (chunk,)))
         return
-    if state.proved:
+    if state.proved is not None:
         if payload:
             raise ScramError("expected an empty response after the server's signature")
         _succeed(ctx, state.proved)
@@ -130,6 +130,6 @@ def _scram_step(ctx: Context, state: SaslState, payload: bytes) -> None:
     if account is None:  # dropped meanwhile
         raise ScramError("no such account")
     accounts.login_succeeded(account.name, ctx.session.host)
-    state.proved = account.name
+    state.proved = account
     for chunk in encode_chunks(server_final):
         ctx.send(Message("AUTHENTICATE", (chunk,)))
