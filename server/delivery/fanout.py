@@ -161,7 +161,7 @@ class Fanout(Generic[R]):
         if command in MESSAGES:
             echo = origin in self._conns and "echo-message" in self._conns[origin].caps
             if not event.channels:
-                return (event.target_conn, origin) if echo and origin != event.target_conn else (event.target_conn,)
+                return (event.target_conn, origin) if echo else (event.target_conn,)  # to oneself: twice, echo too
             return [cid for cid in self._members.get(event.channels[0], ()) if echo or cid != origin]
         if command == "JOIN":
             if origin in self._conns:

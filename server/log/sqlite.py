@@ -233,9 +233,9 @@ class HistoryStore:
         """(the other party, time of the latest message) of each private conversation of a history identity."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT key, MAX(time) FROM entries WHERE (key LIKE ? ESCAPE '!' OR key LIKE ? ESCAPE '!') "
-                "AND time > ? AND time < ? GROUP BY key ORDER BY MAX(time) LIMIT ?",
-                [_like(nick) + " %", "% " + _like(nick), after, before, limit]).fetchall()
+                f"SELECT key, MAX(time) FROM entries WHERE (key LIKE ? ESCAPE '!' OR key LIKE ? ESCAPE '!') "
+                f"AND {_MS} > ? AND {_MS} < ? GROUP BY key ORDER BY MAX(time) LIMIT ?",
+                [_like(nick) + " %", "% " + _like(nick), round(after * 1000), round(before * 1000), limit]).fetchall()
         out = []
         for key, when in rows:
             a, _, b = key.partition(" ")
@@ -249,9 +249,14 @@ class HistoryStore:
         marks = ",".join("?" * len(keys))
         with self._lock:
             rows = self._db.execute(
-                f"SELECT key, MAX(time) FROM entries WHERE key IN ({marks}) AND time > ? AND time < ? "
-                f"GROUP BY key ORDER BY MAX(time) LIMIT ?", [*keys, after, before, limit]).fetchall()
+                f"SELECT key, MAX(time) FROM entries WHERE key IN ({marks}) AND {_MS} > ? AND {_MS} < ? "
+                f"GROUP BY key ORDER BY MAX(time) LIMIT ?",
+                [*keys, round(after * 1000), round(before * 1000), limit]).fetchall()
         return [(row[0], float(row[1])) for row in rows]
+
+
+# An entry's time to the millisecond, as its server-time tag shows it (events.format_time).
+_MS = "CAST(time * 1000 AS INTEGER)"
 
 
 def _key_clause(q: HistoryQuery) -> tuple[str, tuple[str, ...]]:
@@ -266,7 +271,7 @@ def _column_and_value(bound: tuple[str, float]) -> tuple[str, float]:
     show it (a client's timestamp=... names the entry whose tag it copied, not the ones just after)."""
     if bound[0] == "seq":
         return "seq", bound[1]
-    return "CAST(time * 1000 AS INTEGER)", round(bound[1] * 1000)
+    return _MS, round(bound[1] * 1000)
 
 
 def _like(text: str) -> str:

@@ -300,3 +300,11 @@ def test_private_history_belongs_to_accounts_and_connections_not_nicks() -> None
     assert history(carol, "bob") == [] and history(carol, "alice") == []
     elsewhere.say("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10")
     assert [m.params[1] for m in elsewhere.messages() if m.command == "CHATHISTORY"] == ["bob"]
+
+
+def test_a_message_to_oneself_is_delivered_and_echoed_and_kept_once() -> None:
+    net = Net()
+    me = capable(net, "me", "echo-message draft/chathistory batch")
+    me.say("PRIVMSG me :note to self")
+    assert me.lines() == [":me!~me@127.0.0.1 PRIVMSG me :note to self"] * 2
+    assert history(me, "me") == ["note to self"]
