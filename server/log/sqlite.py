@@ -234,7 +234,7 @@ class HistoryStore:
         with self._lock:
             rows = self._db.execute(
                 f"SELECT key, MAX(time) FROM entries WHERE (key LIKE ? ESCAPE '!' OR key LIKE ? ESCAPE '!') "
-                f"AND {_MS} > ? AND {_MS} < ? GROUP BY key ORDER BY MAX(time) LIMIT ?",
+                f"GROUP BY key HAVING MAX({_MS}) > ? AND MAX({_MS}) < ? ORDER BY MAX(time) LIMIT ?",
                 [_like(nick) + " %", "% " + _like(nick), round(after * 1000), round(before * 1000), limit]).fetchall()
         out = []
         for key, when in rows:
@@ -243,14 +243,14 @@ class HistoryStore:
         return out
 
     def targets(self, keys: Sequence[str], after: float, before: float, limit: int) -> list[tuple[str, float]]:
-        """(key, time of the latest message) for each of ``keys`` with messages in (after, before)."""
+        """(key, time of the latest message) for each of ``keys`` whose latest message is in (after, before)."""
         if not keys:
             return []
         marks = ",".join("?" * len(keys))
         with self._lock:
             rows = self._db.execute(
-                f"SELECT key, MAX(time) FROM entries WHERE key IN ({marks}) AND {_MS} > ? AND {_MS} < ? "
-                f"GROUP BY key ORDER BY MAX(time) LIMIT ?",
+                f"SELECT key, MAX(time) FROM entries WHERE key IN ({marks}) "
+                f"GROUP BY key HAVING MAX({_MS}) > ? AND MAX({_MS}) < ? ORDER BY MAX(time) LIMIT ?",
                 [*keys, round(after * 1000), round(before * 1000), limit]).fetchall()
         return [(row[0], float(row[1])) for row in rows]
 

@@ -480,3 +480,13 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
         store.close()
     assert any(b < a for a, b in pairwise(frames)), frames  # the count of frames fell: it started over
     assert written > 0
+
+
+def test_targets_are_those_whose_latest_message_falls_in_the_window(tmp_path: Path) -> None:
+    clock = iter(float(t) for t in range(1000, 2000))
+    log = DurableLog(tmp_path / "h.sqlite3", clock=lambda: next(clock))
+    entries = [log.append([event(n)])[0] for n in range(3)]  # all in #c, at 1000, 1001, 1002
+    assert log.flush()
+    assert log.targets(["#c"], 0.0, 3000.0, 10) == [("#c", entries[2].time)]
+    assert log.targets(["#c"], 0.0, entries[1].time, 10) == []  # its latest message is later
+    assert log.targets(["#c"], entries[2].time, 3000.0, 10) == []  # the bound itself is excluded
