@@ -22,7 +22,7 @@ from server.protocol import casefold
 from .credentials import Credentials
 from .throttle import LoginPolicy, Throttle
 
-__all__ = ["Account", "AccountStore", "open_accounts"]
+__all__ = ["Account", "AccountStore", "ChannelRegistration", "open_accounts"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS accounts (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS accounts_by_email ON accounts (email) WHERE email IS NOT NULL;
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS channels (
+    folded TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    founder TEXT NOT NULL,  -- the account, as registered
+    registered REAL NOT NULL
+);
 """
 
 
@@ -49,6 +55,13 @@ class Account:
     password_hash: str
     scram: ScramKeys
     email: str
+    registered: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRegistration:
+    name: str
+    founder: str  # the founder's account, as registered
     registered: float
 
 
@@ -118,8 +131,12 @@ class AccountStore:
             return cursor.rowcount == 1
 
     def drop(self, name: str) -> bool:
+        """Delete an account, and the registrations of the channels it founded."""
         with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM channels WHERE founder = ?", (casefold(name),))
             cursor = self._db.execute("DELETE FROM accounts WHERE folded = ?", (casefold(name),))
+            self._db.execute("COMMIT")
         if cursor.rowcount:
             log.info("account %s dropped", name)
         return cursor.rowcount == 1
@@ -128,6 +145,35 @@ class AccountStore:
         with self._lock:
             (n,) = self._db.execute("SELECT COUNT(*) FROM accounts").fetchone()
             return int(n)
+
+    # -- channels (ChanServ) ---------------------------------------------------
+
+    def register_channel(self, name: str, founder: str, now: float) -> bool:
+        """Make ``founder`` (an account) the founder of channel ``name``; False if it is registered already."""
+        with self._lock:
+            cursor = self._db.execute("INSERT OR IGNORE INTO channels VALUES (?, ?, ?, ?)",
+                                      (casefold(name), name, casefold(founder), now))
+        if cursor.rowcount:
+            log.info("channel %s registered by %s", name, founder)
+        return cursor.rowcount == 1
+
+    def channel(self, name: str) -> ChannelRegistration | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT channels.name, COALESCE(accounts.name, channels.founder), channels.registered FROM channels "
+                "LEFT JOIN accounts ON accounts.folded = channels.founder WHERE channels.folded = ?",
+                (casefold(name),)).fetchone()
+        return ChannelRegistration(row[0], row[1], float(row[2])) if row else None
+
+    def is_founder(self, name: str, account: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM channels WHERE folded = ? AND founder = ?",
+                                    (casefold(name), casefold(account))).fetchone() is not None
+
+    def drop_channel(self, name: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM channels WHERE folded = ?", (casefold(name),))
+        return cursor.rowcount == 1
 
     def secret(self) -> bytes:
         """This server's own random secret (made once, kept), e.g. for SCRAM decoys."""

@@ -37,6 +37,10 @@ class Outcome:
         return not self.refusals
 
 
+# The source of what the built-in ChanServ does to a channel.
+CHANSERV = "ChanServ!ChanServ@services."
+
+
 def _refused(*refusal: str) -> Outcome:
     return Outcome((refusal,))
 
@@ -205,7 +209,9 @@ class World(WorldState):
 
     # -- channels ------------------------------------------------------------
 
-    def join(self, conn_id: str, name: str, key: str, now: float) -> tuple[Outcome, ChannelView | None]:
+    def join(self, conn_id: str, name: str, key: str, now: float,
+             founder: bool = False) -> tuple[Outcome, ChannelView | None]:
+        """Enter a channel; its registered ``founder`` (ChanServ) passes its locks and is made operator."""
         if not is_valid_channel(name):
             return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), None
         folded = casefold(name)
@@ -218,10 +224,10 @@ class World(WorldState):
             elif conn_id in channel.members:
                 return Outcome(), None
             else:
-                refusal = self._join_refusal(channel, user, key)
+                refusal = None if founder else self._join_refusal(channel, user, key)
                 if refusal:
                     return Outcome((refusal,)), None
-                modes = set()
+                modes = {"o"} if founder else set()
             channel.members[conn_id] = modes
             channel.invited.discard(casefold(user.nick))
             user.channels |= {folded}
@@ -229,8 +235,24 @@ class World(WorldState):
                             extra=(user.account or "*", user.realname), account=user.account)]
             if user.away:  # away-notify: "when a user joins and has an away message set"
                 events.append(Event("AWAY", user.source, (user.away,), conn_id, (folded,)))
+            if founder and len(channel.members) > 1:  # the others see the founder made operator
+                events.append(Event("MODE", CHANSERV, (channel.name, "+o", user.nick), conn_id, (folded,)))
             seq = self._publish(events)
             return Outcome(seq=seq), self._view(channel, conn_id)
+
+    def services_op(self, conn_id: str, name: str, nick: str) -> Outcome:
+        """ChanServ OP: make ``nick`` an operator of ``name``, told to the channel as ChanServ's MODE."""
+        folded = casefold(name)
+        with self._lock:
+            channel = self._channels.get(folded)
+            if channel is None:
+                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+            refusals: list[Refusal] = []
+            if not self._apply_mode(channel, ModeChange(True, "o", nick), refusals):
+                return Outcome(tuple(refusals))
+            target = self._users[self._nicks[casefold(nick)]]
+            event = Event("MODE", CHANSERV, (channel.name, "+o", target.nick), conn_id, (folded,))
+            return Outcome(seq=self._publish([event]))
 
     def _new_channel(self, key: str, name: str, now: float) -> Channel:
         saved = self._saved.get(key)

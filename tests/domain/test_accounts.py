@@ -308,3 +308,34 @@ def test_a_message_to_oneself_is_delivered_and_echoed_and_kept_once() -> None:
     me.say("PRIVMSG me :note to self")
     assert me.lines() == [":me!~me@127.0.0.1 PRIVMSG me :note to self"] * 2
     assert history(me, "me") == ["note to self"]
+
+
+def test_chanserv_founder_gets_op_on_every_join_and_passes_the_locks() -> None:
+    net = Net()
+    alice = registered(net, "alice")
+    alice.say("JOIN #home")
+    bob = registered(net, "bob")
+    bob.say("JOIN #home")
+    bob.say("CS REGISTER #home")
+    assert bob.lines()[-1] == ":ChanServ!ChanServ@services. NOTICE bob :You must be an operator of #home to register it"
+    alice.say("PRIVMSG ChanServ :REGISTER #home")
+    assert alice.lines()[-1] == ":ChanServ!ChanServ@services. NOTICE alice :#home is registered to your account alice"
+    alice.say("MODE #home +i")
+    alice.say("PART #home")
+    bob.lines()
+    alice.say("JOIN #home")  # invite-only, and bob is its only member: the founder still gets in, as operator
+    assert ":ChanServ!ChanServ@services. MODE #home +o alice" in bob.lines()
+    assert any(" 353 alice = #home :" in line and "@alice" in line for line in alice.lines())
+    bob.say("CS OP #home bob")
+    assert bob.lines()[-1].endswith("Only the founder of #home may do that (and must be logged in)")
+    alice.say("CS OP #home bob")
+    assert ":ChanServ!ChanServ@services. MODE #home +o bob" in bob.lines()
+    alice.say("CS INFO #home")
+    assert "#home: founder alice, registered " in alice.lines()[-1]
+    alice.say("NS LOGOUT")
+    alice.say("PART #home")
+    alice.say("JOIN #home")
+    assert " 473 alice #home " in alice.lines()[-1]  # logged out: no founder's rights
+    alice.say("NS IDENTIFY correct-horse")
+    alice.say("CS DROP #home")
+    assert alice.lines()[-1].endswith("#home is no longer registered")

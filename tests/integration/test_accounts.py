@@ -178,7 +178,7 @@ def test_a_login_storm_is_throttled_but_the_owner_elsewhere_gets_in(mode: str) -
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("mode", ["thread", "pool", "process"])
-def test_a_registered_nick_survives_restarts_and_belongs_to_its_account(mode: str, tmp_path: Path) -> None:
+def test_a_registered_nick_and_channel_survive_restarts_and_belong_to_the_account(mode: str, tmp_path: Path) -> None:
     with chat_server(mode, *FLAGS, data_dir=tmp_path) as srv:
         register(srv.address, "alice")
         with LineClient(srv.address, "bob") as bob, LineClient(srv.address, "owner") as owner:
@@ -193,6 +193,10 @@ def test_a_registered_nick_survives_restarts_and_belongs_to_its_account(mode: st
                 squatter.expect("^ERROR :Killed .*GHOST command used by owner")
             owner.send("NICK alice")
             owner.expect(":owner!~owner@127.0.0.1 NICK alice")
+            owner.send("JOIN #home")
+            owner.expect(" 366 alice #home ")
+            owner.send("CS REGISTER #home")
+            owner.expect("NOTICE alice :#home is registered to your account alice")
         for pid in descendants(srv.proc.pid):  # kill -9: no clean shutdown
             os.kill(pid, signal.SIGKILL)
         srv.proc.wait(10)
@@ -201,10 +205,15 @@ def test_a_registered_nick_survives_restarts_and_belongs_to_its_account(mode: st
             squatter.expect("belongs to a registered account. Log in within 2 seconds")
             squatter.expect(":alice!~alice@127.0.0.1 NICK Guest\\d{5}", timeout=6)
             squatter.expect("did not log in to the account that owns alice in time")
-        with scram_login(srv.address, "alice", PASSWORD) as c:
+        with LineClient(srv.address, "early") as early, scram_login(srv.address, "alice", PASSWORD) as c:
+            early.send("JOIN #home")
+            early.expect(" 366 early #home ")
             finish(c, "alice")
             c.send("NS INFO")
             c.expect("NOTICE alice :Account alice, registered ")
+            c.send("JOIN #home")  # the founder, though someone else was there first: operator
+            c.expect(" 353 alice = #home :.*@alice")
+            early.expect(":ChanServ!ChanServ@services. MODE #home \\+o alice")
 
 
 @pytest.mark.timeout(60)

@@ -60,3 +60,15 @@ def test_password_jobs() -> None:
     assert check_password(made.password_hash, "a long password") == (True, None)
     assert check_password(made.password_hash, "wrong") == (False, None)
     assert check_password(None, "anything") == (False, None)
+
+
+def test_channel_registrations_and_dropping_the_founder(tmp_path: Path) -> None:
+    store = AccountStore(tmp_path / "a.sqlite3")
+    store.create("Alice", _credentials("one"), "", 1.0)
+    assert store.register_channel("#Home", "alice", 5.0)
+    assert not store.register_channel("#home", "bob", 6.0)
+    registration = store.channel("#HOME")
+    assert registration is not None and (registration.name, registration.founder) == ("#Home", "Alice")
+    assert store.is_founder("#home", "ALICE") and not store.is_founder("#home", "bob")
+    store.drop("alice")
+    assert store.channel("#home") is None

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from . import account_registration, channels, history, messaging, nickserv, operators, queries, registration, sasl
+from . import (
+    account_registration,
+    channels,
+    chanserv,
+    history,
+    messaging,
+    nickserv,
+    operators,
+    queries,
+    registration,
+    sasl,
+)
 
-__all__ = ["account_registration", "channels", "history", "messaging", "nickserv", "operators", "queries",
+__all__ = ["account_registration", "channels", "chanserv", "history", "messaging", "nickserv", "operators", "queries",
            "registration", "sasl"]
