@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS entries (
     origin TEXT NOT NULL,
     channels TEXT NOT NULL,
     target_conn TEXT NOT NULL,
-    tags TEXT NOT NULL
+    tags TEXT NOT NULL,
+    account TEXT NOT NULL DEFAULT ''  -- the sender's account (account-tag in history), '' if none
 );
 CREATE INDEX IF NOT EXISTS entries_by_key ON entries (key, seq) WHERE key IS NOT NULL;
 -- A msgid names its entry's seq (events.make_msgid), so no index of msgids is kept:
@@ -83,6 +84,9 @@ class HistoryStore:
         self._db.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
         self._wal_restart_frames = wal_restart_frames
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(entries)")}
+        if "account" not in columns:  # a database from before accounts
+            self._db.execute("ALTER TABLE entries ADD COLUMN account TEXT NOT NULL DEFAULT ''")
         self._lock = threading.Lock()
         self._checkpointer = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._checkpointer.execute("PRAGMA synchronous=FULL")
@@ -127,13 +131,15 @@ class HistoryStore:
         rows = [
             (e.seq, e.msgid, e.time, history_key(e.event), e.event.command, e.event.source,
              json.dumps(e.event.params), e.event.origin, json.dumps(e.event.channels), e.event.target_conn,
-             json.dumps(e.event.tags))
+             json.dumps(e.event.tags), e.event.account)
             for e in entries
         ]
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.executemany("INSERT OR IGNORE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO entries (seq, msgid, time, key, command, source, params, origin, channels,"
+                    " target_conn, tags, account) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
                 self._db.executemany(
                     "INSERT INTO channels VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET name=excluded.name,"
                     " topic=excluded.topic, topic_by=excluded.topic_by, topic_time=excluded.topic_time,"
@@ -221,11 +227,12 @@ class HistoryStore:
             return sorted(rows, key=lambda e: e.seq)
 
     def _select(self, where: list[str], args: list[object], order: str, limit: int) -> list[Entry]:
-        sql = (f"SELECT seq, msgid, time, command, source, params, origin, channels, target_conn, tags FROM entries "
-               f"WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?")
+        sql = (f"SELECT seq, msgid, time, command, source, params, origin, channels, target_conn, tags, account "
+               f"FROM entries WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?")
         return [
             Entry(row[0], row[1], row[2], Event(row[3], row[4], tuple(json.loads(row[5])), row[6],
-                                                tuple(json.loads(row[7])), row[8], json.loads(row[9])))
+                                                tuple(json.loads(row[7])), row[8], json.loads(row[9]),
+                                                account=row[10]))
             for row in self._db.execute(sql, [*args, limit])
         ]
 

@@ -490,3 +490,21 @@ def test_targets_are_those_whose_latest_message_falls_in_the_window(tmp_path: Pa
     assert log.targets(["#c"], 0.0, 3000.0, 10) == [("#c", entries[2].time)]
     assert log.targets(["#c"], 0.0, entries[1].time, 10) == []  # its latest message is later
     assert log.targets(["#c"], entries[2].time, 3000.0, 10) == []  # the bound itself is excluded
+
+
+def test_history_keeps_the_senders_account_and_older_databases_gain_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    old = sqlite3.connect(path)  # the entries table as it was before accounts
+    old.execute("CREATE TABLE entries (seq INTEGER PRIMARY KEY, msgid TEXT NOT NULL, time REAL NOT NULL, key TEXT,"
+                " command TEXT NOT NULL, source TEXT NOT NULL, params TEXT NOT NULL, origin TEXT NOT NULL,"
+                " channels TEXT NOT NULL, target_conn TEXT NOT NULL, tags TEXT NOT NULL)")
+    old.execute("INSERT INTO entries VALUES (1, 'r-1', 1.0, '#c', 'PRIVMSG', 'a!a@h', ?, 'o', ?, '', '{}')",
+                ('["#c", "old"]', '["#c"]'))
+    old.commit()
+    old.close()
+    log = DurableLog(path)
+    log.append([Event("PRIVMSG", "b!b@h", ("#c", "new"), "o", ("#c",), account="bob")])
+    assert log.flush()
+    got = log.history(HistoryQuery("LATEST", "#c", 10))
+    assert [(e.event.params[1], e.event.account) for e in got] == [("old", ""), ("new", "bob")]
+    assert got[1].message(account_tag=True).tags == {"account": "bob"}
