@@ -30,8 +30,8 @@ def run(config: Config, argv: list[str] | None = None) -> int:
         source = open_log(config)
         accounts = open_accounts_for(config)
         try:
-            serve_until_signal(config, World(source, archive=source), source, listeners, argv=argv,
-                               accounts=accounts)
+            world = World(source, archive=source, registered=accounts.channel_names())
+            serve_until_signal(config, world, source, listeners, argv=argv, accounts=accounts)
         finally:
             accounts.close()
             source.close()

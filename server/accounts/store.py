@@ -170,6 +170,16 @@ class AccountStore:
             return self._db.execute("SELECT 1 FROM channels WHERE folded = ? AND founder = ?",
                                     (casefold(name), casefold(account))).fetchone() is not None
 
+    def channel_names(self) -> list[str]:
+        """Every registered channel (the World keeps their settings)."""
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT name FROM channels")]
+
+    def channels_of(self, account: str) -> list[str]:
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT name FROM channels WHERE founder = ?",
+                                                       (casefold(account),))]
+
     def drop_channel(self, name: str) -> bool:
         with self._lock:
             cursor = self._db.execute("DELETE FROM channels WHERE folded = ?", (casefold(name),))

@@ -220,7 +220,8 @@ class World(WorldState):
             channel = self._channels.get(folded)
             if channel is None:
                 channel = self._channels[folded] = self._new_channel(folded, name, now)
-                modes = {"o"}
+                # A registered channel's operator is its founder: nobody gets it by coming first.
+                modes = {"o"} if founder or folded not in self._registered else set()
             elif conn_id in channel.members:
                 return Outcome(), None
             else:
@@ -254,8 +255,20 @@ class World(WorldState):
             event = Event("MODE", CHANSERV, (channel.name, "+o", target.nick), conn_id, (folded,))
             return Outcome(seq=self._publish([event]))
 
+    def set_channel_registered(self, name: str, registered: bool) -> None:
+        """ChanServ registered (or dropped) a channel: from now on its settings are kept (or not)."""
+        folded = casefold(name)
+        with self._lock:
+            if not registered:
+                self._registered.discard(folded)
+                return
+            self._registered.add(folded)
+            channel = self._channels.get(folded)
+            if channel is not None:
+                self._remember(folded, channel)
+
     def _new_channel(self, key: str, name: str, now: float) -> Channel:
-        saved = self._saved.get(key)
+        saved = self._saved.get(key) if key in self._registered else None
         if saved is None:
             return Channel(name, created=now)
         name, topic, topic_by, topic_time, modes, chan_key, limit = saved
@@ -263,6 +276,8 @@ class World(WorldState):
                        modes=set(modes), key=chan_key, limit=limit)
 
     def _remember(self, key: str, channel: Channel) -> None:
+        if key not in self._registered:
+            return
         settings = (channel.name, channel.topic, channel.topic_by, channel.topic_time,
                     "".join(sorted(channel.modes)), channel.key, channel.limit)
         self._saved[key] = settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import deque
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from typing import Protocol
 
@@ -33,10 +34,13 @@ class ChannelArchive(Protocol):
 
 
 class WorldState:
-    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None) -> None:
+    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None, registered: Iterable[str] = ()) -> None:
         self._log = log
         self._archive = archive
         self._saved: dict[str, ChannelSettings] = archive.channel_settings() if archive else {}
+        # Channels registered with ChanServ: only they keep their topic and modes while empty and across
+        # restarts; any other ceases to exist when its last member leaves.
+        self._registered: set[str] = {casefold(name) for name in registered}
         self._lock = threading.RLock()
         self._users: dict[str, User] = {}  # conn_id -> user
         self._nicks: dict[str, str] = {}  # casefolded nick -> conn_id

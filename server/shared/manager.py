@@ -56,9 +56,9 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
                         stream=sys.stdout)
     log = open_log(config)
     _hosted["log"] = log
-    _hosted["world"] = World(log, archive=log)
-    _hosted["admission"] = Admission(admission_policy(config))
     accounts = _hosted["accounts"] = open_accounts_for(config)
+    _hosted["world"] = World(log, archive=log, registered=accounts.channel_names())
+    _hosted["admission"] = Admission(admission_policy(config))
     # The manager process ends through os._exit; finalizers still run, atexit would not.
     Finalize(None, log.close, exitpriority=10)
     Finalize(None, accounts.close, exitpriority=10)

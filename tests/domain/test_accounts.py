@@ -339,3 +339,24 @@ def test_chanserv_founder_gets_op_on_every_join_and_passes_the_locks() -> None:
     alice.say("NS IDENTIFY correct-horse")
     alice.say("CS DROP #home")
     assert alice.lines()[-1].endswith("#home is no longer registered")
+
+
+def test_only_a_registered_channel_keeps_its_topic_and_modes_while_empty() -> None:
+    net = Net()
+    alice = registered(net, "alice")
+    for name in ("#kept", "#gone"):
+        alice.say(f"JOIN {name}")
+        alice.say(f"TOPIC {name} :about {name}")
+        alice.say(f"MODE {name} +m")
+    alice.say("CS REGISTER #kept")
+    alice.say("PART #kept")
+    alice.say("PART #gone")
+    bob = net.user("bob")
+    bob.say("JOIN #kept")
+    lines = bob.lines()
+    assert " 332 bob #kept :about #kept" in lines[1] and any(" 353 bob = #kept :bob" in line for line in lines)
+    bob.say("MODE #kept")
+    assert " 324 bob #kept :+mnt" in bob.lines()[0]
+    bob.say("JOIN #gone")
+    lines = bob.lines()
+    assert not any(" 332 " in line for line in lines) and any(" 353 bob = #gone :@bob" in line for line in lines)

@@ -81,6 +81,7 @@ def _register(ctx: Context, args: list[str]) -> None:
     if not accounts.register_channel(name, session.account, ctx.now):
         _notice(ctx, f"{name} is already registered")
         return
+    ctx.world.set_channel_registered(name, True)
     log.info("%s (account %s) registered %s", session.nick, session.account, name)
     _notice(ctx, f"{name} is registered to your account {session.account}")
 
@@ -118,6 +119,7 @@ def _drop(ctx: Context, args: list[str]) -> None:
     accounts = ctx.accounts
     assert accounts is not None
     if _is_founder(ctx, args[0]) and accounts.drop_channel(args[0]):
+        ctx.world.set_channel_registered(args[0], False)
         log.info("%s (account %s) dropped the registration of %s", ctx.session.nick, ctx.session.account, args[0])
         _notice(ctx, f"{args[0]} is no longer registered")
 

@@ -227,6 +227,8 @@ def _drop(ctx: Context, args: list[str]) -> None:
     if not name:
         nickserv_notice(ctx, "Log in to the account you want to drop first")
         return
+    for channel in accounts.channels_of(name):
+        ctx.world.set_channel_registered(channel, False)
     accounts.drop(name)
     log_out(ctx)
     nickserv_notice(ctx, f"Account {name} dropped")
