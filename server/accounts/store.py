@@ -74,6 +74,10 @@ class AccountStore:
         self._db.execute("PRAGMA synchronous=FULL")  # accounts change rarely: sync each one
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        # What every registration (NICK) and every logged-in JOIN asks, answered from memory:
+        # folded account names, and folded channel -> folded founder.
+        self._names = {row[0] for row in self._db.execute("SELECT folded FROM accounts")}
+        self._founders = dict(self._db.execute("SELECT folded, founder FROM channels").fetchall())
         self._throttle_lock = threading.Lock()
         self.configure(policy or LoginPolicy())
 
@@ -101,8 +105,7 @@ class AccountStore:
         return Account(row[0], row[1], keys, row[6] or "", float(row[7]))
 
     def exists(self, name: str) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1 FROM accounts WHERE folded = ?", (casefold(name),)).fetchone() is not None
+        return casefold(name) in self._names
 
     def create(self, name: str, credentials: Credentials, email: str, now: float) -> str:
         """Store a new account; "" when done, else why not: "ACCOUNT_EXISTS" or "EMAIL_TAKEN"."""
@@ -116,6 +119,7 @@ class AccountStore:
                 "INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (casefold(name), name, credentials.password_hash, keys.salt, keys.iterations, keys.stored_key,
                  keys.server_key, email.lower() or None, now))
+            self._names.add(casefold(name))
         log.info("account %s registered", name)
         return ""
 
@@ -133,10 +137,13 @@ class AccountStore:
     def drop(self, name: str) -> bool:
         """Delete an account, and the registrations of the channels it founded."""
         with self._lock:
+            folded = casefold(name)
             self._db.execute("BEGIN")
-            self._db.execute("DELETE FROM channels WHERE founder = ?", (casefold(name),))
-            cursor = self._db.execute("DELETE FROM accounts WHERE folded = ?", (casefold(name),))
+            self._db.execute("DELETE FROM channels WHERE founder = ?", (folded,))
+            cursor = self._db.execute("DELETE FROM accounts WHERE folded = ?", (folded,))
             self._db.execute("COMMIT")
+            self._names.discard(folded)
+            self._founders = {key: founder for key, founder in self._founders.items() if founder != folded}
         if cursor.rowcount:
             log.info("account %s dropped", name)
         return cursor.rowcount == 1
@@ -153,6 +160,8 @@ class AccountStore:
         with self._lock:
             cursor = self._db.execute("INSERT OR IGNORE INTO channels VALUES (?, ?, ?, ?)",
                                       (casefold(name), name, casefold(founder), now))
+            if cursor.rowcount:
+                self._founders[casefold(name)] = casefold(founder)
         if cursor.rowcount:
             log.info("channel %s registered by %s", name, founder)
         return cursor.rowcount == 1
@@ -166,9 +175,7 @@ class AccountStore:
         return ChannelRegistration(row[0], row[1], float(row[2])) if row else None
 
     def is_founder(self, name: str, account: str) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1 FROM channels WHERE folded = ? AND founder = ?",
-                                    (casefold(name), casefold(account))).fetchone() is not None
+        return self._founders.get(casefold(name)) == casefold(account)
 
     def channel_names(self) -> list[str]:
         """Every registered channel (the World keeps their settings)."""
@@ -183,6 +190,7 @@ class AccountStore:
     def drop_channel(self, name: str) -> bool:
         with self._lock:
             cursor = self._db.execute("DELETE FROM channels WHERE folded = ?", (casefold(name),))
+            self._founders.pop(casefold(name), None)
         return cursor.rowcount == 1
 
     def secret(self) -> bytes:

@@ -26,7 +26,7 @@ def test_accounts_survive_reopening_and_fold_case(tmp_path: Path) -> None:
     again = AccountStore(tmp_path / "a.sqlite3")
     account = again.get("ALICE{}")
     assert account is not None and account.name == "Alice[]" and account.email == "a@example.org"
-    assert account.scram == first.scram and again.secret() == secret
+    assert account.scram == first.scram and again.secret() == secret and again.exists("ALICE{}")
     assert again.set_credentials("alice[]", _credentials("three"))
     assert again.get("alice[]").password_hash == "$argon2id$fake-three"  # type: ignore[union-attr]
     assert again.drop("Bob") and not again.exists("bob") and not again.drop("bob")
@@ -70,5 +70,10 @@ def test_channel_registrations_and_dropping_the_founder(tmp_path: Path) -> None:
     registration = store.channel("#HOME")
     assert registration is not None and (registration.name, registration.founder) == ("#Home", "Alice")
     assert store.is_founder("#home", "ALICE") and not store.is_founder("#home", "bob")
+    store.close()
+    store = AccountStore(tmp_path / "a.sqlite3")
+    assert store.is_founder("#HOME", "alice") and store.channel_names() == ["#Home"]
+    assert store.channels_of("Alice") == ["#Home"]
     store.drop("alice")
+    assert not store.is_founder("#home", "alice")
     assert store.channel("#home") is None
