@@ -20,7 +20,7 @@ from server.protocol import numerics as n
 from .context import Context
 
 __all__ = ["NICKSERV", "RESERVED_NICKS", "account_identity", "check_then", "enforce_nick_grace", "failure_text",
-           "log_in", "log_out", "nick_reserved", "nickserv_notice", "start_nick_grace"]
+           "log_in", "log_out", "log_refusal", "nick_reserved", "nickserv_notice", "start_nick_grace"]
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +28,28 @@ NICKSERV = "NickServ!NickServ@services."
 # Nobody may take the services' names.
 RESERVED_NICKS = frozenset({"nickserv", "chanserv"})
 
+# A throttled address may keep trying: its refusals are logged once per address in this many seconds.
+REFUSAL_LOG_INTERVAL = 10.0
+_refusals_logged: dict[str, float] = {}  # host -> when a refusal from it was last logged
+
 # (ctx, the account if the password was right else None, why not: "throttled", "unavailable", "wrong")
 Checked = Callable[[Context, Account | None, str], None]
 
 
 def nickserv_notice(ctx: Context, text: str) -> None:
     ctx.send(Message("NOTICE", (ctx.session.nick or "*", text), NICKSERV))
+
+
+def log_refusal(ctx: Context, what: str) -> None:
+    """Log that ``what`` from this connection's address was refused, unless one was logged a moment ago."""
+    host, now = ctx.session.host, ctx.now
+    if _refusals_logged.get(host, 0.0) > now - REFUSAL_LOG_INTERVAL:
+        return
+    if len(_refusals_logged) > 10_000:
+        _refusals_logged.clear()
+    _refusals_logged[host] = now
+    log.warning("%s from %s refused: too many attempts (further refusals for %g s not logged)", what, host,
+                REFUSAL_LOG_INTERVAL)
 
 
 def check_then(ctx: Context, name: str, password: str, then: Checked) -> None:
@@ -49,7 +65,7 @@ def check_then(ctx: Context, name: str, password: str, then: Checked) -> None:
     host = ctx.session.host
     wait = accounts.login_wait(name, host, ctx.now)
     if wait > 0:
-        log.warning("login to %r from %s refused for %.0f s: too many failed attempts", name, host, wait)
+        log_refusal(ctx, f"login to {name!r}")
         then(ctx, None, "throttled")
         return
     account = accounts.get(name)

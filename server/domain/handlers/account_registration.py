@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from functools import partial
 
 from server.accounts.credentials import make_credentials
@@ -10,9 +9,8 @@ from server.protocol import Message, casefold
 
 from ..commands import command
 from ..context import Context
+from ..identity import log_refusal
 from .nickserv import create_account, log_in_new, password_problem
-
-log = logging.getLogger(__name__)
 
 # Account names are the nick: no custom-account-name; no email needed; before-connect allowed.
 CAP_VALUE = "before-connect"
@@ -49,7 +47,7 @@ def handle_register(ctx: Context, msg: Message) -> None:
     elif accounts.exists(account):
         _fail(ctx, "ACCOUNT_EXISTS", account, "That account is already registered")
     elif accounts.register_wait(session.host, ctx.now) > 0:
-        log.warning("registration of %r from %s refused: too many from this address", account, session.host)
+        log_refusal(ctx, f"registration of {account!r}")
         _fail(ctx, "TEMPORARILY_UNAVAILABLE", account, "Too many registrations from your address; try again later")
     else:
         ctx.defer(make_credentials, (password,), partial(create_account, session.nick, email, _registered))

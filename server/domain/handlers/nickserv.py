@@ -13,7 +13,7 @@ from server.protocol import Message, casefold
 
 from ..commands import command
 from ..context import Context
-from ..identity import check_then, failure_text, log_in, log_out, nickserv_notice, start_nick_grace
+from ..identity import check_then, failure_text, log_in, log_out, log_refusal, nickserv_notice, start_nick_grace
 
 __all__ = ["create_account", "log_in_new", "password_problem", "run_nickserv"]
 
@@ -87,7 +87,7 @@ def _register(ctx: Context, args: list[str]) -> None:
         problem = f"{session.nick} is already registered"
     if not problem and accounts.register_wait(session.host, ctx.now) > 0:
         problem = "Too many registrations from your address; try again later"
-        log.warning("registration of %r from %s refused: too many from this address", session.nick, session.host)
+        log_refusal(ctx, f"registration of {session.nick!r}")
     if problem:
         nickserv_notice(ctx, problem)
         return

@@ -13,7 +13,7 @@ from server.protocol import numerics as n
 
 from ..commands import command
 from ..context import Context
-from ..identity import check_then, failure_text, log_in
+from ..identity import check_then, failure_text, log_in, log_refusal
 
 __all__ = ["MECHANISMS", "SaslState"]
 
@@ -105,8 +105,7 @@ def _scram_step(ctx: Context, state: SaslState, payload: bytes) -> None:
     if state.scram is None:
         exchange = ScramExchange(payload)
         if accounts.login_wait(exchange.username, ctx.session.host, ctx.now) > 0:
-            log.warning("SCRAM login to %r from %s refused: too many failed attempts", exchange.username,
-                        ctx.session.host)
+            log_refusal(ctx, f"SCRAM login to {exchange.username!r}")
             raise ScramError(failure_text("throttled"))
         account = accounts.get(exchange.username)
         keys = account.scram if account is not None else decoy_keys(accounts.secret(), exchange.username)
