@@ -82,7 +82,10 @@ class AccountStore:
         self.configure(policy or LoginPolicy())
 
     def configure(self, policy: LoginPolicy) -> None:
+        """Apply a (reloaded) policy; the counts so far are kept unless it changed."""
         with self._throttle_lock:
+            if getattr(self, "policy", None) == policy:
+                return
             self.policy = policy
             self._by_address = Throttle(policy.failures_per_address, policy.window)
             self._by_account = Throttle(policy.failures_per_account, policy.window)

@@ -77,3 +77,12 @@ def test_channel_registrations_and_dropping_the_founder(tmp_path: Path) -> None:
     store.drop("alice")
     assert not store.is_founder("#home", "alice")
     assert store.channel("#home") is None
+
+
+def test_reloading_the_same_policy_keeps_the_counts_and_a_new_one_applies(tmp_path: Path) -> None:
+    store = AccountStore(tmp_path / "a.sqlite3", LoginPolicy(registrations=1))
+    store.registered_from("10.0.0.1", 0.0)
+    store.configure(LoginPolicy(registrations=1))
+    assert store.register_wait("10.0.0.1", 1.0) > 0
+    store.configure(LoginPolicy(registrations=0))  # 0/0: no limit
+    assert store.register_wait("10.0.0.1", 1.0) == 0
