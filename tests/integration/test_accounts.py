@@ -32,6 +32,13 @@ def register(address: tuple[str, int], nick: str, password: str = PASSWORD) -> N
         c.send("NS LOGOUT")
         c.expect(f" 901 {nick} ")
         c.expect("You are now logged out")
+        leave(c)
+
+
+def leave(c: LineClient) -> None:
+    """Quit and wait for the server's goodbye: the nick is free once it is said."""
+    c.send("QUIT")
+    c.expect("^ERROR ")
 
 
 def sasl_client(address: tuple[str, int], mechanism: str, source: str | None = None) -> LineClient:
@@ -80,12 +87,15 @@ def test_register_log_out_and_log_in_every_way(mode: str) -> None:
             c.expect(" 330 alice alice alice :is logged in as")
             c.send("AUTHENTICATE PLAIN")
             c.expect(" 907 alice ")
+            leave(c)
         with scram_login(srv.address, "alice", PASSWORD) as c:
             finish(c, "alice")
+            leave(c)
         with LineClient(srv.address) as c:
             c.send(f"PASS alice:{PASSWORD}")
             c.register("alice")
             assert any(" 900 alice " in line for line in c.seen)
+            leave(c)
         with LineClient(srv.address, "other") as c:
             c.send(f"NS IDENTIFY alice {PASSWORD}")
             c.expect(" 900 other other!~other@127.0.0.1 alice ")
