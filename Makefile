@@ -16,8 +16,10 @@ CONFORMANCE_STAMP := $(VENV)/.conformance
 CONFORMANCE_XML ?= $(VENV)/conformance.xml
 # irctest's general selection (issue 18): what a server of any make is expected to pass.
 CONFORMANCE_MARKERS := not implementation-specific and not deprecated and not strict and not services
+# The same selection's tests that need accounts (SASL, registration, account-tag...), built in here (issue 17).
+SERVICES_MARKERS := services and not implementation-specific and not deprecated and not strict
 
-.PHONY: run test lint system-deps bench clean conformance
+.PHONY: run test lint system-deps bench clean conformance conformance-services
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -65,6 +67,9 @@ conformance: $(COMPILED) $(CONFORMANCE_STAMP)
 		--controller tests.conformance.chat_server_controller -m '$(CONFORMANCE_MARKERS)' \
 		-n 2 --timeout 60 -q -rf --disable-warnings --junitxml=$(abspath $(CONFORMANCE_XML)) $(CONFORMANCE_ARGS) irctest/server_tests/
 	@$(PY) -m tests.conformance.count $(CONFORMANCE_XML)
+
+conformance-services:
+	@$(MAKE) --no-print-directory conformance CONFORMANCE_MARKERS='$(SERVICES_MARKERS)'
 
 bench: $(COMPILED)
 	$(PY) -m bench.ceiling

@@ -14,7 +14,7 @@ from .config import Config, ConfigError
 from .dispatch.process import run_process_mode
 from .dispatch.serve import serve_until_signal
 from .shared.manager import start_shared_state
-from .shared.network import fence_process, open_world, worker_prefix
+from .shared.network import fence_process, open_network, worker_prefix
 from .shared.nodes import new_incarnation
 from .shared.tailing import TailingLog
 from .wiring import open_listeners, open_log
@@ -36,16 +36,17 @@ def run(config: Config, argv: list[str] | None = None) -> int:
     worker_id = f"{worker_prefix(config)}w0"
     if config.log == "local":
         source = open_log(config)
-        world, leave = open_world(config, source, fence_process(os.getpid()))
+        world, accounts, leave = open_network(config, source, fence_process(os.getpid()))
         try:
-            serve_until_signal(config, world, source, listeners, worker_id, argv=argv)
+            serve_until_signal(config, world, source, listeners, worker_id, argv=argv, accounts=accounts)
         finally:
             leave()
             source.close()
     else:
         shared = start_shared_state(config)
         try:
-            serve_until_signal(config, shared.world(), TailingLog(shared.log()), listeners, worker_id, argv=argv)
+            serve_until_signal(config, shared.world(), TailingLog(shared.log()), listeners, worker_id, argv=argv,
+                               accounts=shared.accounts())
         finally:
             shared.shutdown()
     for listener in listeners:

@@ -69,6 +69,9 @@ class Config:
     bus: str = ""  # redis://HOST:PORT/DB: several servers are one network through it
     node_timeout: float = 10.0
     node_name: str = field(default_factory=lambda: socket.gethostname().split(".")[0] or "node")
+    nick_grace: float = 30.0
+    password_min: int = 8
+    register_throttle: str = "5/3600"
     # Only from the file's [opers.NAME] tables, never a flag or a variable: name -> block.
     opers: dict[str, OperBlock] = field(default_factory=dict)
     config_file: str = ""  # the --config file (what REHASH reloads), "" if none
@@ -116,6 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hash-workers", type=int,
                    help="processes that hash and check passwords, so no chat thread ever does (default: CPU "
                    "count; in process mode, per worker)")
+    p.add_argument("--nick-grace", type=float,
+                   help="seconds a client that connects with a registered nick has to log in to its account "
+                   f"(SASL, PASS account:password or /msg NickServ IDENTIFY) before it is renamed Guest<digits> "
+                   f"(default {d.nick_grace:g})")
+    p.add_argument("--password-min", type=int,
+                   help=f"the shortest account password accepted at registration (default {d.password_min})")
+    p.add_argument("--register-throttle", metavar="N/SECONDS",
+                   help=f"accounts one address may register per window (default {d.register_throttle}; "
+                   "0/0: no limit)")
     p.add_argument("--tls-port", type=int,
                    help="also listen for TLS on this port, 6697 by custom (needs --tls-cert and --tls-key; 0 picks "
                    "a free one; default: no TLS listener)")
@@ -260,6 +272,9 @@ def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = 
 
 def _check_limits(config: Config) -> None:
     parse_throttle(config.throttle)
+    parse_throttle(config.register_throttle)
+    if config.nick_grace < 0 or config.password_min < 1:
+        raise ConfigError("chat-server: --nick-grace must be >= 0 and --password-min >= 1")
     try:
         parse_networks(tuple(filter(None, config.throttle_exempt.split(","))))
     except ValueError as exc:

@@ -19,7 +19,7 @@ from .config import ConfigError, load_config
 from .dispatch.services import Services
 from .dispatch.tls import load_server_context
 from .dispatch.worker import Listener
-from .wiring import admission_policy, limits_from, settings_from
+from .wiring import admission_policy, limits_from, login_policy, settings_from
 
 __all__ = ["Rehasher"]
 
@@ -61,6 +61,7 @@ class Rehasher:
                 tls = [load_server_context(config.tls_cert, config.tls_key)
                        for listener in self._listeners if listener.tls is not None]
                 policy = admission_policy(config)
+                logins = login_policy(config)
             except (ConfigError, OSError, ValueError) as exc:
                 problem = exc.message if isinstance(exc, ConfigError) else f"chat-server: TLS: {exc}"
                 log.error("REHASH failed, the configuration in use stays: %s", problem)
@@ -68,6 +69,8 @@ class Rehasher:
             services.settings = dataclasses.replace(settings, created=services.settings.created)
             services.limits = limits_from(config)
             services.admission.configure(policy)
+            if services.accounts is not None:
+                services.accounts.configure(logins)
             contexts = iter(tls)
             for listener in self._listeners:
                 if listener.tls is not None:

@@ -12,6 +12,8 @@ import socket
 import time
 from pathlib import Path
 
+from .accounts import AccountStore, open_accounts
+from .accounts.throttle import LoginPolicy
 from .config import Config, ConfigError, parse_throttle
 from .dispatch.services import Limits
 from .dispatch.tls import TlsContext
@@ -23,8 +25,8 @@ from .domain.liveness import LivenessPolicy
 from .domain.settings import DEFAULT_MOTD
 from .log.durable import DurableLog
 
-__all__ = ["admission_policy", "describe", "limits_from", "listen", "load_tls", "open_listeners", "open_log",
-           "settings_from"]
+__all__ = ["admission_policy", "describe", "limits_from", "listen", "load_tls", "login_policy", "open_accounts_for",
+           "open_listeners", "open_log", "settings_from"]
 
 log = logging.getLogger("chat-server")
 
@@ -37,7 +39,8 @@ def settings_from(config: Config) -> ServerSettings:
     created = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     return ServerSettings(name=config.server_name, network=config.network, created=created,
                           password=config.password, motd=motd, join_replay=config.join_replay,
-                          opers=tuple(config.opers.values()), config_file=config.config_file)
+                          opers=tuple(config.opers.values()), config_file=config.config_file,
+                          nick_grace=config.nick_grace, password_min=config.password_min)
 
 
 def limits_from(config: Config) -> Limits:
@@ -53,6 +56,16 @@ def admission_policy(config: Config) -> AdmissionPolicy:
     count, window = parse_throttle(config.throttle)
     exempt = tuple(cidr.strip() for cidr in config.throttle_exempt.split(",") if cidr.strip())
     return AdmissionPolicy(config.max_per_ip, count, window, exempt)
+
+
+def login_policy(config: Config) -> LoginPolicy:
+    count, window = parse_throttle(config.register_throttle)
+    return LoginPolicy(registrations=count, register_window=window)
+
+
+def open_accounts_for(config: Config) -> AccountStore:
+    """The accounts, in their own SQLite file beside the history."""
+    return open_accounts(config.data_dir, login_policy(config))
 
 
 def load_tls(config: Config) -> TlsContext:

@@ -29,7 +29,7 @@ DELIVERY_SLICE = 128
 
 # Events only clients that asked for them get.
 REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "setname",
-                "REDACT": "draft/message-redaction"}
+                "REDACT": "draft/message-redaction", "ACCOUNT": "account-notify"}
 MESSAGES = ("PRIVMSG", "NOTICE", "TAGMSG")
 RENAME_CAP = "draft/channel-rename"
 
@@ -123,7 +123,7 @@ class Fanout(Generic[R]):
                 if required is None and entry.event.channels and entry.event.command == "INVITE":
                     required = "invite-notify"  # a copy for the channel's operators (invite-notify)
                 is_join = entry.event.command == "JOIN"
-                lines: dict[tuple[bool, bool, bool], bytes] = {}  # encoded once per wire format
+                lines: dict[tuple[bool, bool, bool, bool], bytes] = {}  # encoded once per wire format
                 for conn_id in self._route(entry):
                     conn = conns.get(conn_id)
                     if conn is None:
@@ -131,10 +131,11 @@ class Fanout(Generic[R]):
                     caps = conn.caps
                     if required is not None and required not in caps:
                         continue
-                    wire = ("server-time" in caps, "message-tags" in caps, is_join and "extended-join" in caps)
+                    wire = ("server-time" in caps, "message-tags" in caps, is_join and "extended-join" in caps,
+                            "account-tag" in caps)
                     line = lines.get(wire)
                     if line is None:
-                        line = lines[wire] = entry.message(*wire).to_bytes()
+                        line = lines[wire] = entry.message(wire[0], wire[1], wire[2], account_tag=wire[3]).to_bytes()
                     mine = queued.get(conn_id)
                     if mine is None:
                         queued[conn_id] = [line]
@@ -196,7 +197,7 @@ class Fanout(Generic[R]):
             if not event.channels:
                 if origin == event.target_conn and event.params[0].startswith(("@", "+")):  # a STATUSMSG's echo
                     return (origin,) if echo else ()
-                return (event.target_conn, origin) if echo and origin != event.target_conn else (event.target_conn,)
+                return (event.target_conn, origin) if echo else (event.target_conn,)  # to oneself: twice, echo too
             return [cid for cid in self._members.get(event.channels[0], ()) if echo or cid != origin]
         if command == "JOIN":
             if origin in self._conns:
@@ -210,7 +211,7 @@ class Fanout(Generic[R]):
         if event.target_conn and command in ("AWAY", "SETNAME"):  # a copy for a MONITOR watcher
             watcher = self._conns.get(event.target_conn)
             return (event.target_conn,) if watcher is not None and "extended-monitor" in watcher.caps else ()
-        if command in ("QUIT", "NICK", "AWAY", "SETNAME"):
+        if command in ("QUIT", "NICK", "AWAY", "SETNAME", "ACCOUNT"):
             seen_set: set[str] = set()
             for channel in event.channels:
                 seen_set.update(self._members.get(channel, ()))

@@ -227,6 +227,9 @@ class Connection:
 
     def tick(self, now: float) -> None:
         """Called about once a second by the worker's housekeeper."""
+        deadline = self.session.nick_deadline
+        if deadline and self.services.clock() >= deadline:  # the nick's owner did not log in in time
+            self.services.wakeups.soon(self)
         verdict = self.liveness.check(self.services.limits.liveness, self.session.registered, now)
         if verdict == "ping":
             self.send([Message("PING", (self.services.settings.name,)).to_bytes()])

@@ -20,10 +20,12 @@ import logging
 from collections import deque
 from typing import Any, Protocol
 
+from server.accounts import AccountStore
 from server.domain import Context, ServerSettings, Session, World, dispatch
 from server.domain.context import Deferred, HistoryReader, ServerHooks
 from server.domain.errors import Unavailable
 from server.domain.flood import FREE_COMMANDS, FloodGate, FloodPolicy
+from server.domain.identity import enforce_nick_grace
 from server.domain.replies import encode_replies
 from server.protocol import LineBuffer, Message, ProtocolError, parse_line
 
@@ -71,6 +73,9 @@ class CoreServices(Protocol):
 
     @property
     def flood(self) -> FloodPolicy: ...
+
+    @property
+    def accounts(self) -> AccountStore | None: ...
 
     def clock(self) -> float:
         """Wall-clock seconds since the epoch, for the domain's timestamps."""
@@ -129,10 +134,22 @@ class ConnectionCore:
                 self._end("Excess Flood", True)
 
     def resume(self, now: float) -> None:
-        """Run what was held back, as far as it may run now."""
+        """Run what was held back, as far as it may run now; and the nick rule's deadline, if it passed."""
         self._wake_at = 0.0
+        if self.session.nick_deadline and not self.ended and self._job is None:
+            self._nick_deadline()
         if self._held and not self.ended:
             self._run_held(now, False)
+
+    def _nick_deadline(self) -> None:
+        ctx = self._context()
+        if ctx.now < self.session.nick_deadline:
+            return
+        enforce_nick_grace(ctx)
+        if ctx.seq > self.last_seq:
+            self.last_seq = ctx.seq
+        if ctx.out:
+            self.port.send([m.to_bytes() for m in ctx.out], self.last_seq)
 
     def finish_job(self, result: Any, now: float) -> None:
         """A CPU job's result (or the exception it raised) is in: run its command's continuation."""
@@ -215,7 +232,7 @@ class ConnectionCore:
     def _context(self) -> Context:
         services = self.services
         return Context(self.session, services.world, services.settings, services.clock(), services.history,
-                       services.hooks)
+                       services.hooks, services.accounts)
 
     def _internal_error(self, ctx: Context, msg: Message) -> None:
         ctx.send(Message("FAIL", (msg.command, "INTERNAL_ERROR", "Internal error; the command was not completed"),

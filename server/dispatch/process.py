@@ -44,7 +44,8 @@ def _worker_main(config: Config, listeners: list[Listener], address: tuple[str, 
     shared = connect_shared_state(address, authkey)
     worker_id = f"{worker_prefix(config)}p{os.getpid()}"
     serve_until_signal(config, shared.world(), TailingLog(shared.log()), listeners, worker_id, announce=False,
-                       stop=stop, admission=shared.admission(), rehash_parent=True, argv=argv)
+                       stop=stop, admission=shared.admission(), rehash_parent=True, argv=argv,
+                       accounts=shared.accounts())
 
 
 # A signal that lands while a child is still starting would reach the parent's

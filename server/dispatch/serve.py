@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from server.accounts import AccountStore
 from server.auth import HashPool
 from server.collector import settle_collector
 from server.config import Config
@@ -33,12 +34,13 @@ log = logging.getLogger("chat-server")
 
 def build_dispatcher(config: Config, world: World, source: SharedLog, listeners: list[Listener],
                      worker_id: str = "w0", admission: Admission | None = None,
-                     cpu: HashPool | None = None) -> tuple[Dispatcher, Callable[[], None]]:
+                     cpu: HashPool | None = None,
+                     accounts: AccountStore | None = None) -> tuple[Dispatcher, Callable[[], None]]:
     """The pieces one worker runs: the mode's dispatcher, and delivery from the log (returns what stops it)."""
     fanout: Fanout[Connection] = Fanout()
     services = Services(world, settings_from(config), fanout, BlockedWriter(), limits_from(config), source,
                         worker_id, commit_now=source.commit_now,
-                        admission=admission or Admission(admission_policy(config)), cpu=cpu)
+                        admission=admission or Admission(admission_policy(config)), cpu=cpu, accounts=accounts)
     dispatcher: Dispatcher
     if config.mode == "thread":
         dispatcher = ThreadDispatcher(services, listeners)
@@ -52,11 +54,12 @@ def build_dispatcher(config: Config, world: World, source: SharedLog, listeners:
 def serve_until_signal(config: Config, world: World, source: SharedLog, listeners: list[Listener],
                        worker_id: str = "w0", announce: bool = True, stop: StopRequest | None = None,
                        admission: Admission | None = None, rehash_parent: bool = False,
-                       argv: list[str] | None = None) -> None:
+                       argv: list[str] | None = None, accounts: AccountStore | None = None) -> None:
     """Run one worker (the whole server in thread and pool mode) until SIGINT or SIGTERM."""
     stop = stop or StopRequest().install()
     cpu = HashPool(config.hash_workers)
-    dispatcher, stop_delivery = build_dispatcher(config, world, source, listeners, worker_id, admission, cpu)
+    dispatcher, stop_delivery = build_dispatcher(config, world, source, listeners, worker_id, admission, cpu,
+                                                 accounts)
     rehasher = Rehasher(argv, dispatcher.services, listeners, rehash_parent)
     dispatcher.services.hooks = rehasher
     rehasher.install()

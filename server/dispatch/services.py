@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from server.accounts import AccountStore
 from server.auth import HashPool
 from server.delivery import BlockedWriter, Fanout
 from server.domain import ServerSettings, World
@@ -49,6 +50,7 @@ class Services:
     admission: Admission = field(default_factory=lambda: Admission(AdmissionPolicy()))
     cpu: HashPool | None = None  # where handlers' CPU-heavy jobs run (worker processes)
     hooks: ServerHooks | None = None
+    accounts: AccountStore | None = None
     clock: Callable[[], float] = time.time
 
     @property

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from server.accounts import AccountStore
 from server.log import Entry
 from server.log.history import HistoryQuery
 from server.protocol import Message
@@ -60,13 +61,15 @@ class Deferred:
 
 class Context:
     def __init__(self, session: Session, world: World, settings: ServerSettings, now: float,
-                 history: HistoryReader | None = None, hooks: ServerHooks | None = None) -> None:
+                 history: HistoryReader | None = None, hooks: ServerHooks | None = None,
+                 accounts: AccountStore | None = None) -> None:
         self.session = session
         self.world = world
         self.settings = settings
         self.now = now
         self.history = history
         self.hooks = hooks
+        self.accounts = accounts  # None: this server keeps no accounts
         self.out: list[Message] = []
         self.seq = 0
         self.close_reason: str | None = None

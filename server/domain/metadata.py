@@ -9,6 +9,8 @@ or a channel that never uses it more than a dictionary lookup.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from server.log import Event, MessageLog
 from server.protocol import casefold, is_channel
 from server.protocol import numerics as n
@@ -28,8 +30,9 @@ Pairs = list[tuple[str, str | None]]
 
 
 class MetadataWorld(MonitorWorld):
-    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None, server_name: str = "chat.local") -> None:
-        super().__init__(log, archive, server_name)
+    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None, server_name: str = "chat.local",
+                 registered: Iterable[str] = ()) -> None:
+        super().__init__(log, archive, server_name, registered)
         self._user_meta: dict[str, dict[str, str]] = {}  # conn id -> key -> value
         self._channel_meta: dict[str, dict[str, str]] = {}  # casefolded channel -> key -> value
         self._subs: dict[str, frozenset[str]] = {}  # conn id -> subscribed keys

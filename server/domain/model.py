@@ -32,6 +32,8 @@ class User:
     modes: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()  # casefolded
     signon: float = 0.0
+    account: str = ""  # the account logged in to, "" if none
+    account_key: str = ""  # that account's history identity (server.log.history.pair_key)
 
     @property
     def source(self) -> str:
@@ -39,7 +41,7 @@ class User:
 
     def view(self) -> UserView:
         return UserView(self.conn_id, self.nick, self.user, self.host, self.realname, self.away,
-                        "".join(sorted(self.modes)), self.signon)
+                        "".join(sorted(self.modes)), self.signon, self.account)
 
 
 @dataclass(slots=True)
@@ -81,6 +83,7 @@ class UserView:
     away: str
     modes: str
     signon: float
+    account: str = ""  # "" when not logged in
 
     @property
     def source(self) -> str:

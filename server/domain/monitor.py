@@ -9,6 +9,8 @@ An index nobody uses is two empty dicts and one lookup per nick change.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from server.log import Event, MessageLog
 from server.protocol import casefold
 from server.protocol import numerics as n
@@ -28,8 +30,9 @@ EXTENDED = ("AWAY", "SETNAME")
 class MonitorWorld(WorldState):
     """WorldState plus the MONITOR lists and the operations on them (the World composes this)."""
 
-    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None, server_name: str = "chat.local") -> None:
-        super().__init__(log, archive)
+    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None, server_name: str = "chat.local",
+                 registered: Iterable[str] = ()) -> None:
+        super().__init__(log, archive, registered)
         self.server_name = server_name
         self._watchers: dict[str, dict[str, str]] = {}  # casefolded nick -> watcher conn id -> nick as given
         self._watching: dict[str, set[str]] = {}  # watcher conn id -> casefolded nicks

@@ -8,6 +8,7 @@ first. A marker only moves forward.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from server.log import MessageLog
 from server.protocol import casefold
@@ -24,8 +25,8 @@ Mark = tuple[float, str]
 
 
 class ReadMarkerWorld(WorldState):
-    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None) -> None:
-        super().__init__(log, archive)
+    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None, registered: Iterable[str] = ()) -> None:
+        super().__init__(log, archive, registered)
         self._marks: OrderedDict[str, OrderedDict[str, Mark]] = OrderedDict()  # nick -> target -> mark
 
     def _marks_of(self, conn_id: str) -> OrderedDict[str, Mark]:

@@ -18,8 +18,9 @@ __all__ = ["RedactionWorld"]
 
 
 class RedactionWorld(WorldState):
-    def redact(self, conn_id: str, target: str, msgid: str, reason: str, author: str) -> tuple[str, int]:
-        """Redact ``msgid`` (sent by the nick ``author``) in ``target``: ("", seq), or (FAIL code, 0)."""
+    def redact(self, conn_id: str, target: str, msgid: str, reason: str, author: str, key: str = "") -> tuple[str, int]:
+        """Redact ``msgid`` (sent by the nick ``author``) in ``target``, filed in history under ``key`` for a
+        private conversation: ("", seq), or (FAIL code, 0)."""
         with self._lock:
             user = self._users[conn_id]
             own = casefold(author) == casefold(user.nick)
@@ -36,7 +37,8 @@ class RedactionWorld(WorldState):
             if not own:
                 return "REDACT_FORBIDDEN", 0
             peer = self._nicks.get(casefold(target))
-            events = [Event("REDACT", user.source, (target, msgid, *extra), conn_id, target_conn=conn_id)]
+            events = [Event("REDACT", user.source, (target, msgid, *extra), conn_id, target_conn=conn_id, history=key)]
             if peer is not None and peer != conn_id:
-                events.append(Event("REDACT", user.source, (target, msgid, *extra), conn_id, target_conn=peer))
+                events.append(Event("REDACT", user.source, (target, msgid, *extra), conn_id, target_conn=peer,
+                                    history=key))
             return "", self._log.append(events)[-1].seq

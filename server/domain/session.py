@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Session"]
 
@@ -23,6 +24,10 @@ class Session:
     oper_failures: int = 0  # failed OPER attempts; too many and the connection is closed
     tls: bool = False  # connected through the TLS listener
     batches: int = 0
+    account: str = ""  # the account logged in to ("" if none), as it was registered
+    account_key: str = ""  # its private history's identity (identity.account_identity)
+    sasl: Any = None  # an AUTHENTICATE exchange in progress (handlers/sasl.py's SaslState)
+    nick_deadline: float = 0.0  # wall-clock time by which the registered nick held must be logged in to
 
     def new_batch_id(self) -> str:
         self.batches += 1

@@ -40,3 +40,5 @@ class ServerSettings:
     history_limit: int = 100  # most messages one CHATHISTORY request returns
     opers: tuple[OperBlock, ...] = ()
     config_file: str = ""  # what REHASH reloads ("" when the server was started without one)
+    nick_grace: float = 30.0  # seconds to log in to the account a nick belongs to, before being renamed
+    password_min: int = 8  # the shortest account password taken

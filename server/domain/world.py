@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from server.log import Event
+from server.log.history import pair_key
 from server.protocol import casefold, is_valid_channel
 from server.protocol import numerics as n
 
@@ -38,6 +39,10 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return not self.refusals
+
+
+# The source of what the built-in ChanServ does to a channel.
+CHANSERV = "ChanServ!ChanServ@services."
 
 
 def _refused(*refusal: str) -> Outcome:
@@ -101,7 +106,7 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             old_nick, user.nick = user.nick, nick
             if not user.registered:
                 return Outcome()
-            events = [Event("NICK", old_source, (nick,), conn_id, tuple(sorted(user.channels)))]
+            events = [Event("NICK", old_source, (nick,), conn_id, tuple(sorted(user.channels)), account=user.account)]
             if casefold(old_nick) != folded:
                 events += self._monitor_notices(user, False, old_nick) + self._monitor_notices(user, True)
             return Outcome(seq=self._publish(events))
@@ -140,7 +145,8 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             return []
         self._registered -= 1
         self._was.append(WasUser(user.nick, user.user, user.host, user.realname))
-        return [Event("QUIT", user.source, (reason,), conn_id, channels), *self._monitor_notices(user, False)]
+        return [Event("QUIT", user.source, (reason,), conn_id, channels, account=user.account),
+                *self._monitor_notices(user, False)]
 
     def reap(self, prefix: str, reason: str) -> int:
         """Disconnect at once every connection whose id starts with ``prefix``: a dead worker's or node's.
@@ -157,6 +163,20 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             if events:
                 self._publish(events)
             return sum(1 for event in events if event.command == "KILL")
+
+    def set_account(self, conn_id: str, account: str, key: str = "") -> int:
+        """Log a connection in to ``account`` (or out, with ""), whose private history is under ``key``;
+        account-notify clients sharing a channel hear of it once the user is registered. Returns the seq
+        of that ACCOUNT event (0 if none)."""
+        with self._lock:
+            user = self._users.get(conn_id)
+            if user is None or user.account == account:
+                return 0
+            user.account, user.account_key = account, key
+            if not user.registered:
+                return 0
+            event = Event("ACCOUNT", user.source, (account or "*",), conn_id, tuple(sorted(user.channels)))
+            return self._publish([event])
 
     def set_away(self, conn_id: str, text: str) -> int:
         """Mark a user away (or back, with ""); away-notify clients sharing a channel hear of it."""
@@ -219,7 +239,9 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
 
     # -- channels ------------------------------------------------------------
 
-    def join(self, conn_id: str, name: str, key: str, now: float) -> tuple[Outcome, ChannelView | None]:
+    def join(self, conn_id: str, name: str, key: str, now: float,
+             founder: bool = False) -> tuple[Outcome, ChannelView | None]:
+        """Enter a channel; its registered ``founder`` (ChanServ) passes its locks and is made operator."""
         if not is_valid_channel(name):
             return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), None
         folded = casefold(name)
@@ -228,25 +250,55 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             channel = self._channels.get(folded)
             if channel is None:
                 channel = self._channels[folded] = self._new_channel(folded, name, now)
-                modes = {"o"}
+                # A registered channel's operator is its founder: nobody gets it by coming first.
+                modes = {"o"} if founder or folded not in self._registered_channels else set()
             elif conn_id in channel.members:
                 return Outcome(), None
             else:
-                refusal = join_refusal(channel, user, key)
+                refusal = None if founder else join_refusal(channel, user, key)
                 if refusal:
                     return Outcome((refusal,)), None
-                modes = set()
+                modes = {"o"} if founder else set()
             channel.members[conn_id] = modes
             channel.invited.discard(casefold(user.nick))
             user.channels |= {folded}
-            events = [Event("JOIN", user.source, (channel.name,), conn_id, (folded,), extra=("*", user.realname))]
+            events = [Event("JOIN", user.source, (channel.name,), conn_id, (folded,),
+                            extra=(user.account or "*", user.realname), account=user.account)]
             if user.away:  # away-notify: "when a user joins and has an away message set"
                 events.append(Event("AWAY", user.source, (user.away,), conn_id, (folded,)))
+            if founder and len(channel.members) > 1:  # the others see the founder made operator
+                events.append(Event("MODE", CHANSERV, (channel.name, "+o", user.nick), conn_id, (folded,)))
             seq = self._publish(events)
             return Outcome(seq=seq), self._view(channel, conn_id)
 
+    def services_op(self, conn_id: str, name: str, nick: str) -> Outcome:
+        """ChanServ OP: make ``nick`` an operator of ``name``, told to the channel as ChanServ's MODE."""
+        folded = casefold(name)
+        with self._lock:
+            channel = self._channels.get(folded)
+            if channel is None:
+                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+            refusals: list[Refusal] = []
+            if not self._apply_mode(channel, ModeChange(True, "o", nick), refusals, CHANSERV, 0.0):
+                return Outcome(tuple(refusals))
+            target = self._users[self._nicks[casefold(nick)]]
+            event = Event("MODE", CHANSERV, (channel.name, "+o", target.nick), conn_id, (folded,))
+            return Outcome(seq=self._publish([event]))
+
+    def set_channel_registered(self, name: str, registered: bool) -> None:
+        """ChanServ registered (or dropped) a channel: from now on its settings are kept (or not)."""
+        folded = casefold(name)
+        with self._lock:
+            if not registered:
+                self._registered_channels.discard(folded)
+                return
+            self._registered_channels.add(folded)
+            channel = self._channels.get(folded)
+            if channel is not None:
+                self._remember(folded, channel)
+
     def _new_channel(self, key: str, name: str, now: float) -> Channel:
-        saved = self._saved.get(key)
+        saved = self._saved.get(key) if key in self._registered_channels else None
         if saved is None:
             return Channel(name, created=now)
         name, topic, topic_by, topic_time, modes, chan_key, limit = saved
@@ -261,7 +313,7 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             if not isinstance(channel, Channel):
                 return Outcome((channel,))
             params = (channel.name, reason) if reason else (channel.name,)
-            seq = self._publish([Event("PART", user.source, params, conn_id, (folded,))])
+            seq = self._publish([Event("PART", user.source, params, conn_id, (folded,), account=user.account)])
             self._leave(user, folded)
             return Outcome(seq=seq)
 
@@ -320,7 +372,8 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
                 return Outcome((channel,))
             target = self._users[target_id]
             channel.invited.add(casefold(target.nick))
-            event = Event("INVITE", user.source, (target.nick, channel.name), conn_id, target_conn=target_id)
+            event = Event("INVITE", user.source, (target.nick, channel.name), conn_id, target_conn=target_id,
+                          account=user.account)
             return Outcome(seq=self._publish([event, *invite_notices(channel, event)]))
 
     def change_modes(self, conn_id: str, name: str, changes: list[ModeChange],
@@ -400,7 +453,8 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
                 refusal = speak_refusal(channel, user, text)
                 if refusal:
                     return Outcome((refusal,)), ""
-                event = Event(command, user.source, (channel.name, *extra), conn_id, (folded,), tags=tags or {})
+                event = Event(command, user.source, (channel.name, *extra), conn_id, (folded,), tags=tags or {},
+                              account=user.account)
                 return Outcome(seq=self._publish([event])), ""
             if target[:1] in STATUS_PREFIXES:
                 refusal, seq = self._status_message(conn_id, command, target, extra, tags or {})
@@ -411,5 +465,6 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
                 return _refused(n.ERR_NOSUCHNICK, target, "No such nick/channel"), ""
             recipient = self._users[target_id]
             params = (recipient.nick, *extra)
-            event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {})
+            event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {},
+                          account=user.account, history=pair_key(self._identity(user), self._identity(recipient)))
             return Outcome(seq=self._publish([event])), recipient.away

@@ -7,9 +7,10 @@ lock as the operations, so a view is never of a state half changed.
 from __future__ import annotations
 
 import pickle
+import secrets
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from typing import Any, Protocol, TypeVar
 
@@ -47,10 +48,13 @@ class WorldState:
     # What is not the network's state: where it is kept and logged (subclasses add theirs).
     _NOT_STATE: tuple[str, ...] = ("_log", "_archive", "_lock")
 
-    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None) -> None:
+    def __init__(self, log: MessageLog, archive: ChannelArchive | None = None, registered: Iterable[str] = ()) -> None:
         self._log = log
         self._archive = archive
         self._saved: dict[str, ChannelSettings] = archive.channel_settings() if archive else {}
+        # Channels registered with ChanServ: only they keep their topic and modes while empty and across
+        # restarts; any other ceases to exist when its last member leaves.
+        self._registered_channels: set[str] = {casefold(name) for name in registered}
         self._lock = threading.RLock()
         self._users: dict[str, User] = {}  # conn_id -> user
         self._nicks: dict[str, str] = {}  # casefolded nick -> conn_id
@@ -59,14 +63,32 @@ class WorldState:
         self._was: deque[WasUser] = deque(maxlen=WHOWAS_KEPT)
         self._registered = 0  # registered users now, and the most there have been (LUSERS)
         self._peak = 0
+        # Tells this run's connection ids from a previous run's, whose ids repeat.
+        self._run = secrets.token_hex(4)
 
     def _remember(self, key: str, channel: Channel) -> None:
-        """Keep a channel's topic and modes for when it is next created, here and in the archive (lock held)."""
+        """Keep a registered channel's topic and modes for when it is next created, here and in the archive
+        (lock held); an unregistered channel's go with it."""
+        if key not in self._registered_channels:
+            return
         settings = (channel.name, channel.topic, channel.topic_by, channel.topic_time,
                     "".join(sorted(channel.modes)), channel.key, channel.limit)
         self._saved[key] = settings
         if self._archive is not None:
             self._archive.remember_channel(key, settings)
+
+    def _identity(self, user: User) -> str:
+        """Whose private history ``user``'s messages join (see server.log.history.pair_key)."""
+        return user.account_key or f"{casefold(user.nick)}!{self._run}/{user.conn_id}"
+
+    def history_identities(self, conn_id: str, nick: str) -> tuple[str, str]:
+        """(the history identity of ``conn_id``, that of whoever holds ``nick`` now, or "")."""
+        with self._lock:
+            me = self._users.get(conn_id)
+            holder = self._nicks.get(casefold(nick))
+            them = self._users.get(holder) if holder is not None else None
+            return (self._identity(me) if me else "",
+                    self._identity(them) if them is not None and them.registered else "")
 
     def _view(self, channel: Channel, viewer: str, with_names: bool = True) -> ChannelView:
         names = tuple(

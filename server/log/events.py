@@ -35,6 +35,8 @@ class Event:
     target_conn: str = ""
     tags: dict[str, str] = field(default_factory=dict)  # client-only (+) tags the sender attached
     extra: tuple[str, ...] = ()  # parameters only some clients get: extended-join's account and realname
+    account: str = ""  # the account the source was logged in to (account-tag), "" if none
+    history: str = ""  # a private message's conversation: the history key of its two parties (history.pair_key)
 
 
 def format_time(epoch: float) -> str:
@@ -77,7 +79,7 @@ class Entry:
     event: Event
 
     def message(self, server_time: bool = False, message_tags: bool = False, extended_join: bool = False,
-                batch: str = "") -> Message:
+                batch: str = "", account_tag: bool = False) -> Message:
         """The line a client gets for this entry, with the tags its capabilities ask for."""
         event = self.event
         tags: dict[str, str] = {}
@@ -88,6 +90,8 @@ class Entry:
             tags["time"] = format_time(self.time)
         if batch:
             tags["batch"] = batch
+        if account_tag and event.account:
+            tags["account"] = event.account
         params = event.params + event.extra if extended_join and event.command == "JOIN" else event.params
         text = (event.command in _TEXT_COMMANDS and len(params) > 1) or event.command in _ALWAYS_TRAILING
         return Message(event.command, params, event.source, tags, force_trailing=text)

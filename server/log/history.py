@@ -8,7 +8,8 @@ from server.protocol import casefold
 
 from .events import Event, msgid_seq
 
-__all__ = ["HISTORY_COMMANDS", "HistoryQuery", "dm_key", "history_key", "redaction_of"]
+__all__ = ["HISTORY_COMMANDS", "HistoryQuery", "dm_key", "history_key", "identity_name", "pair_key",
+           "pairs_with_nick", "redaction_of"]
 
 # Events that history keeps and replays: what people said.
 HISTORY_COMMANDS = frozenset({"PRIVMSG", "NOTICE"})
@@ -20,12 +21,44 @@ def dm_key(nick_a: str, nick_b: str) -> str:
     return f"{a} {b}"
 
 
+def pair_key(identity_a: str, identity_b: str) -> str:
+    """The key of a private conversation between two parties' history identities, whichever side asks.
+
+    An identity is ``=<account>@<registered ms>`` for someone logged in (the
+    same from any of their connections, and after a restart, but not for a
+    later account of the same name) or ``<nick>!<run>/<connection>`` for
+    someone who is not (that connection alone). See World.history_identity.
+    """
+    a, b = sorted((identity_a, identity_b))
+    return f"{a} {b}"
+
+
+def pairs_with_nick(identity: str, nick: str) -> tuple[str, ...]:
+    """LIKE patterns (escape "\\") for the conversations of ``identity`` with anyone who held ``nick``
+    without being logged in, in this run or an earlier one."""
+
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+    other = escape(casefold(nick)) + "!%"
+    return (f"{escape(identity)} {other}", f"{other} {escape(identity)}")
+
+
+def identity_name(identity: str) -> str:
+    """The name to show for a history identity: the account, or the nick it had."""
+    if identity.startswith("="):
+        return identity[1:].partition("@")[0]
+    return identity.partition("!")[0]
+
+
 def history_key(event: Event) -> str | None:
     """Where an event is filed in history, or None if history does not keep it."""
     if event.command not in HISTORY_COMMANDS or event.params[0].startswith(("@", "+")):  # STATUSMSG: not for all
         return None
     if event.channels:
         return event.channels[0]
+    if event.history:
+        return event.history
     return dm_key(event.source.split("!", 1)[0], event.params[0])
 
 
@@ -37,8 +70,9 @@ def redaction_of(event: Event) -> tuple[str, int, str] | None:
     seq = msgid_seq(msgid)
     if seq is None:
         return None
-    key = event.channels[0] if event.channels else dm_key(event.source.split("!", 1)[0], event.params[0])
-    return key, seq, msgid
+    if event.channels:
+        return event.channels[0], seq, msgid
+    return event.history or dm_key(event.source.split("!", 1)[0], event.params[0]), seq, msgid
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,5 +89,8 @@ class HistoryQuery:
     first: tuple[str, str] | None = None
     second: tuple[str, str] | None = None
     up_to_seq: int = 0  # only entries before this seq (0: no bound); e.g. a join's replay
+    # Instead of ``key``: any of these SQL LIKE patterns (escape "\\"), e.g. every conversation
+    # of one party with whoever, not logged in, held a nick (history_key_for).
+    key_patterns: tuple[str, ...] = ()
 
 

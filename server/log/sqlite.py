@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS entries (
     origin TEXT NOT NULL,
     channels TEXT NOT NULL,
     target_conn TEXT NOT NULL,
-    tags TEXT NOT NULL
+    tags TEXT NOT NULL,
+    account TEXT NOT NULL DEFAULT ''  -- the sender's account (account-tag in history), '' if none
 );
 CREATE INDEX IF NOT EXISTS entries_by_key ON entries (key, seq) WHERE key IS NOT NULL;
 -- A msgid names its entry's seq (events.make_msgid), so no index of msgids is kept:
@@ -83,6 +84,9 @@ class HistoryStore:
         self._db.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
         self._wal_restart_frames = wal_restart_frames
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(entries)")}
+        if "account" not in columns:  # a database from before accounts
+            self._db.execute("ALTER TABLE entries ADD COLUMN account TEXT NOT NULL DEFAULT ''")
         self._lock = threading.Lock()
         self._checkpointer = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._checkpointer.execute("PRAGMA synchronous=FULL")
@@ -127,14 +131,16 @@ class HistoryStore:
         rows = [
             (e.seq, e.msgid, e.time, history_key(e.event), e.event.command, e.event.source,
              json.dumps(e.event.params), e.event.origin, json.dumps(e.event.channels), e.event.target_conn,
-             json.dumps(e.event.tags))
+             json.dumps(e.event.tags), e.event.account)
             for e in entries
         ]
         redactions = [found for e in entries if e.event.command == "REDACT" and (found := redaction_of(e.event))]
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.executemany("INSERT OR IGNORE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO entries (seq, msgid, time, key, command, source, params, origin, channels,"
+                    " target_conn, tags, account) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
                 if redactions:  # a redacted message leaves history (message-redaction)
                     self._db.executemany("DELETE FROM entries WHERE key = ? AND seq = ? AND msgid = ?", redactions)
                 self._db.executemany(
@@ -170,34 +176,36 @@ class HistoryStore:
                                     "FROM channels").fetchall()
         return {row[0]: (row[1], row[2], row[3], float(row[4]), row[5], row[6], int(row[7])) for row in rows}
 
-    def _seq_of(self, bound: tuple[str, str] | None, key: str) -> tuple[str, float] | None:
+    def _seq_of(self, bound: tuple[str, str] | None, q: HistoryQuery) -> tuple[str, float] | None:
         """Resolve a bound to ("seq", n) for a msgid or ("time", t) for a timestamp."""
         if bound is None:
             return None
         kind, value = bound
         if kind == "msgid":
             seq = msgid_seq(value)
+            where, args = _key_clause(q)
             row = None if seq is None else self._db.execute(
-                "SELECT seq FROM entries WHERE seq = ? AND msgid = ? AND key = ?", (seq, value, key)).fetchone()
+                f"SELECT seq FROM entries WHERE seq = ? AND msgid = ? AND {where}", (seq, value, *args)).fetchone()
             return ("seq", float(row[0])) if row else ("missing", 0.0)
         return ("time", float(value))
 
     def query(self, q: HistoryQuery) -> list[Entry]:
         with self._lock:
-            first = self._seq_of(q.first, q.key)
-            second = self._seq_of(q.second, q.key)
+            first = self._seq_of(q.first, q)
+            second = self._seq_of(q.second, q)
             if (first and first[0] == "missing") or (second and second[0] == "missing"):
                 return []
-            where = ["key = ?"]
-            args: list[object] = [q.key]
+            clause, key_args = _key_clause(q)
+            where = [clause]
+            args: list[object] = list(key_args)
             if q.up_to_seq:
                 where.append("seq < ?")
                 args.append(q.up_to_seq)
 
             def cond(bound: tuple[str, float], op: str) -> None:
-                column = "seq" if bound[0] == "seq" else "time"
+                column, value = _column_and_value(bound)
                 where.append(f"{column} {op} ?")
-                args.append(bound[1])
+                args.append(value)
 
             order = "DESC"
             if q.kind == "LATEST" and first is not None:
@@ -214,29 +222,30 @@ class HistoryStore:
                 cond(high, "<")
                 order = "ASC" if ascending else "DESC"
             elif q.kind == "AROUND" and first is not None:
-                column = "seq" if first[0] == "seq" else "time"
-                before = self._select([*where, f"{column} < ?"], [*args, first[1]], "DESC", max(1, q.limit // 2))
-                after = self._select([*where, f"{column} >= ?"], [*args, first[1]], "ASC", q.limit - len(before))
+                column, value = _column_and_value(first)
+                before = self._select([*where, f"{column} < ?"], [*args, value], "DESC", q.limit // 2)
+                after = self._select([*where, f"{column} >= ?"], [*args, value], "ASC", q.limit - len(before))
                 return sorted(before + after, key=lambda e: e.seq)
             rows = self._select(where, args, order, q.limit)
             return sorted(rows, key=lambda e: e.seq)
 
     def _select(self, where: list[str], args: list[object], order: str, limit: int) -> list[Entry]:
-        sql = (f"SELECT seq, msgid, time, command, source, params, origin, channels, target_conn, tags FROM entries "
-               f"WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?")
+        sql = (f"SELECT seq, msgid, time, command, source, params, origin, channels, target_conn, tags, account "
+               f"FROM entries WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?")
         return [
             Entry(row[0], row[1], row[2], Event(row[3], row[4], tuple(json.loads(row[5])), row[6],
-                                                tuple(json.loads(row[7])), row[8], json.loads(row[9])))
+                                                tuple(json.loads(row[7])), row[8], json.loads(row[9]),
+                                                account=row[10]))
             for row in self._db.execute(sql, [*args, limit])
         ]
 
     def conversations(self, nick: str, after: float, before: float, limit: int) -> list[tuple[str, float]]:
-        """(the other party, time of the latest message) of each private conversation of a casefolded nick."""
+        """(the other party, time of the latest message) of each private conversation of a history identity."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT key, MAX(time) FROM entries WHERE (key LIKE ? ESCAPE '!' OR key LIKE ? ESCAPE '!') "
-                "AND time > ? AND time < ? GROUP BY key ORDER BY MAX(time) LIMIT ?",
-                [_like(nick) + " %", "% " + _like(nick), after, before, limit]).fetchall()
+                f"SELECT key, MAX(time) FROM entries WHERE (key LIKE ? ESCAPE '!' OR key LIKE ? ESCAPE '!') "
+                f"GROUP BY key HAVING MAX({_MS}) > ? AND MAX({_MS}) < ? ORDER BY MAX(time) LIMIT ?",
+                [_like(nick) + " %", "% " + _like(nick), round(after * 1000), round(before * 1000), limit]).fetchall()
         out = []
         for key, when in rows:
             a, _, b = key.partition(" ")
@@ -244,15 +253,35 @@ class HistoryStore:
         return out
 
     def targets(self, keys: Sequence[str], after: float, before: float, limit: int) -> list[tuple[str, float]]:
-        """(key, time of the latest message) for each of ``keys`` with messages in (after, before)."""
+        """(key, time of the latest message) for each of ``keys`` whose latest message is in (after, before)."""
         if not keys:
             return []
         marks = ",".join("?" * len(keys))
         with self._lock:
             rows = self._db.execute(
-                f"SELECT key, MAX(time) FROM entries WHERE key IN ({marks}) AND time > ? AND time < ? "
-                f"GROUP BY key ORDER BY MAX(time) LIMIT ?", [*keys, after, before, limit]).fetchall()
+                f"SELECT key, MAX(time) FROM entries WHERE key IN ({marks}) "
+                f"GROUP BY key HAVING MAX({_MS}) > ? AND MAX({_MS}) < ? ORDER BY MAX(time) LIMIT ?",
+                [*keys, round(after * 1000), round(before * 1000), limit]).fetchall()
         return [(row[0], float(row[1])) for row in rows]
+
+
+# An entry's time to the millisecond, as its server-time tag shows it (events.format_time).
+_MS = "CAST(time * 1000 AS INTEGER)"
+
+
+def _key_clause(q: HistoryQuery) -> tuple[str, tuple[str, ...]]:
+    """The WHERE condition choosing the query's conversation(s)."""
+    if not q.key_patterns:
+        return "key = ?", (q.key,)
+    return "(" + " OR ".join(["key LIKE ? ESCAPE '\\'"] * len(q.key_patterns)) + ")", q.key_patterns
+
+
+def _column_and_value(bound: tuple[str, float]) -> tuple[str, float]:
+    """What a resolved bound compares: the seq, or the time to the millisecond as server-time tags
+    show it (a client's timestamp=... names the entry whose tag it copied, not the ones just after)."""
+    if bound[0] == "seq":
+        return "seq", bound[1]
+    return _MS, round(bound[1] * 1000)
 
 
 def _like(text: str) -> str:

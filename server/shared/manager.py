@@ -17,11 +17,12 @@ from multiprocessing.managers import BaseManager, Server
 from multiprocessing.util import Finalize
 from typing import Any, cast
 
+from server.accounts import AccountStore
 from server.config import Config
 from server.domain import World
 from server.domain.admission import Admission
 from server.log.durable import DurableLog
-from server.shared.network import fence_process, open_world
+from server.shared.network import fence_process, open_network
 
 from .tailing import RemoteLog
 
@@ -56,7 +57,7 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
                         stream=sys.stdout)
     log = open_log(config)
     _hosted["log"] = log
-    _hosted["world"], leave = open_world(config, log, fence_process(parent_pid))
+    _hosted["world"], _hosted["accounts"], leave = open_network(config, log, fence_process(parent_pid))
     Finalize(None, leave, exitpriority=20)
     _hosted["admission"] = Admission(admission_policy(config))
     # The manager process ends through os._exit; finalizers still run, atexit would not.
@@ -74,6 +75,10 @@ def _get_world() -> World:
 
 def _get_admission() -> Admission:
     return cast(Admission, _hosted["admission"])
+
+
+def _get_accounts() -> AccountStore:
+    return cast(AccountStore, _hosted["accounts"])
 
 
 # Room in the Manager's accept queue (the standard library's is 16).
@@ -114,6 +119,9 @@ class SharedState(BaseManager):
     def admission(self) -> Admission:
         raise RuntimeError("not registered")
 
+    def accounts(self) -> AccountStore:
+        raise RuntimeError("not registered")
+
 
 # Not the methods that only mean something in the log's own process: a follower is a
 # callable to be called there, and commit_now commits in the caller's thread. A worker
@@ -125,6 +133,8 @@ SharedState.register("log", _get_log, exposed=_LOG_METHODS)
 SharedState.register("world", _get_world)
 # Connection limits hold for the whole server, not per worker.
 SharedState.register("admission", _get_admission, exposed=("admit", "release", "configure", "counts"))
+# Accounts and their login throttles, one for the whole server.
+SharedState.register("accounts", _get_accounts)
 
 
 def start_shared_state(config: Config) -> SharedState:

@@ -8,14 +8,17 @@ import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from server.accounts import AccountStore
+from server.accounts.store import accounts_path
 from server.config import Config, ConfigError
 from server.domain import World
 from server.log.durable import DurableLog
+from server.wiring import login_policy, open_accounts_for
 
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["CLUSTER", "connect_bus", "fence_process", "open_world", "worker_prefix"]
+__all__ = ["CLUSTER", "connect_bus", "fence_process", "open_network", "worker_prefix"]
 
 CLUSTER = "redis-cluster://"
 
@@ -53,23 +56,29 @@ def connect_bus(url: str) -> redis.Redis:
     return cast("redis.Redis", RedisCluster(startup_nodes=nodes, **timeouts))
 
 
-def open_world(config: Config, source: DurableLog, fence: Callable[[str], None]) -> tuple[World, Callable[[], None]]:
-    """The World to serve, and what stops its machinery."""
+def open_network(config: Config, source: DurableLog,
+                 fence: Callable[[str], None]) -> tuple[World, AccountStore, Callable[[], None]]:
+    """The World and the accounts to serve, and what stops their machinery (closing the accounts)."""
     if not config.bus:
-        return World(source, archive=source, server_name=config.server_name), lambda: None
+        accounts = open_accounts_for(config)
+        world = World(source, archive=source, server_name=config.server_name, registered=accounts.channel_names())
+        return world, accounts, accounts.close
     import redis
 
     from .nodes import NodeWatch
-    from .replication import ReplicatedWorld, Replication
+    from .replication import ReplicatedAccounts, ReplicatedWorld, Replication
 
     client = connect_bus(config.bus)
     replication = Replication(client, config.incarnation, on_lost=fence)
-    world = ReplicatedWorld(source, replication, archive=source, server_name=config.server_name)
+    accounts = ReplicatedAccounts(accounts_path(config.data_dir), replication, login_policy(config))
+    world = ReplicatedWorld(source, replication, archive=source, server_name=config.server_name,
+                            registered=accounts.channel_names())
     watch = NodeWatch(client, world, config.incarnation, fence, config.node_timeout)
     try:
         watch.start()
         replication.start()
     except redis.RedisError as exc:
+        accounts.close()
         raise ConfigError(f"chat-server: cannot reach the bus {config.bus}: {exc}") from None
     log.info("node %s on the network at %s", config.incarnation, config.bus)
 
@@ -77,5 +86,6 @@ def open_world(config: Config, source: DurableLog, fence: Callable[[str], None])
         watch.stop()
         replication.stop()
         client.close()
+        accounts.close()
 
-    return world, stop
+    return world, accounts, stop

@@ -26,16 +26,20 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 import redis
 
+from server.accounts.store import OPERATIONS as ACCOUNT_OPERATIONS
+from server.accounts.store import AccountStore
+from server.accounts.throttle import LoginPolicy
 from server.domain import World
 from server.domain.errors import Unavailable
 from server.domain.world_state import ChannelArchive, WorldState
 from server.log import MessageLog
 
-__all__ = ["OPERATIONS", "SNAPSHOT", "STREAM", "ReplicatedWorld", "Replication"]
+__all__ = ["OPERATIONS", "SNAPSHOT", "STREAM", "ReplicatedAccounts", "ReplicatedWorld", "Replication"]
 
 log = logging.getLogger("chat-server.replication")
 
@@ -234,11 +238,12 @@ class ReplicatedWorld(World):
     Its read-only views (WorldState's) answer from this node's replica.
     """
 
-    _NOT_STATE = (*World._NOT_STATE, "_replication", "server_name")
+    # A replica's server name is its node's; its run id tells its own connections' private history apart.
+    _NOT_STATE = (*World._NOT_STATE, "_replication", "server_name", "_run")
 
     def __init__(self, log_: MessageLog, replication: Replication, archive: ChannelArchive | None = None,
-                 server_name: str = "chat.local") -> None:
-        super().__init__(log_, archive, server_name)
+                 server_name: str = "chat.local", registered: Iterable[str] = ()) -> None:
+        super().__init__(log_, archive, server_name, registered)
         # The network's saved channel settings come with its snapshot, not from this node's archive.
         self._saved = {}
         self._replication = replication
@@ -260,3 +265,18 @@ def replicate_operations(cls: type, kind: type, home: str, operations: Iterable[
 
 
 replicate_operations(ReplicatedWorld, World, "world", OPERATIONS)
+
+
+class ReplicatedAccounts(AccountStore):
+    """An AccountStore whose changes go through the stream, so that every node holds every account.
+
+    Reads, and the login throttles (each node counts its own), stay local.
+    """
+
+    def __init__(self, path: Path, replication: Replication, policy: LoginPolicy | None = None) -> None:
+        super().__init__(path, policy)
+        self._replication = replication
+        replication.add_home("accounts", AccountStore, self)
+
+
+replicate_operations(ReplicatedAccounts, AccountStore, "accounts", ACCOUNT_OPERATIONS)

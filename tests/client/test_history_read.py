@@ -21,14 +21,21 @@ def texts(run: Running, name: str) -> list[str]:
 
 
 def test_query_window_opened_by_query_shows_the_earlier_conversation(chat_srv: RunningServer) -> None:
+    # Private history outlives a connection only for an account: alice registers, then logs in with SASL.
+    login = {"account": "alice", "account_password": "alice-password"}
+
     async def scenario() -> None:
+        registering = await Peer.connect(chat_srv.port, "alice")
+        registering.send(Message("PRIVMSG", ("NickServ", "REGISTER alice-password")))
+        await registering.expect(lambda m: m.command == "NOTICE" and m.params[-1] == "Account created")
+        await registering.close()
         peer = await Peer.connect(chat_srv.port, "bob")
-        async with running_app(chat_srv.port, "alice") as run:
+        async with running_app(chat_srv.port, "alice", **login) as run:
             await wait_until(lambda: run.chat.state.find("#lobby") is not None, what="alice joined")
             peer.send(Message("PRIVMSG", ("alice", "before your restart")))
             await wait_until(lambda: "before your restart" in texts(run, "bob"), what="the private line")
         # A new client session has no window with bob; /query opens one and fetches the history.
-        async with running_app(chat_srv.port, "alice") as run:
+        async with running_app(chat_srv.port, "alice", **login) as run:
             await wait_until(lambda: run.chat.state.current_window.name == "#lobby", what="alice in #lobby")
             assert "draft/chathistory" in run.chat.state.caps
             assert run.chat.state.find("bob") is None

@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from irctest import patma
 from irctest.basecontrollers import BaseServerController, DirectoryBasedController
@@ -42,7 +43,7 @@ def _oper_hash() -> str:
 
 class ChatServerController(BaseServerController, DirectoryBasedController):
     software_name = "chat-server"
-    supported_sasl_mechanisms: set[str] = set()
+    supported_sasl_mechanisms = {"PLAIN", "SCRAM-SHA-256"}
     supports_sts = False
     extban_mute_char = "m"  # MODE +b m:<mask> mutes (ISUPPORT EXTBAN=,m)
 
@@ -50,6 +51,8 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
     # irctest knows: declared, a NAK for one of them fails a test instead of skipping it.
     capabilities = frozenset(
         (
+            Capabilities.ACCOUNT_NOTIFY,
+            Capabilities.ACCOUNT_TAG,
             Capabilities.AWAY_NOTIFY,
             Capabilities.BATCH,
             Capabilities.ECHO_MESSAGE,
@@ -66,7 +69,8 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
     )
 
     # Behaviours we implement: declared, a test that finds one missing fails instead of skipping.
-    optional_behaviors = frozenset((OptionalBehaviors.MULTI_JOIN, OptionalBehaviors.MULTI_PRIVMSG))
+    optional_behaviors = frozenset((OptionalBehaviors.MULTI_JOIN, OptionalBehaviors.MULTI_PRIVMSG,
+                                    OptionalBehaviors.SASL_AFTER_REGISTRATION))
 
     # ISUPPORT tokens (and values) our 005 must carry: IsupportTestCase.testValues checks them.
     isupport: dict[str, str | patma.Operator | None] = {
@@ -94,8 +98,6 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
             raise NotImplementedByController("Websocket")  # no WebSocket listener yet (issue 18)
         if ssl:
             raise NotImplementedByController("TLS")  # no test of the general selection asks for it
-        if run_services:
-            raise NotImplementedByController("Services")  # accounts are not built in yet
         # Tests that let hours pass (LIST C<n, T<n) run the server under libfaketime (Debian: faketime);
         # without it they would sleep for real and time out, so they skip.
         faketime_cmd = ["faketime", "-f", faketime] if faketime and shutil.which("faketime") else []
@@ -118,6 +120,9 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
             "--data-dir", self.directory / "data",
             "--config", config,
             "--hash-workers", "1",
+            # irctest registers many accounts from one address, with passwords such as "sesame".
+            "--register-throttle", "0/0",
+            "--password-min", "1",
             "--log-level", "DEBUG" if self.debug_mode else "WARNING",
         ]
         if password is not None:
@@ -126,6 +131,27 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
         env = {key: value for key, value in env.items() if not key.startswith("CHAT_")}
         self.proc = self.execute(args, proc_name="chat-server", cwd=CHECKOUT, env=env)
         self.wait_for_port()
+
+
+    def wait_for_services(self) -> None:
+        """Accounts are built in: there is no services process to wait for."""
+
+    def registerUser(self, case: Any, username: str, password: str | None = None) -> None:
+        """Register an account as irctest's Ergo controller does: connect, NS REGISTER, quit."""
+        assert password
+        client = case.addClient(show_io=False)
+        case.sendLine(client, "CAP LS 302")
+        case.sendLine(client, "NICK " + username)
+        case.sendLine(client, "USER r e g :user")
+        case.sendLine(client, "CAP END")
+        while case.getRegistrationMessage(client).command != "001":
+            pass
+        case.getMessages(client)
+        case.sendLine(client, "NS REGISTER " + password)
+        msg = case.getMessage(client)
+        assert msg.params == [username, "Account created"], msg
+        case.sendLine(client, "QUIT")
+        case.assertDisconnected(client)
 
 
 def get_irctest_controller_class() -> type[ChatServerController]:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from server.accounts import AccountStore
 from server.delivery import Fanout, Outbound
 from server.dispatch.core import ConnectionCore
 from server.domain import ServerSettings, Session, World
@@ -112,6 +113,7 @@ class Net:
         self._dir = tempfile.TemporaryDirectory(prefix="chat-net-")
         self.log = DurableLog(Path(self._dir.name) / "history.sqlite3")
         self.world = World(self.log, archive=self.log)
+        self.accounts: AccountStore | None = AccountStore(Path(self._dir.name) / "accounts.sqlite3")
         self.fanout: Fanout[NetUser] = Fanout()
         self.settings = ServerSettings(**settings)  # type: ignore[arg-type]
         self.now = 1_700_000_000.0

@@ -31,8 +31,11 @@ def test_cap_ls_offers_what_the_server_implements_and_isupport_says_the_rest() -
     u = Net().connect()
     u.say("CAP LS 302")
     offered = dict(cap.partition("=")[::2] for cap in u.messages()[0].params[2].split())
-    assert set(offered) == set(ALL_CAPS.split()) | {"cap-notify"}
+    accounts = {"account-notify", "account-tag", "draft/account-registration", "sasl"}
+    assert set(offered) == set(ALL_CAPS.split()) | {"cap-notify"} | accounts
     assert offered["draft/metadata-3"] == "maxsub=50,maxkey=20"
+    assert offered["sasl"] == "PLAIN,SCRAM-SHA-256"
+    assert offered["draft/account-registration"] == "before-connect"
     u.say("NICK a")
     u.say("USER a 0 * :a")
     u.say("CAP END")

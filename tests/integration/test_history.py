@@ -63,8 +63,16 @@ def restart_and_read_back(mode: str, how: str, tmp_path: Path, *flags: str) -> N
         for client in (writer, reader):
             client.send("JOIN #durable")
             client.expect(" 366 ")
+        reader.send("NS REGISTER reader-password")  # private history outlives a connection only with an account
+        reader.expect("Account created")
         writer.send("TOPIC #durable :kept across restarts")
         writer.send("MODE #durable +s")
+        writer.send("NS REGISTER writer-password")  # only a registered channel keeps its topic and modes
+        writer.send("CS REGISTER #durable")
+        writer.expect("#durable is registered to your account writer")
+        writer.send("JOIN #fleeting")
+        writer.send("TOPIC #fleeting :gone with its last member")
+        writer.expect("TOPIC #fleeting")
         for n in range(20):
             writer.send(f"PRIVMSG #durable :yesterday {n}")
         writer.send("PRIVMSG reader :a private word")
@@ -80,8 +88,13 @@ def restart_and_read_back(mode: str, how: str, tmp_path: Path, *flags: str) -> N
         assert reader.expect(" 332 reader #durable ").params[-1] == "kept across restarts"
         assert reader.expect(" 353 reader ").params[1] == "@"  # +s kept: a secret channel
         reader.expect(" 366 ")
+        reader.send("JOIN #fleeting")  # not registered: a new channel, no topic
+        assert reader.expect(" 331 reader #fleeting | 353 reader ").command == "353"
         assert chathistory(reader, "#durable") == [f"yesterday {n}" for n in range(20)]
-        assert chathistory(reader, "writer") == ["a private word"]
+        assert chathistory(reader, "writer") == []  # whoever holds the nick now reads nothing private...
+        reader.send("NS IDENTIFY reader-password")
+        reader.expect("You are now logged in as reader")
+        assert chathistory(reader, "writer") == ["a private word"]  # ...until they log in to its account
 
 
 def test_echo_message_gives_the_sender_the_msgid_everyone_else_got(server) -> None:  # type: ignore[no-untyped-def]

@@ -198,3 +198,18 @@ def test_nodes_on_a_three_master_redis_cluster_are_one_network() -> None:
             east.expect("PRIVMSG #cluster :over three masters$")
             east.send("NICK west")
             east.expect(" 433 ")
+
+
+@pytest.mark.timeout(60)
+def test_an_account_registered_on_one_node_logs_in_on_the_other_and_owns_its_nick_everywhere() -> None:
+    with network() as (_, (a, b)):
+        with LineClient(a.address, "carol") as carol:
+            carol.send("PRIVMSG NickServ :REGISTER carol-password")
+            carol.expect("Account created")
+        with LineClient(b.address, "someone") as other:
+            other.send("NICK carol")
+            other.expect(" 433 .*reserved")
+            other.send("PRIVMSG NickServ :IDENTIFY carol carol-password")
+            other.expect(" 900 ")
+            other.send("WHOIS someone")
+            assert other.expect(" 330 ").params[2] == "carol"

@@ -16,7 +16,7 @@ from server.config import Config
 from server.log import Entry, Event, LogOverrun, MemoryLog, MessageLog, SharedLog
 from server.log import durable as durable_module
 from server.log.durable import DurableLog
-from server.log.events import make_msgid, msgid_seq
+from server.log.events import format_time, make_msgid, msgid_seq, parse_time
 from server.log.history import HistoryQuery
 from server.log.sqlite import HistoryStore
 from server.shared.manager import start_shared_state
@@ -264,6 +264,11 @@ def test_history_queries_by_msgid_and_time(tmp_path: Path) -> None:
     assert texts("BEFORE", 2, mid) == ["m3", "m4"]
     assert texts("AFTER", 2, mid) == ["m6", "m7"]
     assert texts("AROUND", 4, mid) == ["m3", "m4", "m5", "m6"]
+    assert texts("AROUND", 1, mid) == ["m5"]  # the message itself, not the one before it
+    # A timestamp copied from a server-time tag (to the millisecond) names that entry: LATEST excludes it.
+    shown = ("time", str(parse_time(format_time(entries[4].time))))
+    assert texts("LATEST", 10, shown)[0] == "m5"
+    assert texts("AROUND", 3, ("time", str(entries[5].time))) == ["m4", "m5", "m6"]
     assert texts("BETWEEN", 10, ("msgid", entries[2].msgid), mid) == ["m3", "m4"]
     assert texts("BEFORE", 2, ("time", str(entries[3].time))) == ["m1", "m2"]
     assert texts("BEFORE", 5, ("msgid", "no-such-id")) == []
@@ -475,3 +480,31 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
         store.close()
     assert any(b < a for a, b in pairwise(frames)), frames  # the count of frames fell: it started over
     assert written > 0
+
+
+def test_targets_are_those_whose_latest_message_falls_in_the_window(tmp_path: Path) -> None:
+    clock = iter(float(t) for t in range(1000, 2000))
+    log = DurableLog(tmp_path / "h.sqlite3", clock=lambda: next(clock))
+    entries = [log.append([event(n)])[0] for n in range(3)]  # all in #c, at 1000, 1001, 1002
+    assert log.flush()
+    assert log.targets(["#c"], 0.0, 3000.0, 10) == [("#c", entries[2].time)]
+    assert log.targets(["#c"], 0.0, entries[1].time, 10) == []  # its latest message is later
+    assert log.targets(["#c"], entries[2].time, 3000.0, 10) == []  # the bound itself is excluded
+
+
+def test_history_keeps_the_senders_account_and_older_databases_gain_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    old = sqlite3.connect(path)  # the entries table as it was before accounts
+    old.execute("CREATE TABLE entries (seq INTEGER PRIMARY KEY, msgid TEXT NOT NULL, time REAL NOT NULL, key TEXT,"
+                " command TEXT NOT NULL, source TEXT NOT NULL, params TEXT NOT NULL, origin TEXT NOT NULL,"
+                " channels TEXT NOT NULL, target_conn TEXT NOT NULL, tags TEXT NOT NULL)")
+    old.execute("INSERT INTO entries VALUES (1, 'r-1', 1.0, '#c', 'PRIVMSG', 'a!a@h', ?, 'o', ?, '', '{}')",
+                ('["#c", "old"]', '["#c"]'))
+    old.commit()
+    old.close()
+    log = DurableLog(path)
+    log.append([Event("PRIVMSG", "b!b@h", ("#c", "new"), "o", ("#c",), account="bob")])
+    assert log.flush()
+    got = log.history(HistoryQuery("LATEST", "#c", 10))
+    assert [(e.event.params[1], e.event.account) for e in got] == [("old", ""), ("new", "bob")]
+    assert got[1].message(account_tag=True).tags == {"account": "bob"}

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from . import (
-           channels,
-           history,
-           messaging,
-           metadata,
-           monitor,
-           operators,
-           queries,
-           read_markers,
-           redaction,
-           registration,
-           rename,
+    account_registration,
+    channels,
+    chanserv,
+    history,
+    messaging,
+    metadata,
+    monitor,
+    nickserv,
+    operators,
+    queries,
+    read_markers,
+    redaction,
+    registration,
+    rename,
+    sasl,
 )
 
-__all__ = ["channels", "history", "messaging", "metadata", "monitor", "operators", "queries", "read_markers",
-           "redaction", "registration", "rename"]
+__all__ = ["account_registration", "channels", "chanserv", "history", "messaging", "metadata", "monitor", "nickserv",
+           "operators", "queries", "read_markers", "redaction", "registration", "rename", "sasl"]

@@ -11,6 +11,7 @@ from ..commands import command
 from ..context import Context
 from ..model import ChannelView, member_prefix
 from ..modes import parse_mode_changes
+from .chanserv import founder_joins
 from .elist import parse_list_filter
 from .history import send_history
 from .metadata import send_join_metadata
@@ -63,7 +64,8 @@ def handle_join(ctx: Context, msg: Message) -> None:
     for i, name in enumerate(msg.params[0].split(",")):
         if not name:
             continue
-        outcome, channel = ctx.world.join(ctx.session.conn_id, name, keys[i] if i < len(keys) else "", ctx.now)
+        outcome, channel = ctx.world.join(ctx.session.conn_id, name, keys[i] if i < len(keys) else "", ctx.now,
+                                          founder_joins(ctx, name))
         if ctx.published(outcome) and channel is not None:
             if channel.topic:
                 send_topic(ctx, channel)

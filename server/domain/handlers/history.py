@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 from server.log import Entry
 from server.log.events import format_time, parse_time
-from server.log.history import HistoryQuery, dm_key
+from server.log.history import HistoryQuery, identity_name, pair_key, pairs_with_nick
 from server.protocol import Message, casefold, is_channel
 
 from ..commands import command
 from ..context import Context
+from ..identity import account_identity
 
 SUBCOMMANDS = ("LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", "TARGETS")
 
@@ -21,19 +22,42 @@ def send_history(ctx: Context, target: str, entries: Sequence[Entry], batch_type
     if batch:
         ctx.send(Message("BATCH", (f"+{batch}", batch_type, target), ctx.settings.name))
     for entry in entries:
-        ctx.send(entry.message(ctx.has("server-time"), ctx.has("message-tags"), batch=batch))
+        ctx.send(entry.message(ctx.has("server-time"), ctx.has("message-tags"), batch=batch,
+                               account_tag=ctx.has("account-tag")))
     if batch:
         ctx.send(Message("BATCH", (f"-{batch}",), ctx.settings.name))
 
 
+def history_query(ctx: Context, target: str, sub: str, limit: int, first: tuple[str, str] | None,
+                  second: tuple[str, str] | None) -> HistoryQuery | None:
+    """The query for ``target``'s history as this client may read it, or None if it may read none."""
+    key = history_key_for(ctx, target)
+    if key is not None:
+        return HistoryQuery(sub, key, limit, first, second)
+    if is_channel(target):
+        return None
+    me, _ = ctx.world.history_identities(ctx.session.conn_id, "")
+    # Nobody holds the nick and no account has it: conversations with whoever held it, not logged in.
+    return HistoryQuery(sub, "", limit, first, second, key_patterns=pairs_with_nick(me, target)) if me else None
+
+
 def history_key_for(ctx: Context, target: str) -> str | None:
-    """The history a client may read for ``target``, or None: channels they are in, their own conversations."""
+    """The history a client may read for ``target``, or None: channels they are in, their own conversations.
+
+    A conversation is between two history identities (pair_key): the account of
+    whoever is logged in, from any connection and after a restart; else that one
+    connection. So nobody reads another's private messages by taking their nick.
+    """
     if is_channel(target):
         channel = ctx.world.channel(target, ctx.session.conn_id)
         if channel is None or not channel.viewer_is_member:
             return None
         return casefold(channel.name)
-    return dm_key(ctx.session.nick, target)
+    me, them = ctx.world.history_identities(ctx.session.conn_id, target)
+    if not them and ctx.accounts is not None:  # not online: an account of that name, if there is one
+        account = ctx.accounts.get(target)
+        them = account_identity(account) if account is not None else ""
+    return pair_key(me, them) if me and them else None
 
 
 def parse_ref(text: str) -> tuple[str, str] | None:
@@ -81,22 +105,23 @@ def handle_chathistory(ctx: Context, msg: Message) -> None:
     except ValueError:
         ctx.fail("CHATHISTORY", "INVALID_PARAMS", sub, "Invalid parameters")
         return
-    key = history_key_for(ctx, target)
-    if key is None:
+    query = history_query(ctx, target, sub, limit, first, second)
+    if query is None:
         ctx.fail("CHATHISTORY", "INVALID_TARGET", sub, target, "Messages could not be retrieved")
         return
-    entries = ctx.history.history(HistoryQuery(sub, key, limit, first, second))
+    entries = ctx.history.history(query)
     send_history(ctx, target, entries)
 
 
 def _targets(ctx: Context, first: float, second: float, limit: int) -> None:
     """CHATHISTORY TARGETS: the channels and conversations with messages between two times."""
     assert ctx.history is not None
-    me = casefold(ctx.session.nick)
+    me, _ = ctx.world.history_identities(ctx.session.conn_id, "")
     channels = {casefold(name): name for name in ctx.world.user_channels(ctx.session.conn_id)}
     keys = list(channels)
     rows = ctx.history.targets(keys, min(first, second), max(first, second), limit)
-    dms = ctx.history.conversations(me, min(first, second), max(first, second), limit)
+    dms = [(identity_name(them), when)
+           for them, when in ctx.history.conversations(me, min(first, second), max(first, second), limit)]
     found = [(channels.get(key, key), when) for key, when in rows] + dms
     batch = ctx.session.new_batch_id() if ctx.has("batch") else ""
     if batch:

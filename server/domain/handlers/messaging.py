@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from server.protocol import Message
+from server.protocol import Message, casefold
 from server.protocol import numerics as n
 
 from ..commands import command
 from ..context import Context
+from .chanserv import run_chanserv
+from .nickserv import run_nickserv
 
 MAX_TARGETS = 4
+_SERVICES = {"nickserv": run_nickserv, "chanserv": run_chanserv}
 
 
 def _relay(ctx: Context, msg: Message) -> None:
@@ -30,6 +33,11 @@ def _relay(ctx: Context, msg: Message) -> None:
     client_tags = {k: v for k, v in msg.tags.items() if k.startswith("+")}
     for target in targets:
         text = None if tagmsg else msg.params[1]
+        service = _SERVICES.get(casefold(target))
+        if service is not None:
+            if msg.command == "PRIVMSG" and text is not None:
+                service(ctx, text)
+            continue
         outcome, away = ctx.world.message(ctx.session.conn_id, msg.command, target, text, client_tags)
         ctx.seq = max(ctx.seq, outcome.seq)
         if notice:

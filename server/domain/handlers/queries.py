@@ -103,6 +103,8 @@ def handle_whois(ctx: Context, msg: Message) -> None:
             ctx.reply(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
         if "B" in user.modes:
             ctx.reply(n.RPL_WHOISBOT, user.nick, f"is a bot on {ctx.settings.network}")
+        if user.account:
+            ctx.reply(n.RPL_WHOISACCOUNT, user.nick, user.account, "is logged in as")
         if user.away:
             ctx.reply(n.RPL_AWAY, user.nick, user.away)
         if "Z" in user.modes:

@@ -34,7 +34,7 @@ def handle_redact(ctx: Context, msg: Message) -> None:
     if author is None:
         ctx.fail("REDACT", "UNKNOWN_MSGID", target, msgid, "No such message")
         return
-    code, seq = ctx.world.redact(ctx.session.conn_id, target, msgid, reason, author)
+    code, seq = ctx.world.redact(ctx.session.conn_id, target, msgid, reason, author, key)
     if code == "REDACT_FORBIDDEN":
         ctx.fail("REDACT", code, target, msgid, "You may not redact that message")
     elif code:

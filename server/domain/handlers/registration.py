@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from server.protocol import CHANNELLEN, CHANTYPES, NICKLEN, Message, is_valid_nick
+from server.accounts import Account
+from server.protocol import CHANNELLEN, CHANTYPES, NICKLEN, Message, casefold, is_valid_nick
 from server.protocol import numerics as n
 
 from ..commands import command
 from ..context import Context
+from ..identity import check_then, failure_text, log_in, nick_reserved, nickserv_notice, start_nick_grace
 from ..modes import CHANMODES, MAX_MODES
 from ..monitor import MONITOR_LIMIT
 from .channels import MAX_KICKS, MAX_NAMES
@@ -18,9 +20,12 @@ from .queries import send_lusers, send_motd
 # Capabilities this server offers, with their CAP LS 302 values. Filled in by
 # the features that implement them; an unknown REQ is NAKed whole.
 SUPPORTED_CAPS: dict[str, str] = {
+    "account-notify": "",
+    "account-tag": "",
     "away-notify": "",
     "batch": "",
     "cap-notify": "",  # the set never changes while we run, so there is never a NEW or DEL to send
+    "draft/account-registration": "before-connect",
     "draft/channel-rename": "",
     "draft/chathistory": "",
     "draft/message-redaction": "",
@@ -33,6 +38,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     "labeled-response": "",
     "message-tags": "",
     "multi-prefix": "",
+    "sasl": "PLAIN,SCRAM-SHA-256",
     "server-time": "",
     "setname": "",
     "userhost-in-names": "",
@@ -76,6 +82,18 @@ def complete_registration(ctx: Context) -> None:
         ctx.reply(n.ERR_PASSWDMISMATCH, "Password incorrect")
         ctx.close("Bad password")
         return
+    if session.sasl is not None:  # SASL 3.1: completing registration aborts an exchange in progress
+        session.sasl = None
+        ctx.reply(n.ERR_SASLABORTED, "SASL authentication aborted")
+    if ctx.settings.password is None and session.password and ctx.accounts is not None and not session.account:
+        # PASS account:password (or PASS password, for the account named as the nick): log in first.
+        name, sep, password = session.password.partition(":")
+        name, password = (name, password) if sep else (session.nick, session.password)
+        session.password = None
+        check_then(ctx, name, password, _pass_checked)
+        return
+    if session.account:
+        ctx.world.set_account(session.conn_id, session.account, session.account_key)
     ctx.world.register(session.conn_id, session.username, session.realname, ctx.now)
     session.registered = True
     s = ctx.settings
@@ -91,6 +109,15 @@ def complete_registration(ctx: Context) -> None:
     if session.tls:  # +Z: connected through TLS; nobody can set or clear it
         added, _ = ctx.world.set_user_modes(session.conn_id, "Z", "")
         ctx.send(Message("MODE", (session.nick, f"+{added}"), session.source))
+    start_nick_grace(ctx)
+
+
+def _pass_checked(ctx: Context, account: Account | None, why: str) -> None:
+    if account is not None:
+        log_in(ctx, account)
+    else:
+        nickserv_notice(ctx, f"PASS login failed: {failure_text(why)}")
+    complete_registration(ctx)
 
 
 @command("CAP", min_params=1, pre_registration=True)
@@ -150,8 +177,15 @@ def handle_nick(ctx: Context, msg: Message) -> None:
     if not is_valid_nick(nick):
         ctx.reply(n.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
         return
-    if ctx.published(ctx.world.set_nick(ctx.session.conn_id, nick, ctx.session.host, ctx.now)):
-        ctx.session.nick = nick
+    session = ctx.session
+    renaming = casefold(nick) != casefold(session.nick)
+    if renaming and (session.registered or casefold(nick) in ("nickserv", "chanserv")) and nick_reserved(ctx, nick):
+        ctx.reply(n.ERR_NICKNAMEINUSE, nick, "Nickname is reserved by a registered account")
+        return
+    if ctx.published(ctx.world.set_nick(session.conn_id, nick, session.host, ctx.now)):
+        session.nick = nick
+        if session.registered and renaming:
+            session.nick_deadline = 0.0  # the nick left was the one to log in for; this one is free or ours
         complete_registration(ctx)
 
 
