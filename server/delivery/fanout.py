@@ -7,6 +7,12 @@ KICK and QUIT remove), which keeps routing consistent with that order.
 
 Under the broadcast lock it only encodes (once per entry) and appends bytes
 to bounded queues; sends happen after the lock is released.
+
+While a connection runs a labelled command it may ``hold`` its delivery: its
+own events (the echo, its JOIN or NICK) are kept as Messages for the core to
+wrap in the one labelled response, and whatever reaches it after the first of
+them waits behind that response, which ``release`` queues in their place.
+No hold, no cost: the delivery loop looks at holds only while one exists.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from collections.abc import Set as AbstractSet
 from typing import Generic, Protocol, TypeVar
 
 from server.log import Entry
+from server.protocol import Message
 
 from .outbound import Outbound
 
@@ -45,12 +52,27 @@ class Recipient(Protocol):
 R = TypeVar("R", bound=Recipient)
 
 
+class _Hold:
+    """One connection's delivery held back while its labelled command runs."""
+
+    __slots__ = ("after_seq", "later", "own", "own_seq")
+
+    def __init__(self, after_seq: int) -> None:
+        self.after_seq = after_seq  # its own events up to here answered earlier commands
+        self.own: list[Message] = []  # its own events since: the labelled response
+        self.own_seq = 0  # the newest of them (a message to oneself arrives twice: echo, then delivery)
+        self.later: list[bytes] = []  # what reached it after the first of them
+
+
+
+
 class Fanout(Generic[R]):
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self._conns: dict[str, R] = {}
         self._members: dict[str, set[str]] = {}  # casefolded channel -> local conn ids
         self._killed: list[tuple[R, str]] = []  # KILLed here, to be aborted once the lock is released
+        self._holds: dict[str, _Hold] = {}  # conn id -> its held delivery, during a labelled command
         self._delivered = 0
         self._progress = threading.Condition(threading.Lock())
 
@@ -63,6 +85,7 @@ class Fanout(Generic[R]):
     def remove(self, conn: R) -> None:
         with self.lock:
             self._conns.pop(conn.conn_id, None)
+            self._holds.pop(conn.conn_id, None)
             empty = not self._conns
         if empty:
             with self._progress:
@@ -79,6 +102,39 @@ class Fanout(Generic[R]):
 
     def __len__(self) -> int:
         return len(self._conns)
+
+    # -- labelled responses ----------------------------------------------------
+
+    def hold(self, conn_id: str, after_seq: int) -> None:
+        """Keep back ``conn_id``'s own events logged after ``after_seq``, and what follows them, until release."""
+        with self.lock:
+            self._holds[conn_id] = _Hold(after_seq)
+
+    def held(self, conn_id: str) -> list[Message]:
+        """The own events held so far (call once the command's entries are delivered)."""
+        with self.lock:
+            hold = self._holds.get(conn_id)
+            return list(hold.own) if hold is not None else []
+
+    def release(self, conn: R, lines: list[bytes]) -> bool:
+        """Queue ``lines`` (the labelled response) and then what waited behind it; False if the SendQ overflowed."""
+        with self.lock:
+            hold = self._holds.pop(conn.conn_id, None)
+            data = lines + hold.later if hold is not None else lines
+            return not data or conn.outbound.put(b"".join(data))
+
+    def _held_back(self, hold: _Hold, entry: Entry, conn_id: str, line: bytes,
+                   wire: tuple[bool, bool, bool]) -> bool:
+        """Whether a held connection's line is kept back (lock held)."""
+        seq = entry.seq
+        if seq > hold.after_seq and seq != hold.own_seq and entry.event.origin == conn_id:
+            hold.own.append(entry.message(*wire))
+            hold.own_seq = seq
+            return True
+        if hold.own:
+            hold.later.append(line)
+            return True
+        return False
 
     # -- progress ------------------------------------------------------------
 
@@ -113,6 +169,7 @@ class Fanout(Generic[R]):
         overflowed: list[R] = []
         with self.lock:
             conns = self._conns
+            holds = self._holds
             for entry in entries:
                 required = REQUIRED_CAP.get(entry.event.command)
                 is_join = entry.event.command == "JOIN"
@@ -128,6 +185,10 @@ class Fanout(Generic[R]):
                     line = lines.get(wire)
                     if line is None:
                         line = lines[wire] = entry.message(*wire).to_bytes()
+                    if holds:
+                        hold = holds.get(conn_id)
+                        if hold is not None and self._held_back(hold, entry, conn_id, line, wire):
+                            continue
                     mine = queued.get(conn_id)
                     if mine is None:
                         queued[conn_id] = [line]
@@ -160,7 +221,8 @@ class Fanout(Generic[R]):
         if command in MESSAGES:
             echo = origin in self._conns and "echo-message" in self._conns[origin].caps
             if not event.channels:
-                return (event.target_conn, origin) if echo and origin != event.target_conn else (event.target_conn,)
+                # To oneself with echo-message: the echo, then the delivery.
+                return (origin, event.target_conn) if echo else (event.target_conn,)
             return [cid for cid in self._members.get(event.channels[0], ()) if echo or cid != origin]
         if command == "JOIN":
             if origin in self._conns:

@@ -52,8 +52,8 @@ _PROBLEMS = ("SendQ exceeded", "Excess Flood")
 
 
 class Connection:
-    __slots__ = ("_future", "_on_closed", "_started", "_turn", "closed", "conn_id", "core", "counted", "liveness",
-                 "outbound", "services", "session", "sock", "tls")
+    __slots__ = ("_future", "_holding", "_on_closed", "_started", "_turn", "closed", "conn_id", "core", "counted",
+                 "liveness", "outbound", "services", "session", "sock", "tls")
 
     def __init__(self, conn_id: str, sock: socket.socket, host: str, services: Services,
                  on_closed: Callable[[Connection], None] | None = None, tls: TlsSession | None = None) -> None:
@@ -71,6 +71,7 @@ class Connection:
         self._turn = threading.Lock()
         self._future: Future[Any] | None = None  # the core's CPU job, while it runs
         self._started = False
+        self._holding = False  # the Fanout holds our own events for a labelled response
         self.counted = True  # against its address's connection limits (an operator's stops counting)
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -149,6 +150,14 @@ class Connection:
         if after_seq > fanout.delivered:
             self._commit_own()
             fanout.wait_delivered(after_seq, BARRIER_TIMEOUT)
+        if self._holding:
+            self._holding = False
+            if not fanout.release(self, lines):
+                if self.outbound.overflowed:
+                    self.abort("SendQ exceeded")
+                return
+            self.outbound.flush()
+            return
         for line in lines:
             if not self.outbound.put(line):
                 if self.outbound.overflowed:
@@ -161,6 +170,17 @@ class Connection:
             self.close(reason)
         else:  # only the reader may close (a thread blocked in recv would never notice)
             self.abort(reason)
+
+    def hold_own(self, after_seq: int) -> None:
+        self._holding = True
+        self.services.fanout.hold(self.conn_id, after_seq)
+
+    def own_events(self, after_seq: int) -> list[Message]:
+        fanout = self.services.fanout
+        if after_seq > fanout.delivered:
+            self._commit_own()
+            fanout.wait_delivered(after_seq, BARRIER_TIMEOUT)
+        return fanout.held(self.conn_id)
 
     def start_job(self, deferred: Deferred) -> None:
         cpu = self.services.cpu
