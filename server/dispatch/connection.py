@@ -25,6 +25,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from server.delivery import Outbound
+from server.delivery.writer import LINGER
 from server.domain import Session
 from server.domain.context import Deferred
 from server.domain.liveness import Liveness
@@ -275,7 +276,9 @@ class Connection:
         self.session.closing = reason
         services = self.services
         try:
-            services.world.quit(self.conn_id, reason)
+            quit_seq = services.world.quit(self.conn_id, reason)
+            if services.commit_now is not None and quit_seq > services.fanout.delivered:
+                services.commit_now()  # the channels hear of it now, not with the next commit
         except Exception:
             log.exception("quitting %s failed", self.conn_id)
         services.fanout.remove(self)
@@ -290,5 +293,6 @@ class Connection:
             # Another thread may be mid-send on this socket: wait for it, or the goodbye
             # (and anything queued before it) would be lost when the socket closes.
             self.outbound.drain(GOODBYE_TIMEOUT)
-        # Last, since the drain may have handed a full socket to the writer.
-        services.writer.release(self.sock)
+        # Last, since the drain may have handed a full socket to the writer. It closes the socket
+        # once the client has read the goodbye and closed too (or soon after).
+        services.writer.release(self.sock, LINGER)
