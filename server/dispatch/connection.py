@@ -1,8 +1,8 @@
 """Connection: the socket adapter around the sans-I/O ConnectionCore.
 
 Every dispatch mode drives it the same way: call ``on_received`` with what
-was read from the socket (ciphertext on a TLS connection; never from two
-threads at once), ``close`` when reading ends, and ``abort`` from any thread
+was read from the socket (ciphertext on a TLS connection, WebSocket frames on
+a WebSocket one; never from two threads at once), ``close`` when reading ends, and ``abort`` from any thread
 to make reading end.
 
 The core runs under the connection's turn lock, taken by its reader and by
@@ -34,6 +34,7 @@ from server.protocol import Message
 from .core import ConnectionCore
 from .services import Services
 from .tls import TlsClosed, TlsSession
+from .websocket import WsClosed, WsSession
 
 __all__ = ["Connection"]
 
@@ -54,15 +55,17 @@ _PROBLEMS = ("SendQ exceeded", "Excess Flood")
 
 class Connection:
     __slots__ = ("_future", "_holding", "_on_closed", "_started", "_turn", "closed", "conn_id", "core", "counted",
-                 "liveness", "outbound", "services", "session", "sock", "tls")
+                 "liveness", "outbound", "services", "session", "sock", "tls", "ws")
 
     def __init__(self, conn_id: str, sock: socket.socket, host: str, services: Services,
-                 on_closed: Callable[[Connection], None] | None = None, tls: TlsSession | None = None) -> None:
+                 on_closed: Callable[[Connection], None] | None = None, tls: TlsSession | None = None,
+                 ws: WsSession | None = None) -> None:
         self.conn_id = conn_id
         self._on_closed = on_closed
         self.sock = sock
         self.services = services
         self.tls = tls
+        self.ws = ws  # IRC over WebSocket, above TLS if any
         self.session = Session(conn_id, host, tls=tls is not None)
         self.outbound = Outbound(self, services.limits.sendq)
         now = time.monotonic()
@@ -88,6 +91,9 @@ class Connection:
         """What the reader got from the socket: plaintext, or ciphertext for the TLS session."""
         tls = self.tls
         if tls is None:
+            if self.ws is not None:
+                self._on_websocket(data)
+                return
             if not self._started:
                 self._started = True
                 if data.startswith(_TLS_HELLO):
@@ -108,7 +114,27 @@ class Connection:
             return
         self._flush_tls()
         if plain:
-            self.on_bytes(plain)
+            if self.ws is None:
+                self.on_bytes(plain)
+            else:
+                self._on_websocket(plain)
+
+    def _on_websocket(self, data: bytes) -> None:
+        """Plaintext below the WebSocket layer: the handshake, then frames, each message one IRC line."""
+        ws = self.ws
+        assert ws is not None
+        try:
+            lines = ws.receive(data, self._send_raw)
+        except WsClosed as exc:
+            self.close(str(exc))
+            return
+        except OSError:
+            self.close("Connection closed")
+            return
+        if ws.backlogged:
+            self.services.writer.watch(self, self.sock)
+        if lines:
+            self.on_bytes(lines)
 
     def on_bytes(self, data: bytes) -> None:
         """Plaintext in, for the core to run."""
@@ -213,12 +239,12 @@ class Connection:
     # -- the Outbound's Sink --------------------------------------------------
 
     def write_nowait(self, data: bytes) -> int:
-        tls = self.tls
-        if tls is None:
+        layer: TlsSession | WsSession | None = self.ws or self.tls
+        if layer is None:
             return self.sock.send(data, socket.MSG_DONTWAIT)
-        if tls.backlogged and not tls.flush(self._send_raw):
+        if layer.backlogged and not layer.flush(self._send_raw):
             raise BlockingIOError  # the plaintext stays queued, counted against the SendQ
-        if not tls.write(data, self._send_raw):
+        if not layer.write(data, self._send_raw):
             self.services.writer.watch(self, self.sock)
         return len(data)
 
@@ -229,10 +255,10 @@ class Connection:
         return self.sock.send(data, socket.MSG_DONTWAIT)
 
     def _flush_tls(self) -> None:
-        tls = self.tls
-        if tls is not None:
+        layer: TlsSession | WsSession | None = self.ws or self.tls
+        if layer is not None:
             try:
-                done = tls.flush(self._send_raw)
+                done = layer.flush(self._send_raw)
             except OSError:
                 return  # the reader will see the socket fail
             if not done:
@@ -241,7 +267,8 @@ class Connection:
     def flush(self) -> None:
         """The socket can take more (the BlockedWriter calls this): the TLS backlog first, then the SendQ."""
         self._flush_tls()
-        if self.tls is None or not self.tls.backlogged:
+        layer: TlsSession | WsSession | None = self.ws or self.tls
+        if layer is None or not layer.backlogged:
             self.outbound.flush()
 
     # -- liveness ------------------------------------------------------------
@@ -293,6 +320,9 @@ class Connection:
             # Another thread may be mid-send on this socket: wait for it, or the goodbye
             # (and anything queued before it) would be lost when the socket closes.
             self.outbound.drain(GOODBYE_TIMEOUT)
+        if self.ws is not None:
+            with contextlib.suppress(Exception):  # a broken socket or TLS session: nothing to say goodbye on
+                self.ws.goodbye(self._send_raw)
         # Last, since the drain may have handed a full socket to the writer. It closes the socket
         # once the client has read the goodbye and closed too (or soon after).
         services.writer.release(self.sock, LINGER)

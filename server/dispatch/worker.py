@@ -19,6 +19,7 @@ from server.protocol import Message
 from .connection import Connection
 from .services import Services
 from .tls import TlsContext
+from .websocket import WebSocketPolicy
 
 __all__ = ["Dispatcher", "Listener"]
 
@@ -27,10 +28,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Listener:
-    """A listening socket, and the TLS context its connections get (None: plaintext)."""
+    """A listening socket, the TLS context its connections get (None: plaintext), and whether they speak
+    IRC over WebSocket (its policy) or over plain TCP (None)."""
 
     sock: socket.socket
     tls: TlsContext | None = None
+    websocket: WebSocketPolicy | None = None
 
 
 class Dispatcher(ABC):
@@ -70,9 +73,10 @@ class Dispatcher(ABC):
                 time.sleep(0.05)  # e.g. EMFILE: back off instead of spinning
                 continue
             sock.settimeout(None)
-            self._admit(sock, addr[0], listener.tls)
+            self._admit(sock, addr[0], listener.tls, listener.websocket)
 
-    def _admit(self, sock: socket.socket, host: str, tls: TlsContext | None) -> None:
+    def _admit(self, sock: socket.socket, host: str, tls: TlsContext | None,
+               websocket: WebSocketPolicy | None = None) -> None:
         """Refuse before any registration work, or count the connection and give it a thread."""
         services = self.services
         refusal = "Server full" if len(services.fanout) >= services.limits.max_clients else None
@@ -83,13 +87,14 @@ class Dispatcher(ABC):
             return
         try:
             session = tls.session() if tls is not None else None
+            ws = websocket.session(session) if websocket is not None else None
         except Exception:  # e.g. the context broke: this client cannot be served, others still can
-            log.exception("no TLS session for %s", host)
+            log.exception("no TLS or WebSocket session for %s", host)
             services.admission.release(host)
             sock.close()
             return
         conn = Connection(f"{services.worker_id}:{next(self._ids)}", sock, host, services,
-                          on_closed=self._closed_callback, tls=session)
+                          on_closed=self._closed_callback, tls=session, ws=ws)
         services.fanout.add(conn)
         self.start_connection(conn)
 

@@ -381,9 +381,9 @@ class World(WorldState):
         Returns the outcome and the target's away text.
         """
         folded = casefold(target)
-        extra = (text,) if text is not None else ()
         with self._lock:
             user = self._users[conn_id]
+            extra = (fit_line(text, f":{user.source} {command} {target} :"),) if text is not None else ()
             channel = self._channels.get(folded)
             if channel is not None:
                 refusal = self._speak_refusal(channel, conn_id, user)
@@ -410,6 +410,14 @@ class World(WorldState):
             return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+b)")
         return None
 
+
+
+def fit_line(text: str, overhead: str) -> str:
+    """``text`` cut (at a character) so that the relayed line, ``overhead`` before it, fits IRC's 512 bytes with
+    its CRLF: a longer line would be cut or refused by the clients it reaches."""
+    budget = 510 - len(overhead.encode())
+    raw = text.encode()
+    return text if len(raw) <= budget else raw[:max(budget, 0)].decode(errors="ignore")
 
 
 def _mask_matches(mask: str, source: str) -> bool:

@@ -85,8 +85,6 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
         websocket_hostname: str | None,
         websocket_port: int | None,
     ) -> None:
-        if websocket_hostname is not None or websocket_port is not None:
-            raise NotImplementedByController("Websocket")  # no WebSocket listener yet (issue 18)
         if ssl:
             raise NotImplementedByController("TLS")  # no test of the general selection asks for it
         if run_services:
@@ -109,6 +107,8 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
             "--hash-workers", "1",
             "--log-level", "DEBUG" if self.debug_mode else "WARNING",
         ]
+        if websocket_port is not None:  # the same host: irctest asks for 127.0.0.1 too
+            args += ["--websocket-port", str(websocket_port)]
         if password is not None:
             args += ["--password", password]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))}
