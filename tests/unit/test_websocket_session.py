@@ -57,7 +57,7 @@ def test_text_messages_carry_only_utf8() -> None:
     assert client.subprotocol is None and not session.binary
     session.write(b"PRIVMSG web :caf\xe9\r\n", wire.send)
     (frame,) = received(client, wire)
-    assert frame.opcode.name == "TEXT" and frame.data.decode() == "PRIVMSG web :caf\ufffd"
+    assert frame.opcode.name == "TEXT" and bytes(frame.data).decode() == "PRIVMSG web :caf\ufffd"
 
 
 def test_client_messages_become_crlf_ended_lines_and_a_close_ends_the_session() -> None:
