@@ -108,7 +108,8 @@ class Fanout(Generic[R]):
     def hold(self, conn_id: str, after_seq: int) -> None:
         """Keep back ``conn_id``'s own events logged after ``after_seq``, and what follows them, until release."""
         with self.lock:
-            self._holds[conn_id] = _Hold(after_seq)
+            if conn_id in self._conns:  # a connection closing meanwhile must not leave a hold behind
+                self._holds[conn_id] = _Hold(after_seq)
 
     def held(self, conn_id: str) -> list[Message]:
         """The own events held so far (call once the command's entries are delivered)."""

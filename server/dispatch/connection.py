@@ -185,6 +185,9 @@ class Connection:
                 return
             self.outbound.flush()
             return
+        self._queue(lines)
+
+    def _queue(self, lines: list[bytes]) -> None:
         for line in lines:
             if not self.outbound.put(line):
                 if self.outbound.overflowed:
@@ -277,7 +280,7 @@ class Connection:
         """Called about once a second by the worker's housekeeper."""
         verdict = self.liveness.check(self.services.limits.liveness, self.session.registered, now)
         if verdict == "ping":
-            self.send([Message("PING", (self.services.settings.name,)).to_bytes()])
+            self._queue([Message("PING", (self.services.settings.name,)).to_bytes()])  # not a command's reply
         elif verdict is not None:
             self.abort(verdict)
 
