@@ -49,6 +49,8 @@ GOODBYE_TIMEOUT = 1.0
 _CLOSING = threading.Lock()
 # The first bytes of a TLS ClientHello (a handshake record).
 _TLS_HELLO = b"\x16\x03"
+# Linux only; elsewhere a line that arrives in pieces may wait for a delayed ACK.
+_QUICKACK = getattr(socket, "TCP_QUICKACK", 0)
 # Reasons worth a warning in the log: the client misbehaved.
 _PROBLEMS = ("SendQ exceeded", "Excess Flood")
 
@@ -100,6 +102,8 @@ class Connection:
                     self.close("This port is plaintext: use the TLS port")
                     return
             self.on_bytes(data)
+            if len(self.core.lines):
+                self._ack_now()
             return
         try:
             plain = tls.receive(data)
@@ -135,6 +139,17 @@ class Connection:
             self.services.writer.watch(self, self.sock)
         if lines:
             self.on_bytes(lines)
+        else:
+            self._ack_now()  # most likely part of a message: let the rest come
+
+    def _ack_now(self) -> None:
+        """Part of a line came: acknowledge it at once. A client that writes a line in pieces (the line, then
+        CRLF) without TCP_NODELAY holds back the rest until its first piece is acknowledged, and the kernel
+        would delay that ACK by up to 40 ms, hoping for a reply to carry it; no reply comes before the line
+        is complete, so the line would wait that long."""
+        if _QUICKACK:
+            with contextlib.suppress(OSError):
+                self.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
 
     def on_bytes(self, data: bytes) -> None:
         """Plaintext in, for the core to run."""

@@ -109,6 +109,11 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
         ]
         if websocket_port is not None:  # the same host: irctest asks for 127.0.0.1 too
             args += ["--websocket-port", str(websocket_port)]
+            # irctest's TCP client writes a line, then its CRLF, without TCP_NODELAY, so the CRLF
+            # follows an ACK round trip later (the server acknowledges a partial line at once); its
+            # WebSocket client sends a message in one write. A test that has the TCP client send and
+            # the WebSocket client sync (PING) at once would race that round trip: give it the time.
+            self.sync_sleep_time = 0.01
         if password is not None:
             args += ["--password", password]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))}
