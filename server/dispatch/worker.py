@@ -14,6 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from server.delivery.writer import LINGER
 from server.protocol import Message
 
 from .connection import Connection
@@ -83,7 +84,7 @@ class Dispatcher(ABC):
         if refusal is None:
             refusal = services.admission.admit(host, time.monotonic())
         if refusal is not None:
-            self._refuse(sock, host, refusal)
+            self._refuse(sock, host, refusal, websocket is not None)
             return
         try:
             session = tls.session() if tls is not None else None
@@ -98,7 +99,7 @@ class Dispatcher(ABC):
         services.fanout.add(conn)
         self.start_connection(conn)
 
-    def _refuse(self, sock: socket.socket, host: str, refusal: str) -> None:
+    def _refuse(self, sock: socket.socket, host: str, refusal: str, http: bool = False) -> None:
         now = time.monotonic()
         # A storm of refusals must not flood the log either: one line per address a second.
         if self._refusal_logged.get(host, 0.0) < now - 1.0:
@@ -106,9 +107,15 @@ class Dispatcher(ABC):
                 self._refusal_logged.clear()
             self._refusal_logged[host] = now
             log.warning("refused a connection from %s: %s", host, refusal)
+        goodbye = Message("ERROR", (refusal,)).to_bytes()
+        if http:  # a WebSocket client (a browser) expects an HTTP answer to its handshake
+            goodbye = (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                       f"Content-Length: {len(refusal) + 1}\r\nConnection: close\r\n\r\n{refusal}\n").encode()
         with contextlib.suppress(OSError):
-            sock.send(Message("ERROR", (refusal,)).to_bytes(), socket.MSG_DONTWAIT)
-        sock.close()
+            sock.send(goodbye, socket.MSG_DONTWAIT)
+        # Closed once the client has read it and closed too: its handshake or NICK, arriving after a
+        # plain close, would draw a reset that could destroy the answer.
+        self.services.writer.release(sock, LINGER)
 
     def _connection_closed(self, conn: Connection) -> None:
         if conn.counted:

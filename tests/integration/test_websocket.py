@@ -156,3 +156,18 @@ def test_a_websocket_client_that_stops_reading_is_dropped_at_its_sendq(mode: str
             talker.send(f"PRIVMSG #busy :message {n} " + "x" * 250)
         assert wait_for(lambda: re.search(r"disconnecting \S+ \(stalled\): SendQ exceeded", srv.log_text()), 30)
         stalled.close()
+
+
+def test_a_refused_websocket_client_gets_an_http_answer(mode: str) -> None:
+    with chat_server(mode, *NO_FLOOD_CONTROL, "--websocket-port", "0", "--max-per-ip", "1",
+                     "--throttle-exempt", "10.255.255.255/32") as srv, LineClient(srv.address, "only"):
+        for _ in range(5):
+            with socket.create_connection((srv.host, srv.ws_port), timeout=5) as browser:
+                browser.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                                b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                b"Sec-WebSocket-Version: 13\r\n\r\n")
+                answer = b""
+                while chunk := browser.recv(4096):  # to EOF: a reset would fail the test
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+            assert answer.endswith(b"\r\n\r\nToo many connections from 127.0.0.1\n")
