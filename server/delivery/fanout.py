@@ -55,13 +55,14 @@ R = TypeVar("R", bound=Recipient)
 class _Hold:
     """One connection's delivery held back while its labelled command runs."""
 
-    __slots__ = ("after_seq", "later", "own", "own_seq")
+    __slots__ = ("after_seq", "later", "later_bytes", "own", "own_seq")
 
     def __init__(self, after_seq: int) -> None:
         self.after_seq = after_seq  # its own events up to here answered earlier commands
         self.own: list[Message] = []  # its own events since: the labelled response
         self.own_seq = 0  # the newest of them (a message to oneself arrives twice: echo, then delivery)
         self.later: list[bytes] = []  # what reached it after the first of them
+        self.later_bytes = 0
 
 
 
@@ -125,17 +126,23 @@ class Fanout(Generic[R]):
             return not data or conn.outbound.put(b"".join(data))
 
     def _held_back(self, hold: _Hold, entry: Entry, conn_id: str, line: bytes,
-                   wire: tuple[bool, bool, bool]) -> bool:
-        """Whether a held connection's line is kept back (lock held)."""
+                   wire: tuple[bool, bool, bool], limit: int) -> list[bytes] | None:
+        """What to queue for a held connection instead of ``line`` (lock held): None, the line itself; an empty
+        list while it is held back. What waits behind the response counts against the SendQ's ``limit``:
+        past it, it all goes to the SendQ in order, which then overflows as for any client that falls behind."""
         seq = entry.seq
         if seq > hold.after_seq and seq != hold.own_seq and entry.event.origin == conn_id:
             hold.own.append(entry.message(*wire))
             hold.own_seq = seq
-            return True
-        if hold.own:
+            return []
+        if not hold.own or hold.later_bytes < 0:
+            return None
+        if hold.later_bytes + len(line) <= limit:
             hold.later.append(line)
-            return True
-        return False
+            hold.later_bytes += len(line)
+            return []
+        spilled, hold.later, hold.later_bytes = [*hold.later, line], [], -1
+        return spilled
 
     # -- progress ------------------------------------------------------------
 
@@ -188,8 +195,12 @@ class Fanout(Generic[R]):
                         line = lines[wire] = entry.message(*wire).to_bytes()
                     if holds:
                         hold = holds.get(conn_id)
-                        if hold is not None and self._held_back(hold, entry, conn_id, line, wire):
-                            continue
+                        if hold is not None:
+                            instead = self._held_back(hold, entry, conn_id, line, wire, conn.outbound.limit)
+                            if instead is not None:
+                                if instead:
+                                    queued.setdefault(conn_id, []).extend(instead)
+                                continue
                     mine = queued.get(conn_id)
                     if mine is None:
                         queued[conn_id] = [line]

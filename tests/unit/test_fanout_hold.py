@@ -13,6 +13,7 @@ class Recipient:
         self.caps = caps
         self.outbound = Outbound(self, 1 << 16)
         self.got = bytearray()
+        self.aborted = ""
 
     def write_nowait(self, data: bytes) -> int:
         self.got += data
@@ -22,7 +23,7 @@ class Recipient:
         raise AssertionError("never full")
 
     def abort(self, reason: str) -> None:
-        raise AssertionError(reason)
+        self.aborted = reason
 
 
 def join(seq: int, conn_id: str, nick: str) -> Entry:
@@ -64,3 +65,18 @@ def test_a_closed_connection_leaves_no_hold_behind() -> None:
     assert fanout.held("a") == [] and not fanout._holds
     fanout.hold("a", 0)  # a labelled command that started as it closed
     assert not fanout._holds  # else every delivery would look for holds from then on
+
+
+def test_what_waits_behind_a_response_counts_against_the_sendq() -> None:
+    fanout: Fanout[Recipient] = Fanout()
+    alice, bob = Recipient("a", frozenset({"echo-message"})), Recipient("b")
+    alice.outbound.limit = 60
+    fanout.add(alice)
+    fanout.add(bob)
+    fanout.deliver([join(1, "b", "bob"), join(2, "a", "alice")])
+    alice.got.clear()
+    fanout.hold("a", 2)
+    fanout.deliver([say(3, "a", "alice", "mine"), say(4, "b", "bob", "one"), say(5, "b", "bob", "two")])
+    assert not alice.aborted  # two of bob's lines, 26 bytes each, wait within the 60
+    fanout.deliver([say(6, "b", "bob", "three")])
+    assert alice.aborted == "SendQ exceeded" and not bob.aborted
