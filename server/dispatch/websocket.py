@@ -123,7 +123,8 @@ class WsSession:
                     self._frame(event, lines)
             self._write(b"".join(protocol.data_to_send()), send)
             if protocol.state is State.CLOSED or protocol.close_expected():
-                raise WsClosed(self.refused or "Connection closed")
+                broken = protocol.parser_exc
+                raise WsClosed(self.refused or (f"WebSocket error: {broken}" if broken else "Connection closed"))
             return b"".join(lines)
 
     def _handshake(self, request: Request) -> None:

@@ -83,3 +83,13 @@ def test_an_origin_off_the_list_is_refused_with_403_and_no_origin_is_no_browser(
     assert handshake(policy.session(), wire, origin="https://chat.example.org").state is State.OPEN
     assert handshake(policy.session(), wire).state is State.OPEN
     assert parse_origins("") is None and parse_origins("*") is None
+
+
+def test_a_message_far_past_the_longest_line_closes_the_websocket_with_1009() -> None:
+    session, wire = WebSocketPolicy().session(), Wire()
+    client = handshake(session, wire)
+    client.send_text(b"PRIVMSG x :" + b"y" * (64 << 10))
+    with pytest.raises(WsClosed, match="WebSocket error"):
+        session.receive(b"".join(client.data_to_send()), wire.send)
+    client.receive_data(wire.take())
+    assert client.close_rcvd is not None and client.close_rcvd.code == 1009
