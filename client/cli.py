@@ -23,7 +23,8 @@ from .config import (
 
 __all__ = ["build_parser", "main", "resolve_settings"]
 
-SASL_ENV = "CHAT_CLIENT_SASL_PASSWORD"
+SASL_ENV = "CHAT_PASSWORD"
+SASL_ENV_OLD = "CHAT_CLIENT_SASL_PASSWORD"  # the name before --account; still read
 PASSWORD_ENV = "CHAT_CLIENT_PASSWORD"
 
 DESCRIPTION = """\
@@ -38,16 +39,25 @@ config file:
     host = "irc.example.org"    port = 6697    tls = true    tls_insecure = false
     tls_ca = "~/my-ca.pem"    (trust this CA instead of the system store)
     nick = "ada"    username = "ada"    channels = ["#lobby", "#dev"]    realname = "Ada"
-    sasl_user = "ada"    sasl_password = "..."    password = "..."
+    account = "ada"    account_password = "..."    allow_plaintext_password = false
+    password = "..."    (the server password)
     history_file = "~/.chat-history"    paste_confirm_lines = 3    reconnect_max = 60
     log_dir = "~/irclogs"    (one file per window per day, as with --log-dir)
     read_markers_file = "..."    (where read positions are kept; default below)
 
+accounts:
+  --account NAME logs in with SASL: SCRAM-SHA-256 when the server offers it (the
+  password never travels), else PLAIN, which sends the password as it is and so
+  is only used over --tls, unless --allow-plaintext-password says otherwise.
+  Without SASL, NickServ IDENTIFY is used under the same rule. Inside, /login and
+  /register do the same for an account (see /help).
+
 secrets:
-  Passwords never come from the command line alone. --sasl-password and --password
-  take no value (you are prompted) or env:NAME (read from the environment variable
-  NAME). With --sasl-user and no --sasl-password, ${SASL_ENV} is used if set,
-  otherwise you are prompted; ${PASSWORD_ENV} likewise gives the server password.
+  Passwords never come from the command line itself. With --account, the password
+  is ${SASL_ENV} if set, otherwise you are asked (nothing is echoed);
+  --account-password env:NAME reads the variable NAME instead. --password (the
+  server password, PASS) takes no value (a prompt) or env:NAME; ${PASSWORD_ENV} gives
+  it too.
 
 input history is kept in {default_history_path()},
 and where you stopped reading each window in {default_read_markers_path()}.
@@ -70,9 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --tls, accept any certificate (self-signed test servers); shown in the status bar")
     parser.add_argument("--tls-ca", type=Path, metavar="FILE",
                         help="with --tls, trust the CA certificates in FILE (PEM) instead of the system store")
-    parser.add_argument("--sasl-user", metavar="ACCOUNT", help="log in to this account with SASL PLAIN")
-    parser.add_argument("--sasl-password", nargs="?", const="prompt", metavar="env:NAME",
-                        help="where the SASL password comes from: a prompt (no value) or env:NAME")
+    parser.add_argument("--account", "--sasl-user", dest="account", metavar="NAME",
+                        help=f"log in to this account with SASL (SCRAM-SHA-256, or PLAIN over TLS); "
+                             f"the password from ${SASL_ENV} or a prompt")
+    parser.add_argument("--account-password", "--sasl-password", dest="account_password", nargs="?", const="prompt",
+                        metavar="env:NAME", help="where the account password comes from: a prompt (no value) "
+                                                 "or env:NAME")
+    parser.add_argument("--allow-plaintext-password", action="store_true", default=None,
+                        help="let a password travel readable over a connection without TLS (SASL PLAIN, "
+                             "NickServ, /register); refused otherwise")
     parser.add_argument("--password", nargs="?", const="prompt", metavar="env:NAME",
                         help="server password (PASS), from a prompt (no value) or env:NAME")
     parser.add_argument("--config", type=Path, metavar="FILE",
@@ -104,7 +120,8 @@ def resolve_settings(args: argparse.Namespace, prompt: Callable[[str], str] = ge
     values = load_config(args.config or default_config_path())
     if args.url:
         values.update(parse_url(args.url))
-    for name in ("host", "port", "nick", "tls", "tls_insecure", "tls_ca", "sasl_user", "history_file", "log_dir"):
+    for name in ("host", "port", "nick", "tls", "tls_insecure", "tls_ca", "account", "history_file", "log_dir",
+                 "allow_plaintext_password"):
         value = getattr(args, name)
         if value is not None:
             values[name] = value
@@ -112,11 +129,13 @@ def resolve_settings(args: argparse.Namespace, prompt: Callable[[str], str] = ge
         values["channels"] = [c.strip() for c in args.join.split(",") if c.strip()]
     if args.no_history:
         values["history_file"] = None
-    sasl = _secret(args.sasl_password, SASL_ENV, "SASL password", prompt)
-    if sasl is not None:
-        values["sasl_password"] = sasl
-    elif values.get("sasl_user") and not values.get("sasl_password"):
-        values["sasl_password"] = prompt("SASL password: ")
+    secret = _secret(args.account_password, SASL_ENV, "account password", prompt)
+    if secret is None and args.account_password is None:
+        secret = os.environ.get(SASL_ENV_OLD)
+    if secret is not None:
+        values["account_password"] = secret
+    elif values.get("account") and not values.get("account_password"):
+        values["account_password"] = prompt(f"Password for the account {values['account']}: ")
     password = _secret(args.password, PASSWORD_ENV, "server password", prompt)
     if password is not None:
         values["password"] = password

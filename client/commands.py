@@ -7,6 +7,23 @@ from dataclasses import dataclass
 
 from server.protocol import Message, ProtocolError, is_channel, parse_line
 
+from .actions import (
+    Action,
+    Clear,
+    Close,
+    Context,
+    Help,
+    LastlogSearch,
+    LocalError,
+    LoginAccount,
+    Open,
+    Quit,
+    Raw,
+    RegisterAccount,
+    Say,
+    VerifyAccount,
+)
+
 __all__ = [
     "COMMANDS",
     "Action",
@@ -17,10 +34,14 @@ __all__ = [
     "Help",
     "LastlogSearch",
     "LocalError",
+    "LoginAccount",
     "Open",
     "Quit",
     "Raw",
+    "RegisterAccount",
     "Say",
+    "VerifyAccount",
+    "is_secret",
     "parse_input",
     "split_text",
     "text_limit",
@@ -33,63 +54,6 @@ LINE_BYTES = 510  # 512 minus CRLF
 HOST_BYTES = 63  # the longest hostname the server may put in our prefix when it relays the line
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What a command needs to know about where it was typed."""
-
-    window: str | None
-    is_channel_window: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Say:
-    target: str
-    text: str
-    action: bool = False
-    notice: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Raw:
-    message: Message
-
-
-@dataclass(frozen=True, slots=True)
-class Open:
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Close:
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Quit:
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Clear:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Help:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class LastlogSearch:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class LocalError:
-    text: str
-
-
-Action = Say | Raw | Open | Close | Quit | Clear | Help | LastlogSearch | LocalError
 Handler = Callable[[str, Context], list[Action]]
 
 
@@ -99,6 +63,7 @@ class CommandSpec:
     usage: str
     help: str
     handler: Handler
+    secret: bool = False  # the line holds a password: kept out of the input history
 
 
 def text_limit(nick: str, username: str, target: str, *, action: bool = False) -> int:
@@ -329,6 +294,28 @@ def _quote(args: str, ctx: Context) -> list[Action]:
         return [LocalError(f"/quote: {exc}")]
 
 
+def _login(args: str, ctx: Context) -> list[Action]:
+    """One word is the password; with more, the first is the account and the rest (spaces too) the password."""
+    first, _, rest = args.partition(" ")
+    if not first:
+        return [LocalError("usage: /login [account] <password>")]
+    return [LoginAccount(first, rest.lstrip(" ")) if rest.strip() else LoginAccount(None, first)]
+
+
+def _register(args: str, ctx: Context) -> list[Action]:
+    words = args.split()
+    if len(words) not in (1, 2):
+        return [LocalError("usage: /register <password> [email]")]
+    return [RegisterAccount(words[0], words[1] if len(words) == 2 else None)]
+
+
+def _verify(args: str, ctx: Context) -> list[Action]:
+    words = args.split()
+    if len(words) not in (1, 2):
+        return [LocalError("usage: /verify [account] <code>")]
+    return [VerifyAccount(words[0] if len(words) == 2 else None, words[-1])]
+
+
 COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in [
@@ -359,8 +346,22 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("clear", "/clear", "clear the current window", _clear),
         CommandSpec("lastlog", "/lastlog <text>", "show this window's lines with text (Esc closes)", _lastlog),
         CommandSpec("quote", "/quote <line>", "send a raw IRC line", _quote),
+        CommandSpec("login", "/login [account] <password>", "log in to an account (SASL, else NickServ)", _login,
+                    secret=True),
+        CommandSpec("register", "/register <password> [email]", "register your nick as an account", _register,
+                    secret=True),
+        CommandSpec("verify", "/verify [account] <code>", "confirm a registration with the code sent to you",
+                    _verify),
     ]
 }
+
+
+def is_secret(text: str) -> bool:
+    """Whether an input line is a command carrying a password (never saved to the history file)."""
+    if not text.startswith("/"):
+        return False
+    spec = COMMANDS.get(text[1:].partition(" ")[0].lower())
+    return spec is not None and spec.secret
 
 
 def parse_input(text: str, ctx: Context) -> list[Action]:

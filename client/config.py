@@ -68,8 +68,9 @@ class Settings:
     tls_insecure: bool = False
     tls_ca: Path | None = None
     password: str | None = None
-    sasl_user: str | None = None
-    sasl_password: str | None = None
+    account: str | None = None  # logged in to with SASL (or NickServ); sasl_user is its older name
+    account_password: str | None = None
+    allow_plaintext_password: bool = False
     history_file: Path | None = field(default_factory=default_history_path)
     paste_confirm_lines: int = 3
     reconnect_max: float = 60.0
@@ -92,14 +93,18 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "tls_insecure": bool,
     "tls_ca": str,
     "password": str,
-    "sasl_user": str,
-    "sasl_password": str,
+    "account": str,
+    "account_password": str,
+    "allow_plaintext_password": bool,
     "history_file": str,
     "paste_confirm_lines": int,
     "reconnect_max": (int, float),
     "read_markers_file": str,
     "log_dir": str,
 }
+
+
+_ALIASES = {"sasl_user": "account", "sasl_password": "account_password"}  # the names before --account
 
 
 def load_config(path: Path) -> dict[str, Any]:
@@ -115,6 +120,7 @@ def load_config(path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = key.replace("-", "_")
+        name = _ALIASES.get(name, name)
         if name not in known:
             raise ConfigError(f"{path}: unknown setting {key!r}")
         expected = _TYPES[name]

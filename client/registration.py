@@ -1,11 +1,11 @@
-"""Registration: the opening lines, CAP and SASL, nick-in-use retries, PING/PONG and the welcome (001).
+"""Registration: the opening lines, CAP negotiation, nick-in-use retries, PING/PONG and the welcome (001).
 
-Session builds on this class; it holds what a connection negotiates, and nothing about windows.
+Login (SASL and accounts) builds on this class, and Session on that; it holds what a connection
+negotiates, and nothing about windows.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import time
 from collections.abc import Callable
@@ -42,6 +42,8 @@ class Identity:
     sasl_user: str | None = None
     sasl_password: str | None = None
     channels: list[str] = field(default_factory=list)
+    secure: bool = False  # the connection is TLS: a password may travel as it is (PLAIN, NickServ)
+    allow_plaintext_password: bool = False  # ... and over plain TCP too, when the user said so
 
 
 def parse_time(tags: dict[str, str] | None, now: Callable[[], datetime]) -> datetime:
@@ -68,14 +70,14 @@ class Registration:
         self.identity = identity
         self.now = now
         self.registered = False
-        self._cap_ls: set[str] = set()
+        self._cap_ls: dict[str, str] = {}  # offered caps and their values (CAP LS 302)
         self._cap_done = False
         self._nick_attempt = 0
 
     def start(self) -> list[Message]:
         """The opening lines of a connection: CAP LS 302, PASS, NICK and USER."""
         self.registered = False
-        self._cap_ls = set()
+        self._cap_ls = {}
         self._cap_done = False
         self._nick_attempt = 0
         self.state.caps = set()
@@ -113,18 +115,22 @@ class Registration:
         more = len(msg.params) > 3 and msg.params[2] == "*"
         if sub == "LS":
             for item in caps_text.split():
-                self._cap_ls.add(item.split("=", 1)[0])
+                name, _, value = item.partition("=")
+                self._cap_ls[name] = value
             if more:
                 return []
-            return self._request_caps(self._cap_ls)
+            return self._request_caps(set(self._cap_ls))
         if sub == "NEW":
             new = {item.split("=", 1)[0] for item in caps_text.split()}
-            self._cap_ls |= new
+            for item in caps_text.split():
+                name, _, value = item.partition("=")
+                self._cap_ls[name] = value
             wanted = [c for c in WANTED_CAPS if c in new and c not in self.state.caps]
             return [Message("CAP", ("REQ", " ".join(wanted)))] if wanted else []
         if sub == "DEL":
             for item in caps_text.split():
                 self.state.caps.discard(item)
+                self._cap_ls.pop(item, None)
             return []
         if sub == "ACK":
             for item in caps_text.split():
@@ -132,40 +138,30 @@ class Registration:
                     self.state.caps.discard(item[1:])
                 else:
                     self.state.caps.add(item)
-            if "sasl" in self.state.caps and self.identity.sasl_user and not self.registered and not self._cap_done:
-                return [Message("AUTHENTICATE", ("PLAIN",))]
-            return self._cap_end()
+            return self.caps_acked()
         if sub == "NAK":
             return self._cap_end()
         return []
 
     def _request_caps(self, available: set[str]) -> list[Message]:
-        wanted = [c for c in WANTED_CAPS if c in available]
-        if self.identity.sasl_user and "sasl" in available:
-            wanted.append("sasl")
-        elif self.identity.sasl_user:
-            self.info(self.state.server_window, "The server does not offer SASL; continuing without it",
-                      kind=LineKind.ERROR)
+        wanted = [c for c in WANTED_CAPS if c in available] + self.extra_caps(available)
         if not wanted:
             return self._cap_end()
         return [Message("CAP", ("REQ", " ".join(wanted)))]
+
+    def extra_caps(self, available: set[str]) -> list[str]:
+        """Caps to ask for beyond WANTED_CAPS (Login: sasl, when logging in)."""
+        return []
+
+    def caps_acked(self) -> list[Message]:
+        """What follows a CAP ACK (Login: the SASL exchange); here, the end of negotiation."""
+        return self._cap_end()
 
     def _cap_end(self) -> list[Message]:
         if self._cap_done or self.registered:
             return []
         self._cap_done = True
         return [Message("CAP", ("END",))]
-
-    def _on_AUTHENTICATE(self, msg: Message) -> list[Message]:
-        if msg.params[:1] != ("+",) or not self.identity.sasl_user:
-            return []
-        user = self.identity.sasl_user
-        token = f"{user}\0{user}\0{self.identity.sasl_password or ''}".encode()
-        encoded = base64.b64encode(token).decode("ascii")
-        chunks = [encoded[i:i + 400] for i in range(0, len(encoded), 400)] or [""]
-        if len(chunks[-1]) == 400:
-            chunks.append("+")
-        return [Message("AUTHENTICATE", (c,)) for c in chunks]
 
     def _on_ERROR(self, msg: Message) -> list[Message]:
         self.info(self.state.server_window, f"Server closed the link: {' '.join(msg.params)}", kind=LineKind.ERROR)
@@ -208,17 +204,3 @@ class Registration:
         return [Message("NICK", (candidate,))]
 
     _rpl_432 = _rpl_433
-
-    def _rpl_903(self, msg: Message) -> list[Message]:
-        self.info(self.state.server_window, "SASL authentication succeeded")
-        return self._cap_end()
-
-    def _sasl_failed(self, msg: Message) -> list[Message]:
-        self.info(self.state.server_window, f"SASL failed: {' '.join(msg.params[1:])}", kind=LineKind.ERROR)
-        return self._cap_end()
-
-    _rpl_902 = _rpl_904 = _rpl_905 = _rpl_906 = _rpl_908 = _sasl_failed
-
-    def _rpl_900(self, msg: Message) -> list[Message]:
-        self.info(self.state.server_window, msg.params[-1] if msg.params else "Logged in")
-        return []

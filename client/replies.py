@@ -1,6 +1,6 @@
 """Numeric replies: errors into the window they concern, NAMES into nick lists, WHOIS as a block, away.
 
-Session builds on this class; Registration below it handles the registration numerics.
+Session builds on this class; Login and Registration below it handle the registration and SASL numerics.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 from server.protocol import Message, casefold
 
-from .registration import Identity, Registration
+from .login import Login
+from .registration import Identity
 from .state import ClientState, LineKind, Member, Window, sanitize
 from .whois import WHOIS_NUMERICS, Whois
 
@@ -31,7 +32,7 @@ _REASONS = {
 
 
 
-class Replies(Registration):
+class Replies(Login):
     """Answers to what the user asked (and errors), applied to the state; no I/O."""
 
     def __init__(self, state: ClientState, identity: Identity,

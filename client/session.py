@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from server.protocol import Message, casefold, is_channel
 
+from .login import mask_secret
 from .outgoing import Outgoing, Queued
 from .registration import WANTED_CAPS, Identity, nick_of, parse_time
 from .state import ClientState, Line, LineKind, Member, Window, WindowKind, sanitize
@@ -77,7 +78,7 @@ class Session(Outgoing):
     def welcomed(self) -> list[Message]:
         """Once registered: rejoin the open channels, mark away again, send queued private lines."""
         self._retry_line = None
-        out: list[Message] = []
+        out: list[Message] = super().welcomed()  # Login: NickServ IDENTIFY when there is no SASL
         channels = [c for c in self.autojoin if c]
         if self.state.current == 0 and channels:
             self._switch_on_join.add(casefold(channels[0]))
@@ -216,6 +217,8 @@ class Session(Outgoing):
             window, out = self.open_query(nick)
         if self._history_batch(msg) is not None:
             out = []  # a replayed line reopening a closed query must not ask for the history again
+        if own and self.is_nickserv(target):
+            text = mask_secret(text)  # our echoed REGISTER/IDENTIFY must not show the password
         kind = LineKind.NOTICE if notice else LineKind.MESSAGE
         if text.startswith("\x01"):
             ctcp = text.strip("\x01")

@@ -187,6 +187,7 @@ class ClientState:
     status: str = "disconnected"
     lag: float | None = None
     away: bool = False
+    account: str | None = None  # the account the server says we are logged in to (900), if any
     caps: set[str] = field(default_factory=set)
     prefix_modes: str = "ov"
     prefix_symbols: str = "@+"

@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-w", "--workload", choices=WORKLOADS, default="fanout", help="what to run (default fanout)")
     p.add_argument("--host", default="127.0.0.1", help="server address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="server port (default 8080)")
+    p.add_argument("--also-port", type=int, action="append", default=[], metavar="PORT",
+                   help="another node of the same network on --host (repeatable): clients take turns "
+                   "between --port and these")
     p.add_argument("--procs", type=int, default=os.cpu_count() or 1,
                    help="driver processes, each running many connections on one asyncio loop (default: CPU count)")
     g = p.add_argument_group("workload size (defaults depend on the workload, see below)")
@@ -82,7 +85,8 @@ def params_from_args(args: argparse.Namespace) -> Params:
         value = getattr(args, key)
         if value is not None:
             sized[key] = value
-    return Params(workload=args.workload, host=args.host, port=args.port, procs=args.procs,
+    return Params(workload=args.workload, host=args.host, port=args.port, also_ports=tuple(args.also_port),
+                  procs=args.procs,
                   ping_interval=args.ping_interval, size=args.size, timeout=args.timeout, drain=args.drain,
                   server_pid=args.server_pid, **sized)
 

@@ -90,7 +90,7 @@ class Driver:
         stage = "connecting"
         try:
             async with asyncio.timeout(timeout):
-                client = await open_client(p.host, p.port, self.plan.nick(index), self.shared, log)
+                client = await open_client(p.host, p.port_for(index), self.plan.nick(index), self.shared, log)
                 stage = "registering"
                 await client.register()
                 now = time.monotonic_ns()
@@ -254,7 +254,7 @@ class Driver:
         client: Client | None = None
         try:
             async with asyncio.timeout(min(p.timeout, _SETUP_TIMEOUT)):
-                client = await open_client(p.host, p.port, f"lt{p.run_id}p{j}", Shared(), None)
+                client = await open_client(p.host, p.port_for(j), f"lt{p.run_id}p{j}", Shared(), None)
                 await client.register()
         except (ConnectionLost, TimeoutError) as exc:
             self.shared.problems["probe: " + _reason(exc)] += 1
@@ -290,7 +290,7 @@ class Driver:
             client: Client | None = None
             try:
                 async with asyncio.timeout(_SETUP_TIMEOUT):
-                    client = await open_client(p.host, p.port, f"lt{p.run_id}c{j}n{cycle}", shared, None)
+                    client = await open_client(p.host, p.port_for(j), f"lt{p.run_id}c{j}n{cycle}", shared, None)
                     await client.register()
                     await client.join(channel)
                     await client.quit("churn")

@@ -33,6 +33,7 @@ class Params:
     workload: str
     host: str = "127.0.0.1"
     port: int = 8080
+    also_ports: tuple[int, ...] = ()  # more servers of one network on the same host: clients spread over all
     procs: int = field(default_factory=_cpus)
     clients: int = 200
     senders: int = 10
@@ -68,6 +69,11 @@ class Params:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def port_for(self, index: int) -> int:
+        """Client ``index``'s server: --port and --also-port take turns."""
+        ports = (self.port, *self.also_ports)
+        return ports[index % len(ports)]
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,14 @@ configuration into runtime objects, ``dispatch.serve`` runs a worker,
 from __future__ import annotations
 
 import logging
+import os
 
-from .config import Config
+from .config import Config, ConfigError
 from .dispatch.process import run_process_mode
 from .dispatch.serve import serve_until_signal
-from .domain import World
 from .shared.manager import start_shared_state
+from .shared.network import fence_process, open_world, worker_prefix
+from .shared.nodes import new_incarnation
 from .shared.tailing import TailingLog
 from .wiring import open_listeners, open_log
 
@@ -23,19 +25,27 @@ log = logging.getLogger("chat-server")
 
 
 def run(config: Config, argv: list[str] | None = None) -> int:
+    if config.bus:
+        try:
+            config.incarnation = new_incarnation(config.node_name)
+        except ValueError as exc:
+            raise ConfigError(f"chat-server: {exc}") from None
     if config.mode == "process":
         return run_process_mode(config, argv)
     listeners = open_listeners(config)
+    worker_id = f"{worker_prefix(config)}w0"
     if config.log == "local":
         source = open_log(config)
+        world, leave = open_world(config, source, fence_process(os.getpid()))
         try:
-            serve_until_signal(config, World(source, archive=source), source, listeners, argv=argv)
+            serve_until_signal(config, world, source, listeners, worker_id, argv=argv)
         finally:
+            leave()
             source.close()
     else:
         shared = start_shared_state(config)
         try:
-            serve_until_signal(config, shared.world(), TailingLog(shared.log()), listeners, argv=argv)
+            serve_until_signal(config, shared.world(), TailingLog(shared.log()), listeners, worker_id, argv=argv)
         finally:
             shared.shutdown()
     for listener in listeners:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import select
+import socket
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -67,13 +68,17 @@ class Config:
     throttle: str = "32/600"
     throttle_exempt: str = "127.0.0.1/32,::1/128"
     hash_workers: int = field(default_factory=lambda: os.cpu_count() or 2)
+    bus: str = ""  # redis://HOST:PORT/DB: several servers are one network through it
+    node_timeout: float = 10.0
+    node_name: str = field(default_factory=lambda: socket.gethostname().split(".")[0] or "node")
     # Only from the file's [opers.NAME] tables, never a flag or a variable: name -> block.
     opers: dict[str, OperBlock] = field(default_factory=dict)
     config_file: str = ""  # the --config file (what REHASH reloads), "" if none
+    incarnation: str = ""  # with --bus: this run's name on the network, set at start-up
 
 
 # Fields that are not options of their own: not settable as flags, CHAT_* variables or top-level keys.
-_NOT_SCALAR = ("opers", "config_file")
+_NOT_SCALAR = ("opers", "config_file", "incarnation")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,6 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help=f"where history is kept (default {d.data_dir})")
     p.add_argument("--server-name", help=f"the server's name in replies (default {d.server_name})")
     p.add_argument("--network", help=f"the network name in ISUPPORT (default {d.network})")
+    p.add_argument("--bus", metavar="redis://HOST:PORT/DB",
+                   help="join the network whose shared state is in this Redis (rediss:// for TLS, "
+                   "redis-cluster://HOST:PORT[,HOST:PORT...] for a Redis Cluster): every "
+                   "chat-server pointed at one Redis is one IRC network (default: this server alone)")
+    p.add_argument("--node-timeout", type=float,
+                   help=f"seconds of silence after which the other nodes quit a node's users, and it stops "
+                   f"itself (default {d.node_timeout:g})")
+    p.add_argument("--node-name", help="this server's name on the network, shown in WHOIS (default: the host name)")
     return p
 
 
@@ -262,6 +275,11 @@ def _check_limits(config: Config) -> None:
         raise ConfigError(f"chat-server: throttle_exempt: {exc}") from None
     if config.flood_burst < 1 or config.flood_rate <= 0 or config.recvq < 512:
         raise ConfigError("chat-server: flood control needs --flood-burst >= 1, --flood-rate > 0 and --recvq >= 512")
+    if config.node_timeout < 1:
+        raise ConfigError("chat-server: --node-timeout must be at least 1 second")
+    if config.bus and not config.bus.startswith(("redis://", "rediss://", "unix://", "redis-cluster://")):
+        raise ConfigError(f"chat-server: --bus must be a redis://, rediss:// or redis-cluster:// URL, "
+                          f"not {config.bus!r}")
     if config.tls_port >= 0 and not (config.tls_cert and config.tls_key):
         raise ConfigError("chat-server: --tls-port needs --tls-cert FILE and --tls-key FILE")
     if bool(config.tls_cert) != bool(config.tls_key) and config.websocket_port >= 0:

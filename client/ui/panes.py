@@ -116,6 +116,7 @@ def draw_rows(screen: Screen, write_position: WritePosition, rows: list[Row], pa
     x0, y0 = write_position.xpos, write_position.ypos
     width, height = write_position.width, write_position.height
     blank = Char(" ", parent_style)
+    screen.height = max(screen.height, y0 + height)  # the renderer only outputs rows up to this
     for y in range(height):
         buffer_row = screen.data_buffer[y0 + y]
         x = 0

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from server.domain import Context, ServerSettings, Session, World, dispatch
 from server.domain.context import Deferred, HistoryReader, ServerHooks
+from server.domain.errors import Unavailable
 from server.domain.flood import FREE_COMMANDS, FloodGate, FloodPolicy
 from server.domain.replies import encode_replies
 from server.protocol import LineBuffer, Message, ProtocolError, parse_line
@@ -217,6 +218,8 @@ class ConnectionCore:
             self.port.hold_own(self.last_seq)
         try:
             dispatch(ctx, item)
+        except Unavailable:
+            ctx.fail(item.command, "TEMPORARILY_UNAVAILABLE", "The network is out of reach; try again shortly")
         except Exception:
             log.exception("handler for %s failed on %s", item.command, self.session.conn_id)
             self._internal_error(ctx, item)

@@ -20,6 +20,7 @@ from multiprocessing.process import BaseProcess
 
 from server.config import Config
 from server.shared.manager import SharedState, connect_shared_state, exit_with_parent, start_shared_state
+from server.shared.network import worker_prefix
 from server.shared.tailing import TailingLog
 from server.signals import StopRequest
 from server.wiring import describe, open_listeners
@@ -41,7 +42,7 @@ def _worker_main(config: Config, listeners: list[Listener], address: tuple[str, 
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED)  # blocked by spawn() around the fork
     exit_with_parent(parent_pid, lambda: os.kill(os.getpid(), signal.SIGTERM))
     shared = connect_shared_state(address, authkey)
-    worker_id = f"p{os.getpid()}"
+    worker_id = f"{worker_prefix(config)}p{os.getpid()}"
     serve_until_signal(config, shared.world(), TailingLog(shared.log()), listeners, worker_id, announce=False,
                        stop=stop, admission=shared.admission(), rehash_parent=True, argv=argv)
 
@@ -80,11 +81,9 @@ class WorkerSet:
                 continue
             self.workers.remove(proc)
             proc.join()
-            world = self.shared.world()
-            orphans = world.conns_with_prefix(f"p{proc.pid}:")
-            world.quit_many(orphans, "Worker died")
+            gone = self.shared.world().reap(f"{worker_prefix(self.config)}p{proc.pid}:", "Worker died")
             log.error("worker p%d died (exit %s); quit its %d users, starting another", proc.pid, proc.exitcode,
-                      len(orphans))
+                      gone)
             self.spawn()
 
     def rehash(self) -> None:

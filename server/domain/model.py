@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Channel", "ChannelView", "Member", "Refusal", "User", "UserView", "WasUser", "member_prefix"]
+__all__ = ["Channel", "ChannelView", "Member", "Refusal", "User", "UserView", "WasUser", "member_prefix",
+           "served_by"]
 
 # A refusal is a numeric and its parameters after the client's nick,
 # e.g. ("403", "#nope", "No such channel").
@@ -128,3 +129,10 @@ class WasUser:
     user: str
     host: str
     realname: str
+
+
+def served_by(conn_id: str) -> str:
+    """Where a connection is served, from its id: ``[<node>~<run>/]<worker>:<n>`` (WHOIS says it)."""
+    incarnation, slash, rest = conn_id.rpartition("/")
+    worker = rest.partition(":")[0]
+    return f"node {incarnation.partition('~')[0]}, worker {worker}" if slash else f"worker {worker}"

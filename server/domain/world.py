@@ -121,13 +121,23 @@ class World(WorldState):
         self._was.append(WasUser(user.nick, user.user, user.host, user.realname))
         return Event("QUIT", user.source, (reason,), conn_id, channels)
 
-    def quit_many(self, conn_ids: Sequence[str], reason: str) -> int:
-        """Quit every listed connection at once, e.g. all those of a worker that died."""
-        seq = 0
+    def reap(self, prefix: str, reason: str) -> int:
+        """Disconnect at once every connection whose id starts with ``prefix``: a dead worker's or node's.
+
+        Each gets a KILL aimed at it, which closes it wherever it is still
+        open, and a QUIT for those who saw it. Returns how many went.
+        """
         with self._lock:
-            for conn_id in conn_ids:
-                seq = max(seq, self.quit(conn_id, reason))
-        return seq
+            events: list[Event] = []
+            for conn_id in [cid for cid in self._users if cid.startswith(prefix)]:
+                user = self._users[conn_id]
+                events.append(Event("KILL", user.source, (user.nick, reason), conn_id, target_conn=conn_id))
+                quit_ = self._remove(conn_id, reason)
+                if quit_ is not None:
+                    events.append(quit_)
+            if events:
+                self._publish(events)
+            return sum(1 for event in events if event.command == "KILL")
 
     def set_away(self, conn_id: str, text: str) -> int:
         """Mark a user away (or back, with ""); away-notify clients sharing a channel hear of it."""

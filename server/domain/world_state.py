@@ -6,6 +6,7 @@ lock as the operations, so a view is never of a state half changed.
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections import deque
 from fnmatch import fnmatchcase
@@ -32,6 +33,9 @@ class ChannelArchive(Protocol):
 
 
 class WorldState:
+    # What is not the network's state: where it is kept and logged (subclasses add theirs).
+    _NOT_STATE: tuple[str, ...] = ("_log", "_archive", "_lock")
+
     def __init__(self, log: MessageLog, archive: ChannelArchive | None = None) -> None:
         self._log = log
         self._archive = archive
@@ -130,6 +134,20 @@ class WorldState:
             user = self._users.get(conn_id)
             return tuple(self._channels[k].name for k in sorted(user.channels)) if user else ()
 
-    def conns_with_prefix(self, prefix: str) -> list[str]:
+    def connections(self) -> list[str]:
+        """Every connection's id, registered or not."""
         with self._lock:
-            return [cid for cid in self._users if cid.startswith(prefix)]
+            return list(self._users)
+
+    # -- replicas ------------------------------------------------------------
+
+    def export_state(self) -> bytes:
+        """The whole network at one instant, for a replica to start from (see import_state)."""
+        with self._lock:
+            return pickle.dumps({k: v for k, v in vars(self).items() if k not in self._NOT_STATE})
+
+    def import_state(self, state: bytes) -> None:
+        """Become the network ``export_state`` saw, replacing everything known so far."""
+        loaded = pickle.loads(state)
+        with self._lock:
+            vars(self).update(loaded)

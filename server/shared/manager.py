@@ -21,6 +21,7 @@ from server.config import Config
 from server.domain import World
 from server.domain.admission import Admission
 from server.log.durable import DurableLog
+from server.shared.network import fence_process, open_world
 
 from .tailing import RemoteLog
 
@@ -55,7 +56,8 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
                         stream=sys.stdout)
     log = open_log(config)
     _hosted["log"] = log
-    _hosted["world"] = World(log, archive=log)
+    _hosted["world"], leave = open_world(config, log, fence_process(parent_pid))
+    Finalize(None, leave, exitpriority=20)
     _hosted["admission"] = Admission(admission_policy(config))
     # The manager process ends through os._exit; finalizers still run, atexit would not.
     Finalize(None, log.close, exitpriority=10)

@@ -8,6 +8,7 @@ import contextlib
 import pytest
 
 from client.state import LineKind, WindowKind
+from client.ui.layout import topic_bar
 from server.protocol import Message
 from tests.client.conftest import Peer, Running, free_port, running_app, wait_until
 from tests.support.servers import RunningServer, chat_server
@@ -204,7 +205,7 @@ def test_tab_on_empty_word_does_nothing_and_ctrl_c_asks_before_quitting(chat_srv
             await wait_until(lambda: run.chat.quit_armed, what="quit armed")
             await asyncio.sleep(0.3)
             assert run.chat.app.is_running and not run.task.done()
-            assert "Ctrl-C again" in "".join(text for _, text, *_ in run.chat._topicbar())
+            assert "Ctrl-C again" in "".join(text for _, text, *_ in topic_bar(run.chat))
             await wait_until(lambda: not run.chat.quit_armed, timeout=4, what="the warning to expire")
             run.type("\x03")  # too late for the first one: warns again
             await asyncio.sleep(0.3)
@@ -225,7 +226,7 @@ def test_paste_without_enter_waits_and_a_long_line_counts_its_messages(chat_srv:
             # Two lines pasted without a final newline: nothing is sent until Enter.
             run.type("\x1b[200~first pasted\nsecond pasted\x1b[201~")
             await wait_until(lambda: run.chat.pending_paste is not None, what="paste held")
-            bar = "".join(text for _, text, *_ in run.chat._topicbar())
+            bar = "".join(text for _, text, *_ in topic_bar(run.chat))
             assert "Send 2 messages (2 pasted lines)?" in bar
             with pytest.raises(AssertionError):
                 await peer.expect(lambda m: m.command == "PRIVMSG", timeout=0.5)
@@ -240,7 +241,7 @@ def test_paste_without_enter_waits_and_a_long_line_counts_its_messages(chat_srv:
             await wait_until(lambda: run.chat.pending_paste is not None, what="long line held")
             expected = len(run.chat.session.pieces("#lobby", long_line))
             assert expected > 3
-            bar = "".join(text for _, text, *_ in run.chat._topicbar())
+            bar = "".join(text for _, text, *_ in topic_bar(run.chat))
             assert f"Send {expected} messages (1 pasted line)?" in bar
             run.type("\x19")  # Ctrl-Y
             got = [await peer.expect(lambda m: m.command == "PRIVMSG") for _ in range(expected)]

@@ -124,3 +124,17 @@ def test_split_text_keeps_pieces_under_the_byte_limit_at_spaces() -> None:
     assert "".join(split_text(wide, 101)) == wide
     assert all(len(p.encode()) <= 101 for p in split_text(wide, 101))
     assert split_text("short") == ["short"]
+
+
+def test_account_commands_and_which_lines_are_secret() -> None:
+    from client.commands import LoginAccount, RegisterAccount, VerifyAccount, is_secret
+
+    assert parse_input("/login pw", IN_LOBBY) == [LoginAccount(None, "pw")]
+    assert parse_input("/login ada correct horse", IN_LOBBY) == [LoginAccount("ada", "correct horse")]
+    assert parse_input("/register pw", IN_SERVER) == [RegisterAccount("pw", None)]
+    assert parse_input("/register pw a@b.c", IN_SERVER) == [RegisterAccount("pw", "a@b.c")]
+    assert parse_input("/verify 123456", IN_SERVER) == [VerifyAccount(None, "123456")]
+    for bad in ("/login", "/register", "/register a b c", "/verify"):
+        assert isinstance(parse_input(bad, IN_LOBBY)[0], LocalError), bad
+    assert is_secret("/login pw") and is_secret("/REGISTER pw") and not is_secret("/join #a")
+    assert not is_secret("login pw") and not is_secret("/verify 123")

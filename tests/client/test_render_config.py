@@ -87,8 +87,8 @@ def args(*argv: str) -> argparse.Namespace:
 
 
 def test_flags_win_over_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CHAT_CLIENT_SASL_PASSWORD", raising=False)
-    monkeypatch.delenv("CHAT_CLIENT_PASSWORD", raising=False)
+    for name in ("CHAT_PASSWORD", "CHAT_CLIENT_SASL_PASSWORD", "CHAT_CLIENT_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
     path = tmp_path / "c.toml"
     path.write_text('host = "10.0.0.1"\nnick = "fromfile"\n')
     settings = resolve_settings(args("--config", str(path), "--nick", "flagnick", "--join", "a,#b", "--no-history"))
@@ -100,17 +100,26 @@ def test_flags_win_over_the_config_file(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_secrets_come_from_env_or_prompt_never_argv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = ["--config", str(tmp_path / "none.toml")]
+    for name in ("CHAT_PASSWORD", "CHAT_CLIENT_SASL_PASSWORD", "CHAT_CLIENT_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MY_PW", "from-env")
-    s = resolve_settings(args(*cfg, "--sasl-user", "acct", "--sasl-password", "env:MY_PW"))
-    assert (s.sasl_user, s.sasl_password) == ("acct", "from-env")
+    s = resolve_settings(args(*cfg, "--account", "acct", "--account-password", "env:MY_PW"))
+    assert (s.account, s.account_password) == ("acct", "from-env")
+    assert not s.allow_plaintext_password
+    monkeypatch.setenv("CHAT_PASSWORD", "from-chat-password")
+    s = resolve_settings(args(*cfg, "--account", "acct", "--allow-plaintext-password"))
+    assert (s.account, s.account_password, s.allow_plaintext_password) == ("acct", "from-chat-password", True)
+    monkeypatch.delenv("CHAT_PASSWORD")
     prompted: list[str] = []
 
     def prompt(label: str) -> str:
         prompted.append(label)
         return "typed"
 
-    s = resolve_settings(args(*cfg, "--sasl-user", "acct"), prompt=prompt)
-    assert s.sasl_password == "typed" and prompted == ["SASL password: "]
+    s = resolve_settings(args(*cfg, "--account", "acct"), prompt=prompt)
+    assert s.account_password == "typed" and prompted == ["Password for the account acct: "]
+    s = resolve_settings(args(*cfg, "--sasl-user", "old"), prompt=prompt)  # the flag's earlier name
+    assert (s.account, s.account_password) == ("old", "typed")
     with pytest.raises(ConfigError, match="not the password itself"):
         resolve_settings(args(*cfg, "--password", "hunter2"))
     s = resolve_settings(args(*cfg, "--password"), prompt=lambda label: "pw")
@@ -119,8 +128,8 @@ def test_secrets_come_from_env_or_prompt_never_argv(tmp_path: Path, monkeypatch:
 
 def test_help_mentions_every_flag() -> None:
     text = build_parser().format_help()
-    for flag in ("--host", "--port", "--nick", "--join", "--tls", "--tls-insecure", "--sasl-user",
-                 "--sasl-password", "--password", "--config"):
+    for flag in ("--host", "--port", "--nick", "--join", "--tls", "--tls-insecure", "--account",
+                 "--account-password", "--allow-plaintext-password", "--password", "--config"):
         assert flag in text
 
 

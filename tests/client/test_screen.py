@@ -117,3 +117,37 @@ def test_wide_graphemes_keep_the_border_straight(chat_srv: RunningServer, tmux: 
     emoji_row = next(row for row in rows if family in row)
     assert borders == {80 - 15 - 1}, f"right border moved on:\n{emoji_row}\n{screen}"
     assert "the end" in emoji_row  # counted as 2 cells, so the line did not wrap early
+
+
+def cursor(tmux: Tmux, name: str) -> tuple[int, int]:
+    x, y = tmux.run("display-message", "-p", "-t", name, "#{cursor_x} #{cursor_y}").split()
+    return int(x), int(y)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (50, 15)])
+def test_input_cursor_and_scroll_by_what_the_terminal_draws(chat_srv: RunningServer, tmux: Tmux, tmp_path: Path,
+                                                            size: tuple[int, int]) -> None:
+    width, height = size
+    tmux.start("ann", f"{client_command(chat_srv.port)} --nick ann", client_env(tmp_path), size)
+    tmux.wait_for("ann", "You joined #lobby")
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    typed = f"hi {family} \u65e5\u672c e\u0301 ok"
+    tmux.run("send-keys", "-t", "ann", "-l", typed)
+    screen = wait_screen(tmux, "ann", lambda s: s.splitlines()[-1].rstrip().endswith("ok"))
+    assert screen.splitlines()[-1].startswith("[#lobby] hi"), screen
+    assert cursor(tmux, "ann") == (len("[#lobby] ") + wcwidth.width(typed), height - 1)
+    tmux.run("send-keys", "-t", "ann", "Left", "Left", "Left", "Left")  # over "ok", " ", and e + accent
+    wait_screen(tmux, "ann", lambda s: cursor(tmux, "ann")[0] == len("[#lobby] ") + wcwidth.width(typed) - 4)
+
+    # Far wider than the box: the prompt stays, the cursor stays on screen, no row grows past the pane.
+    tmux.run("send-keys", "-t", "ann", "End")
+    tmux.run("send-keys", "-t", "ann", "-l", f" {family}\u65e5x" * 30)
+    screen = wait_screen(tmux, "ann", lambda s: s.splitlines()[-1].rstrip().endswith("x"))
+    last = screen.splitlines()[-1]
+    assert last.startswith("[#lobby] "), screen
+    assert wcwidth.width(last.rstrip()) <= width
+    x, y = cursor(tmux, "ann")
+    assert (y, wcwidth.width(last.rstrip())) == (height - 1, x), screen  # the cursor right after the last "x"
+    tmux.run("send-keys", "-t", "ann", "Home")
+    wait_screen(tmux, "ann", lambda s: cursor(tmux, "ann") == (len("[#lobby] "), height - 1)
+                and s.splitlines()[-1].startswith("[#lobby] hi"))

@@ -9,6 +9,7 @@ import pytest
 
 from client.state import Line, LineKind, Window, WindowKind
 from client.ui.lastlog import Lastlog, matching_lines
+from client.ui.layout import topic_bar
 from server.protocol import Message
 from tests.client.conftest import Peer, running_app, wait_until
 from tests.support.servers import RunningServer
@@ -55,7 +56,7 @@ def test_lastlog_and_ctrl_r_keep_your_place(chat_srv: RunningServer) -> None:
             run.type("/lastlog NEEDLE\r")
             await wait_until(lambda: chat.lastlog is not None, what="the overlay")
             assert shown_texts(run) == ["line 5 needle", "line 25 needle", "line 45 needle"]
-            bar = "".join(text for _, text, *_ in chat._topicbar())
+            bar = "".join(text for _, text, *_ in topic_bar(chat))
             assert "3 lines with 'NEEDLE'" in bar and "Esc closes" in bar
             run.type("\x1b")  # Esc
             await wait_until(lambda: chat.lastlog is None, what="overlay closed")

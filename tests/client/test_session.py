@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 
 from client.session import Identity, Queued, Session
@@ -65,24 +64,6 @@ def test_empty_cap_list_ends_at_once() -> None:
     session = make()
     session.start()
     assert feed(session, ":srv CAP * LS :") == ["CAP END"]
-
-
-def test_sasl_plain() -> None:
-    session = make(sasl_user="acct", sasl_password="secret")
-    session.start()
-    assert feed(session, ":srv CAP * LS :sasl server-time") == ["CAP REQ :server-time sasl"]
-    assert feed(session, ":srv CAP alice ACK :server-time sasl") == ["AUTHENTICATE PLAIN"]
-    token = base64.b64encode(b"acct\0acct\0secret").decode()
-    assert feed(session, "AUTHENTICATE +") == [f"AUTHENTICATE {token}"]
-    assert feed(session, ":srv 903 alice :SASL authentication successful") == ["CAP END"]
-
-
-def test_sasl_failure_is_a_readable_line_and_registration_goes_on() -> None:
-    session = make(sasl_user="acct", sasl_password="bad")
-    session.start()
-    feed(session, ":srv CAP * LS :sasl", ":srv CAP alice ACK :sasl", "AUTHENTICATE +")
-    assert feed(session, ":srv 904 alice :SASL authentication failed") == ["CAP END"]
-    assert any("SASL failed" in line.text for line in session.state.server_window.lines)
 
 
 def test_nick_in_use_during_registration_tries_another() -> None:

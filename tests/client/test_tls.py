@@ -12,6 +12,7 @@ import pytest
 import trustme
 
 from client.config import ConfigError, parse_url
+from client.ui.layout import status_bar
 from tests.client.conftest import HOST, Peer, running_app, wait_until
 from tests.support.servers import RunningServer
 
@@ -63,7 +64,7 @@ def test_tls_with_the_test_ca_verifies_and_chats(chat_srv: RunningServer, tmp_pa
             run.type("hello over tls\r")
             got = await peer.expect(lambda m: m.command == "PRIVMSG")
             assert got.params == ("#lobby", "hello over tls")
-            status = "".join(text for _, text, *_ in run.chat._status())
+            status = "".join(text for _, text, *_ in status_bar(run.chat))
             assert " tls " in status and "NOT checked" not in status
         await peer.close()
 
@@ -82,7 +83,7 @@ def test_tls_refuses_an_unknown_certificate_unless_insecure(chat_srv: RunningSer
                 assert not joined(run.chat, "#lobby")
             async with running_app(port, "carol", tls=True, tls_insecure=True) as run:
                 await wait_until(lambda: joined(run.chat, "#lobby"), what="joined without checking")
-                status = "".join(text for _, text, *_ in run.chat._status())
+                status = "".join(text for _, text, *_ in status_bar(run.chat))
                 assert "tls (certificate NOT checked)" in status
 
     asyncio.run(scenario())

@@ -92,3 +92,10 @@ def test_a_negative_latency_is_counted_as_the_smallest_not_a_crash() -> None:
 def test_memory_of_own_process() -> None:
     rss = tree_rss_kib(os.getpid())
     assert rss is not None and rss > 0
+
+
+def test_clients_take_turns_between_the_nodes_of_a_network() -> None:
+    alone = Params("fanout", port=7000)
+    assert {alone.port_for(i) for i in range(5)} == {7000}
+    spread = Params("fanout", port=7000, also_ports=(7001, 7002))
+    assert [spread.port_for(i) for i in range(6)] == [7000, 7001, 7002, 7000, 7001, 7002]

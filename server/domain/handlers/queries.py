@@ -10,7 +10,7 @@ from server.protocol import numerics as n
 
 from ..commands import COMMANDS, command
 from ..context import Context
-from ..model import UserView
+from ..model import UserView, served_by
 
 
 def send_lusers(ctx: Context) -> None:
@@ -91,8 +91,7 @@ def handle_whois(ctx: Context, msg: Message) -> None:
         ctx.reply(n.RPL_WHOISUSER, user.nick, user.user, user.host, "*", user.realname)
         if channels:
             ctx.reply(n.RPL_WHOISCHANNELS, user.nick, " ".join(channels))
-        worker = user.conn_id.partition(":")[0]  # which worker serves them: useful in process mode
-        ctx.reply(n.RPL_WHOISSERVER, user.nick, ctx.settings.name, f"{ctx.settings.network}, worker {worker}")
+        ctx.reply(n.RPL_WHOISSERVER, user.nick, ctx.settings.name, f"{ctx.settings.network}, {served_by(user.conn_id)}")
         if "o" in user.modes:
             ctx.reply(n.RPL_WHOISOPERATOR, user.nick, "is an IRC operator")
         if user.away:

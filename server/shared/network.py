@@ -1,0 +1,81 @@
+"""A server's World: its own when it runs alone, or its replica of the network on Redis (``--bus``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from server.config import Config, ConfigError
+from server.domain import World
+from server.log.durable import DurableLog
+
+if TYPE_CHECKING:
+    import redis
+
+__all__ = ["CLUSTER", "connect_bus", "fence_process", "open_world", "worker_prefix"]
+
+CLUSTER = "redis-cluster://"
+
+log = logging.getLogger("chat-server")
+
+
+def worker_prefix(config: Config) -> str:
+    """What a worker's connection ids start with: on a network, this node's incarnation."""
+    return f"{config.incarnation}/" if config.bus else ""
+
+
+def fence_process(pid: int) -> Callable[[str], None]:
+    """What a node does when it may have been declared dead: drop every client and stop (``pid`` is the server)."""
+
+    def fence(why: str) -> None:
+        log.critical("leaving the network: %s; dropping every client and stopping", why)
+        os.kill(pid, signal.SIGTERM)
+
+    return fence
+
+
+def connect_bus(url: str) -> redis.Redis:
+    """A client for ``redis://``, ``rediss://``, ``unix://`` or ``redis-cluster://HOST:PORT[,HOST:PORT...]``."""
+    import redis
+    from redis.cluster import ClusterNode, RedisCluster
+
+    timeouts: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 2}
+    if not url.startswith(CLUSTER):
+        return redis.Redis.from_url(url, health_check_interval=10, **timeouts)
+    nodes = []
+    for address in url.removeprefix(CLUSTER).split("/")[0].split(","):
+        host, _, port = address.rpartition(":")
+        nodes.append(ClusterNode(host or "127.0.0.1", int(port or 6379)))  # type: ignore[no-untyped-call]
+    # A RedisCluster has a Redis's commands, routed to the master of each key's slot.
+    return cast("redis.Redis", RedisCluster(startup_nodes=nodes, **timeouts))
+
+
+def open_world(config: Config, source: DurableLog, fence: Callable[[str], None]) -> tuple[World, Callable[[], None]]:
+    """The World to serve, and what stops its machinery."""
+    if not config.bus:
+        return World(source, archive=source), lambda: None
+    import redis
+
+    from .nodes import NodeWatch
+    from .replication import ReplicatedWorld, Replication
+
+    client = connect_bus(config.bus)
+    replication = Replication(client, config.incarnation, on_lost=fence)
+    world = ReplicatedWorld(source, replication, archive=source)
+    watch = NodeWatch(client, world, config.incarnation, fence, config.node_timeout)
+    try:
+        watch.start()
+        replication.start()
+    except redis.RedisError as exc:
+        raise ConfigError(f"chat-server: cannot reach the bus {config.bus}: {exc}") from None
+    log.info("node %s on the network at %s", config.incarnation, config.bus)
+
+    def stop() -> None:
+        watch.stop()
+        replication.stop()
+        client.close()
+
+    return world, stop

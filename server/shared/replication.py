@@ -1,0 +1,260 @@
+"""The network on Redis: each node's World is a replica, changed only by operations read back from one stream.
+
+A node never changes its World directly. An operation (a nick claim, a
+JOIN, a PRIVMSG...) is appended to one Redis stream; every node reads the
+stream in order and applies each operation to its replica by the same
+rules (the World's own code), so every replica makes the same decisions: of
+two nodes claiming one nick, the claim that comes first in the stream wins
+on every node. The node that submitted an operation waits until its own
+replica has applied it and answers its client with that result. A replica
+logs the events its operations produce into the node's own log, from which
+the node delivers to its own connections and serves history.
+
+A node joining a running network starts from the newest snapshot (a
+replica's state and the stream id it had reached) and reads on from there.
+DEVELOPING.md has the whole model and what it costs.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+import pickle
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, Protocol, cast
+
+import redis
+
+from server.domain import World
+from server.domain.errors import Unavailable
+from server.domain.world_state import ChannelArchive, WorldState
+from server.log import MessageLog
+
+__all__ = ["OPERATIONS", "SNAPSHOT", "STREAM", "ReplicatedWorld", "Replication"]
+
+log = logging.getLogger("chat-server.replication")
+
+# One hash tag, so that the stream and its snapshot are in one slot of a Redis Cluster
+# and the script that saves a snapshot and trims the stream may touch both.
+STREAM = "{chat}:ops"
+SNAPSHOT = "{chat}:snapshot"
+
+SNAPSHOT_EVERY = 30.0  # seconds between snapshots, while operations arrive
+SUBMIT_TIMEOUT = 5.0  # how long a command waits for its operation to come back before it is refused
+READ_BATCH = 512
+LOSS_CHECK_EVERY = 1.0
+
+# Saves a snapshot unless a newer one is there, and trims the stream up to the snapshot it
+# replaces: a node that has just loaded that one still finds everything after it.
+_SAVE_SNAPSHOT = """
+local function newer(a, b)
+  local am, as = string.match(a, '(%d+)-(%d+)')
+  local bm, bs = string.match(b, '(%d+)-(%d+)')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am > bm or (am == bm and as > bs)
+end
+local current = redis.call('HGET', KEYS[1], 'id')
+if current then
+  if not newer(ARGV[2], current) then return 0 end
+  redis.call('XTRIM', KEYS[2], 'MINID', current)
+end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+
+# The World's operations: what it has beyond WorldState's read-only views.
+OPERATIONS = tuple(sorted(name for name in dir(World)
+                          if not name.startswith("_") and callable(getattr(World, name))
+                          and not hasattr(WorldState, name)))
+
+
+class Replica(Protocol):
+    """What a home's replica offers for snapshots."""
+
+    def export_state(self) -> bytes: ...
+
+    def import_state(self, state: bytes) -> None: ...
+
+
+# What XREAD answers: per stream, its entries as (id, fields).
+_Batches = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None
+
+
+class Replication:
+    """Submits a node's operations to the stream and applies everyone's, in stream order, to its replica."""
+
+    def __init__(self, client: redis.Redis, incarnation: str, on_lost: Callable[[str], None]) -> None:
+        self._redis = client
+        self.incarnation = incarnation
+        self._on_lost = on_lost
+        self._homes: dict[str, tuple[type, Replica]] = {}
+        self._applying = threading.local()
+        self._waiting: dict[int, Future[Any]] = {}
+        self._requests = itertools.count(1)
+        self._cursor = "0-0"
+        self._applied = 0  # entries of the stream applied since it began, this replica's or its snapshot's
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="replication", daemon=True)
+        self._save_snapshot = client.register_script(_SAVE_SNAPSHOT)
+        self._snapshot_at = time.monotonic()
+        self._checked_at = 0.0
+        self._dirty = False
+        self._down_since = 0.0
+
+    # -- the node's side ---------------------------------------------------------
+
+    def add_home(self, home: str, kind: type, replica: Replica) -> None:
+        """Replicate ``replica``: its operations are ``kind``'s methods, applied under the name ``home``."""
+        self._homes[home] = (kind, replica)
+
+    def start(self) -> None:
+        """Load the newest snapshot into every home and apply the stream from there on, until stop()."""
+        snapshot = cast(dict[bytes, bytes], self._redis.hgetall(SNAPSHOT))
+        if snapshot:
+            for home, (_, replica) in self._homes.items():
+                state = snapshot.get(f"state:{home}".encode())
+                if state is not None:
+                    replica.import_state(state)
+            self._cursor = snapshot[b"id"].decode()
+            self._applied = int(snapshot[b"applied"])
+        log.info("joined the network at %s as %s", self._cursor, self.incarnation)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=3)
+
+    def applying(self) -> bool:
+        """True on the thread that applies operations: an operation calling another runs it in place."""
+        return bool(getattr(self._applying, "on", False))
+
+    def submit(self, home: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Append an operation and wait until this node has applied it; its result, or Unavailable."""
+        request = next(self._requests)
+        future: Future[Any] = Future()
+        self._waiting[request] = future
+        payload = pickle.dumps((self.incarnation, request, home, name, args, kwargs))
+        try:
+            self._redis.xadd(STREAM, {b"op": payload})
+        except redis.RedisError as exc:
+            self._waiting.pop(request, None)
+            raise Unavailable(f"cannot reach Redis: {exc}") from None
+        try:
+            return future.result(timeout=SUBMIT_TIMEOUT)
+        except FutureTimeout:
+            self._waiting.pop(request, None)
+            raise Unavailable("the network did not answer in time") from None
+
+    # -- the applying thread -------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = 0.05
+        while not self._stop.is_set():
+            try:
+                self._check_nothing_lost()
+                batches = cast(_Batches, self._redis.xread({STREAM: self._cursor}, count=READ_BATCH, block=1000))
+            except redis.RedisError as exc:
+                if not self._down_since:
+                    self._down_since = time.monotonic()
+                    log.warning("lost Redis (%s); retrying", exc)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            if self._down_since:
+                log.warning("Redis is back after %.1f s", time.monotonic() - self._down_since)
+                self._down_since, backoff = 0.0, 0.05
+            for _stream, entries in batches or ():
+                for entry_id, fields in entries:
+                    self._apply(entry_id.decode(), fields[b"op"])
+            self._maybe_snapshot()
+
+    def _apply(self, entry_id: str, payload: bytes) -> None:
+        self._cursor = entry_id
+        self._applied += 1
+        self._dirty = True
+        try:
+            origin, request, home, name, args, kwargs = pickle.loads(payload)
+            kind, replica = self._homes[home]
+        except Exception:
+            log.exception("cannot read operation %s: skipped", entry_id)
+            return
+        future = self._waiting.pop(request, None) if origin == self.incarnation else None
+        self._applying.on = True
+        try:
+            result = getattr(kind, name)(replica, *args, **kwargs)
+        except Exception as exc:
+            if future is None:
+                log.exception("operation %s from %s failed", name, origin)
+            else:
+                future.set_exception(exc)
+        else:
+            if future is not None:
+                future.set_result(result)
+        finally:
+            self._applying.on = False
+
+    def _check_nothing_lost(self) -> None:
+        """Stop the node if the stream was trimmed past what it has applied: its replica would be wrong."""
+        now = time.monotonic()
+        if now - self._checked_at < LOSS_CHECK_EVERY:
+            return
+        self._checked_at = now
+        try:
+            info = self._redis.xinfo_stream(STREAM)
+        except redis.ResponseError:  # no stream yet
+            return
+        trimmed = int(info["entries-added"]) - int(info["length"])  # a stream is only ever trimmed oldest first
+        if trimmed > self._applied:
+            self._stop.set()
+            self._on_lost(f"{trimmed - self._applied} operations were trimmed before this node applied them")
+
+    def _maybe_snapshot(self) -> None:
+        now = time.monotonic()
+        if not self._dirty or now - self._snapshot_at < SNAPSHOT_EVERY:
+            return
+        self._snapshot_at, self._dirty = now, False
+        fields: list[Any] = ["id", self._cursor, "applied", self._applied]
+        for home, (_, replica) in self._homes.items():
+            fields += [f"state:{home}", replica.export_state()]
+        try:
+            self._save_snapshot(keys=[SNAPSHOT, STREAM], args=fields)
+        except redis.RedisError as exc:
+            log.warning("could not save a snapshot: %s", exc)
+
+
+class ReplicatedWorld(World):
+    """A World whose operations go through the stream, so that every node's replica applies them alike.
+
+    Its read-only views (WorldState's) answer from this node's replica.
+    """
+
+    _NOT_STATE = (*World._NOT_STATE, "_replication")
+
+    def __init__(self, log_: MessageLog, replication: Replication, archive: ChannelArchive | None = None) -> None:
+        super().__init__(log_, archive)
+        # The network's saved channel settings come with its snapshot, not from this node's archive.
+        self._saved = {}
+        self._replication = replication
+        replication.add_home("world", World, self)
+
+
+def replicate_operations(cls: type, kind: type, home: str, operations: Iterable[str]) -> None:
+    """Make each of ``operations`` on ``cls`` (a subclass of ``kind`` with a ``_replication``) go
+    through the stream; the applying thread runs ``kind``'s own method, as do nested calls on it."""
+    for name in operations:
+        local = getattr(kind, name)
+
+        def operation(self: Any, *args: Any, _local: Any = local, _name: str = name, **kwargs: Any) -> Any:
+            if self._replication.applying():
+                return _local(self, *args, **kwargs)
+            return self._replication.submit(home, _name, args, kwargs)
+
+        setattr(cls, name, functools.wraps(local)(operation))
+
+
+replicate_operations(ReplicatedWorld, World, "world", OPERATIONS)

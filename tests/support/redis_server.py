@@ -1,0 +1,111 @@
+"""Start a real redis-server on a free loopback port, and stop it."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+
+import pytest
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (10000 above it) is free too, so both exist (below 65536)."""
+    while True:
+        port = random.randrange(20000, 55000)
+        try:
+            for candidate in (port, port + 10000):
+                with closing(socket.socket()) as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+
+
+@dataclass
+class RedisServer:
+    port: int
+    directory: str
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, extra: Sequence[str] = ()) -> None:
+        """Start (or start again, on the same port and files: its append-only file keeps what it acknowledged)."""
+        exe = shutil.which("redis-server")
+        if exe is None:
+            pytest.skip("redis-server is not installed (`make test` installs Debian's redis-server)")
+        self.proc = subprocess.Popen(
+            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory, "--save", "",
+             "--appendonly", "yes", "--appendfsync", "everysec", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+@contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    with tempfile.TemporaryDirectory(prefix="chat-redis-") as directory:
+        server = RedisServer(free_port(), directory)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@contextmanager
+def redis_cluster(masters: int = 3) -> Iterator[str]:
+    """A Redis Cluster of ``masters`` masters on loopback ports; yields its redis-cluster:// URL."""
+    cli = shutil.which("redis-cli")
+    if cli is None or shutil.which("redis-server") is None:
+        pytest.skip("redis-server and redis-cli are not installed (`make test` installs Debian's redis-server)")
+    with tempfile.TemporaryDirectory(prefix="chat-redis-cluster-") as directory:
+        servers = [RedisServer(free_cluster_port(), directory) for _ in range(masters)]
+        try:
+            for server in servers:
+                server.start(f"--cluster-enabled yes --cluster-config-file nodes-{server.port}.conf "
+                             f"--appendfilename appendonly-{server.port}.aof "
+                             f"--appenddirname appendonly-{server.port}".split())
+            addresses = [f"127.0.0.1:{server.port}" for server in servers]
+            subprocess.run([cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            deadline = time.monotonic() + 20
+            while b"cluster_state:ok" not in subprocess.run(
+                    [cli, "-p", str(servers[0].port), "cluster", "info"], capture_output=True, timeout=5).stdout:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the Redis Cluster did not become ready")
+                time.sleep(0.1)
+            yield "redis-cluster://" + ",".join(addresses)
+        finally:
+            for server in servers:
+                server.stop()
