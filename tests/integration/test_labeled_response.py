@@ -3,6 +3,7 @@ one labelled response (they travel the log and the fanout, not the reply path)."
 
 from __future__ import annotations
 
+from tests.integration.test_network import network
 from tests.support.client import LineClient
 from tests.support.servers import RunningServer
 
@@ -52,3 +53,22 @@ def test_labelled_join_nick_and_echoes_are_single_labelled_responses(server: Run
         inner = bob.expect_until(" BATCH -")[:-1]
         assert opening.tags["label"] == "q" and [m.command for m in inner] == ["PRIVMSG", "401"]
         assert "label" not in alice.expect("PRIVMSG alicia :hi").tags
+
+
+def test_labelled_echoes_and_joins_across_two_nodes() -> None:
+    """On a network of nodes (--bus), a command's own events still come back inside its labelled response."""
+    with network("pool") as (_, (a, b)), capable(a, "alice") as alice, capable(b, "bobby") as bob:
+        bob.send("JOIN #nodes")
+        bob.expect(" 366 ")
+        alice.send("@label=j JOIN #nodes")
+        opening = alice.expect(" BATCH \\+")
+        inner = alice.expect_until(" BATCH -")[:-1]
+        assert opening.tags["label"] == "j" and inner[0].command == "JOIN"
+        bob.expect(r":alice!\S+ JOIN #nodes")
+        for i in range(5):
+            alice.send(f"@label=p{i} PRIVMSG #nodes :across {i}")
+            assert alice.expect(f"PRIVMSG #nodes :across {i}$").tags["label"] == f"p{i}"
+            assert "label" not in bob.expect(f"PRIVMSG #nodes :across {i}$").tags
+        alice.send("@label=d PRIVMSG bobby :direct")
+        assert alice.expect("PRIVMSG bobby :direct$").tags["label"] == "d"
+        assert "label" not in bob.expect("PRIVMSG bobby :direct$").tags
