@@ -320,6 +320,10 @@ class Connection:
         reason = self.session.closing or reason
         self.session.closing = reason
         services = self.services
+        if self._on_closed is not None:
+            # First: the address's place is free once the socket is done with, and whoever reads the
+            # goodbye (or saw the client go) may connect again at once.
+            self._on_closed(self)
         try:
             quit_seq = services.world.quit(self.conn_id, reason)
             if services.commit_now is not None and quit_seq > services.fanout.delivered:
@@ -327,8 +331,6 @@ class Connection:
         except Exception:
             log.exception("quitting %s failed", self.conn_id)
         services.fanout.remove(self)
-        if self._on_closed is not None:
-            self._on_closed(self)  # before the goodbye: whoever reads it may reconnect at once
         goodbye = Message("ERROR", (reason,)).to_bytes()
         if self.outbound.overflowed:
             with contextlib.suppress(OSError):
