@@ -65,8 +65,6 @@ class _Hold:
         self.later_bytes = 0
 
 
-
-
 class Fanout(Generic[R]):
     def __init__(self) -> None:
         self.lock = threading.Lock()
