@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    installs into .venv and starts chat-server on its defaults (port 8080)
-#   make test   installs into .venv (plus Debian's tmux if missing) and runs the whole suite
+#   make test   installs into .venv (plus Debian's tmux, redis-server and chromium if missing) and runs the whole suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -41,14 +41,14 @@ run: $(COMPILED)
 	$(VENV)/bin/chat-server $(ARGS)
 
 system-deps:
-	@missing=""; for tool in tmux redis-server; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	@missing=""; for tool in tmux redis-server chromium; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 		else echo "please install:$$missing (tests that need them are skipped)"; fi; \
 	fi
 
 test: $(COMPILED) system-deps
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check server client loadtest bench tests

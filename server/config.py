@@ -59,6 +59,8 @@ class Config:
     tls_port: int = -1  # no TLS listener
     tls_cert: str = ""
     tls_key: str = ""
+    websocket_port: int = -1  # no WebSocket listener
+    websocket_origins: str = ""  # any
     flood_control: str = "on"
     flood_burst: int = 5
     flood_rate: float = 2.0
@@ -133,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "a free one; default: no TLS listener)")
     p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain allowed) for the TLS port")
     p.add_argument("--tls-key", metavar="FILE", help="PEM private key for the TLS port")
+    p.add_argument("--websocket-port", type=int,
+                   help="also listen for IRC over WebSocket on this port (on --host; wss:// when --tls-cert and "
+                   "--tls-key are given; 0 picks a free one; default: none)")
+    p.add_argument("--websocket-origins", metavar="ORIGIN[,ORIGIN...]",
+                   help="the web pages' origins (e.g. https://chat.example.org) whose browsers may connect to the "
+                   "WebSocket port (default: any; clients that send no Origin header are not browsers, and "
+                   "always may)")
     p.add_argument("--log", choices=["auto", "manager", "local"],
                    help="where the shared message log and the nick/channel registry live: in a "
                    "multiprocessing Manager process (process mode: always) or in this process (auto, the "
@@ -288,3 +297,5 @@ def _check_limits(config: Config) -> None:
                           f"not {config.bus!r}")
     if config.tls_port >= 0 and not (config.tls_cert and config.tls_key):
         raise ConfigError("chat-server: --tls-port needs --tls-cert FILE and --tls-key FILE")
+    if bool(config.tls_cert) != bool(config.tls_key) and config.websocket_port >= 0:
+        raise ConfigError("chat-server: a secure WebSocket port needs both --tls-cert FILE and --tls-key FILE")

@@ -17,6 +17,7 @@ from .accounts.throttle import LoginPolicy
 from .config import Config, ConfigError, parse_throttle
 from .dispatch.services import Limits
 from .dispatch.tls import TlsContext
+from .dispatch.websocket import WebSocketPolicy, parse_origins
 from .dispatch.worker import Listener
 from .domain import ServerSettings
 from .domain.admission import AdmissionPolicy
@@ -91,18 +92,25 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def open_listeners(config: Config) -> list[Listener]:
-    """The plaintext listener, and the TLS one when asked for (its certificate checked first)."""
-    tls = load_tls(config) if config.tls_port >= 0 else None
+    """The plaintext listener, and the TLS and WebSocket ones when asked for (the certificate checked first)."""
+    wss = config.websocket_port >= 0 and bool(config.tls_cert and config.tls_key)
+    tls = load_tls(config) if config.tls_port >= 0 or wss else None
     listeners = [Listener(listen(config.host, config.port))]
-    if tls is not None:
+    if tls is not None and config.tls_port >= 0:
         listeners.append(Listener(listen(config.host, config.tls_port), tls))
+    if config.websocket_port >= 0:
+        policy = WebSocketPolicy(parse_origins(config.websocket_origins))
+        listeners.append(Listener(listen(config.host, config.websocket_port), tls if wss else None, policy))
     return listeners
 
 
 def describe(listeners: list[Listener]) -> str:
-    """``listening on H:P`` (tests and scripts read the port from it), and the TLS port if any."""
+    """``listening on H:P`` (tests and scripts read the port from it), and the TLS and WebSocket ports if any."""
     parts = []
     for listener in listeners:
         host, port = listener.sock.getsockname()[:2]
-        parts.append(f"{'TLS on' if listener.tls else 'listening on'} {host}:{port}")
+        if listener.websocket is not None:
+            parts.append(f"{'wss' if listener.tls else 'ws'}://{host}:{port}")
+        else:
+            parts.append(f"{'TLS on' if listener.tls else 'listening on'} {host}:{port}")
     return " and ".join(parts)

@@ -7,6 +7,12 @@ KICK and QUIT remove), which keeps routing consistent with that order.
 
 Under the broadcast lock it only encodes (once per entry) and appends bytes
 to bounded queues; sends happen after the lock is released.
+
+While a connection runs a labelled command it may ``hold`` its delivery: its
+own events (the echo, its JOIN or NICK) are kept as Messages for the core to
+wrap in the one labelled response, and whatever reaches it after the first of
+them waits behind that response, which ``release`` queues in their place.
+No hold, no cost: the delivery loop looks at holds only while one exists.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from collections.abc import Set as AbstractSet
 from typing import Generic, Protocol, TypeVar
 
 from server.log import Entry, Event
+from server.protocol import Message
 
 from .outbound import Outbound
 
@@ -47,12 +54,26 @@ class Recipient(Protocol):
 R = TypeVar("R", bound=Recipient)
 
 
+class _Hold:
+    """One connection's delivery held back while its labelled command runs."""
+
+    __slots__ = ("after_seq", "later", "later_bytes", "own", "own_seq")
+
+    def __init__(self, after_seq: int) -> None:
+        self.after_seq = after_seq  # its own events up to here answered earlier commands
+        self.own: list[Message] = []  # its own events since: the labelled response
+        self.own_seq = 0  # the newest of them (a message to oneself arrives twice: echo, then delivery)
+        self.later: list[bytes] = []  # what reached it after the first of them
+        self.later_bytes = 0
+
+
 class Fanout(Generic[R]):
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self._conns: dict[str, R] = {}
         self._members: dict[str, set[str]] = {}  # casefolded channel -> local conn ids
         self._killed: list[tuple[R, str]] = []  # KILLed here, to be aborted once the lock is released
+        self._holds: dict[str, _Hold] = {}  # conn id -> its held delivery, during a labelled command
         self._delivered = 0
         self._progress = threading.Condition(threading.Lock())
 
@@ -65,6 +86,7 @@ class Fanout(Generic[R]):
     def remove(self, conn: R) -> None:
         with self.lock:
             self._conns.pop(conn.conn_id, None)
+            self._holds.pop(conn.conn_id, None)
             empty = not self._conns
         if empty:
             with self._progress:
@@ -81,6 +103,46 @@ class Fanout(Generic[R]):
 
     def __len__(self) -> int:
         return len(self._conns)
+
+    # -- labelled responses ----------------------------------------------------
+
+    def hold(self, conn_id: str, after_seq: int) -> None:
+        """Keep back ``conn_id``'s own events logged after ``after_seq``, and what follows them, until release."""
+        with self.lock:
+            if conn_id in self._conns:  # a connection closing meanwhile must not leave a hold behind
+                self._holds[conn_id] = _Hold(after_seq)
+
+    def held(self, conn_id: str) -> list[Message]:
+        """The own events held so far (call once the command's entries are delivered)."""
+        with self.lock:
+            hold = self._holds.get(conn_id)
+            return list(hold.own) if hold is not None else []
+
+    def release(self, conn: R, lines: list[bytes]) -> bool:
+        """Queue ``lines`` (the labelled response) and then what waited behind it; False if the SendQ overflowed."""
+        with self.lock:
+            hold = self._holds.pop(conn.conn_id, None)
+            data = lines + hold.later if hold is not None else lines
+            return not data or conn.outbound.put(b"".join(data))
+
+    def _held_back(self, hold: _Hold, entry: Entry, conn_id: str, line: bytes,
+                   wire: tuple[bool, bool, bool, bool], limit: int) -> list[bytes] | None:
+        """What to queue for a held connection instead of ``line`` (lock held): None, the line itself; an empty
+        list while it is held back. What waits behind the response counts against the SendQ's ``limit``:
+        past it, it all goes to the SendQ in order, which then overflows as for any client that falls behind."""
+        seq = entry.seq
+        if seq > hold.after_seq and seq != hold.own_seq and entry.event.origin == conn_id:
+            hold.own.append(entry.message(wire[0], wire[1], wire[2], account_tag=wire[3]))
+            hold.own_seq = seq
+            return []
+        if not hold.own or hold.later_bytes < 0:
+            return None
+        if hold.later_bytes + len(line) <= limit:
+            hold.later.append(line)
+            hold.later_bytes += len(line)
+            return []
+        spilled, hold.later, hold.later_bytes = [*hold.later, line], [], -1
+        return spilled
 
     # -- progress ------------------------------------------------------------
 
@@ -115,6 +177,7 @@ class Fanout(Generic[R]):
         overflowed: list[R] = []
         with self.lock:
             conns = self._conns
+            holds = self._holds
             for entry in entries:
                 if entry.event.command == "RENAME":
                     self._queue_rename(entry, queued)
@@ -136,6 +199,14 @@ class Fanout(Generic[R]):
                     line = lines.get(wire)
                     if line is None:
                         line = lines[wire] = entry.message(wire[0], wire[1], wire[2], account_tag=wire[3]).to_bytes()
+                    if holds:
+                        hold = holds.get(conn_id)
+                        if hold is not None:
+                            instead = self._held_back(hold, entry, conn_id, line, wire, conn.outbound.limit)
+                            if instead is not None:
+                                if instead:
+                                    queued.setdefault(conn_id, []).extend(instead)
+                                continue
                     mine = queued.get(conn_id)
                     if mine is None:
                         queued[conn_id] = [line]
@@ -197,7 +268,8 @@ class Fanout(Generic[R]):
             if not event.channels:
                 if origin == event.target_conn and event.params[0].startswith(("@", "+")):  # a STATUSMSG's echo
                     return (origin,) if echo else ()
-                return (event.target_conn, origin) if echo else (event.target_conn,)  # to oneself: twice, echo too
+                # To oneself with echo-message: the echo, then the delivery.
+                return (origin, event.target_conn) if echo else (event.target_conn,)
             return [cid for cid in self._members.get(event.channels[0], ()) if echo or cid != origin]
         if command == "JOIN":
             if origin in self._conns:

@@ -1,8 +1,8 @@
 """Connection: the socket adapter around the sans-I/O ConnectionCore.
 
 Every dispatch mode drives it the same way: call ``on_received`` with what
-was read from the socket (ciphertext on a TLS connection; never from two
-threads at once), ``close`` when reading ends, and ``abort`` from any thread
+was read from the socket (ciphertext on a TLS connection, WebSocket frames on
+a WebSocket one; never from two threads at once), ``close`` when reading ends, and ``abort`` from any thread
 to make reading end.
 
 The core runs under the connection's turn lock, taken by its reader and by
@@ -25,6 +25,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from server.delivery import Outbound
+from server.delivery.writer import LINGER
 from server.domain import Session
 from server.domain.context import Deferred
 from server.domain.liveness import Liveness
@@ -33,6 +34,7 @@ from server.protocol import Message
 from .core import ConnectionCore
 from .services import Services
 from .tls import TlsClosed, TlsSession
+from .websocket import WsClosed, WsSession
 
 __all__ = ["Connection"]
 
@@ -47,21 +49,25 @@ GOODBYE_TIMEOUT = 1.0
 _CLOSING = threading.Lock()
 # The first bytes of a TLS ClientHello (a handshake record).
 _TLS_HELLO = b"\x16\x03"
+# Linux only; elsewhere a line that arrives in pieces may wait for a delayed ACK.
+_QUICKACK = getattr(socket, "TCP_QUICKACK", 0)
 # Reasons worth a warning in the log: the client misbehaved.
 _PROBLEMS = ("SendQ exceeded", "Excess Flood")
 
 
 class Connection:
-    __slots__ = ("_future", "_on_closed", "_started", "_turn", "closed", "conn_id", "core", "counted", "liveness",
-                 "outbound", "services", "session", "sock", "tls")
+    __slots__ = ("_future", "_holding", "_on_closed", "_started", "_turn", "closed", "conn_id", "core", "counted",
+                 "liveness", "outbound", "services", "session", "sock", "tls", "ws")
 
     def __init__(self, conn_id: str, sock: socket.socket, host: str, services: Services,
-                 on_closed: Callable[[Connection], None] | None = None, tls: TlsSession | None = None) -> None:
+                 on_closed: Callable[[Connection], None] | None = None, tls: TlsSession | None = None,
+                 ws: WsSession | None = None) -> None:
         self.conn_id = conn_id
         self._on_closed = on_closed
         self.sock = sock
         self.services = services
         self.tls = tls
+        self.ws = ws  # IRC over WebSocket, above TLS if any
         self.session = Session(conn_id, host, tls=tls is not None)
         self.outbound = Outbound(self, services.limits.sendq)
         now = time.monotonic()
@@ -71,6 +77,7 @@ class Connection:
         self._turn = threading.Lock()
         self._future: Future[Any] | None = None  # the core's CPU job, while it runs
         self._started = False
+        self._holding = False  # the Fanout holds our own events for a labelled response
         self.counted = True  # against its address's connection limits (an operator's stops counting)
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -86,12 +93,17 @@ class Connection:
         """What the reader got from the socket: plaintext, or ciphertext for the TLS session."""
         tls = self.tls
         if tls is None:
+            if self.ws is not None:
+                self._on_websocket(data)
+                return
             if not self._started:
                 self._started = True
                 if data.startswith(_TLS_HELLO):
                     self.close("This port is plaintext: use the TLS port")
                     return
             self.on_bytes(data)
+            if len(self.core.lines):
+                self._ack_now()
             return
         try:
             plain = tls.receive(data)
@@ -106,7 +118,38 @@ class Connection:
             return
         self._flush_tls()
         if plain:
-            self.on_bytes(plain)
+            if self.ws is None:
+                self.on_bytes(plain)
+            else:
+                self._on_websocket(plain)
+
+    def _on_websocket(self, data: bytes) -> None:
+        """Plaintext below the WebSocket layer: the handshake, then frames, each message one IRC line."""
+        ws = self.ws
+        assert ws is not None
+        try:
+            lines = ws.receive(data, self._send_raw)
+        except WsClosed as exc:
+            self.close(str(exc))
+            return
+        except OSError:
+            self.close("Connection closed")
+            return
+        if ws.backlogged:
+            self.services.writer.watch(self, self.sock)
+        if lines:
+            self.on_bytes(lines)
+        else:
+            self._ack_now()  # most likely part of a message: let the rest come
+
+    def _ack_now(self) -> None:
+        """Part of a line came: acknowledge it at once. A client that writes a line in pieces (the line, then
+        CRLF) without TCP_NODELAY holds back the rest until its first piece is acknowledged, and the kernel
+        would delay that ACK by up to 40 ms, hoping for a reply to carry it; no reply comes before the line
+        is complete, so the line would wait that long."""
+        if _QUICKACK:
+            with contextlib.suppress(OSError):
+                self.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
 
     def on_bytes(self, data: bytes) -> None:
         """Plaintext in, for the core to run."""
@@ -149,6 +192,17 @@ class Connection:
         if after_seq > fanout.delivered:
             self._commit_own()
             fanout.wait_delivered(after_seq, BARRIER_TIMEOUT)
+        if self._holding:
+            self._holding = False
+            if not fanout.release(self, lines):
+                if self.outbound.overflowed:
+                    self.abort("SendQ exceeded")
+                return
+            self.outbound.flush()
+            return
+        self._queue(lines)
+
+    def _queue(self, lines: list[bytes]) -> None:
         for line in lines:
             if not self.outbound.put(line):
                 if self.outbound.overflowed:
@@ -161,6 +215,17 @@ class Connection:
             self.close(reason)
         else:  # only the reader may close (a thread blocked in recv would never notice)
             self.abort(reason)
+
+    def hold_own(self, after_seq: int) -> None:
+        self._holding = True
+        self.services.fanout.hold(self.conn_id, after_seq)
+
+    def own_events(self, after_seq: int) -> list[Message]:
+        fanout = self.services.fanout
+        if after_seq > fanout.delivered:
+            self._commit_own()
+            fanout.wait_delivered(after_seq, BARRIER_TIMEOUT)
+        return fanout.held(self.conn_id)
 
     def start_job(self, deferred: Deferred) -> None:
         cpu = self.services.cpu
@@ -192,12 +257,12 @@ class Connection:
     # -- the Outbound's Sink --------------------------------------------------
 
     def write_nowait(self, data: bytes) -> int:
-        tls = self.tls
-        if tls is None:
+        layer: TlsSession | WsSession | None = self.ws or self.tls
+        if layer is None:
             return self.sock.send(data, socket.MSG_DONTWAIT)
-        if tls.backlogged and not tls.flush(self._send_raw):
+        if layer.backlogged and not layer.flush(self._send_raw):
             raise BlockingIOError  # the plaintext stays queued, counted against the SendQ
-        if not tls.write(data, self._send_raw):
+        if not layer.write(data, self._send_raw):
             self.services.writer.watch(self, self.sock)
         return len(data)
 
@@ -208,10 +273,10 @@ class Connection:
         return self.sock.send(data, socket.MSG_DONTWAIT)
 
     def _flush_tls(self) -> None:
-        tls = self.tls
-        if tls is not None:
+        layer: TlsSession | WsSession | None = self.ws or self.tls
+        if layer is not None:
             try:
-                done = tls.flush(self._send_raw)
+                done = layer.flush(self._send_raw)
             except OSError:
                 return  # the reader will see the socket fail
             if not done:
@@ -220,7 +285,8 @@ class Connection:
     def flush(self) -> None:
         """The socket can take more (the BlockedWriter calls this): the TLS backlog first, then the SendQ."""
         self._flush_tls()
-        if self.tls is None or not self.tls.backlogged:
+        layer: TlsSession | WsSession | None = self.ws or self.tls
+        if layer is None or not layer.backlogged:
             self.outbound.flush()
 
     # -- liveness ------------------------------------------------------------
@@ -232,7 +298,7 @@ class Connection:
             self.services.wakeups.soon(self)
         verdict = self.liveness.check(self.services.limits.liveness, self.session.registered, now)
         if verdict == "ping":
-            self.send([Message("PING", (self.services.settings.name,)).to_bytes()])
+            self._queue([Message("PING", (self.services.settings.name,)).to_bytes()])  # not a command's reply
         elif verdict is not None:
             self.abort(verdict)
 
@@ -257,13 +323,17 @@ class Connection:
         reason = self.session.closing or reason
         self.session.closing = reason
         services = self.services
+        if self._on_closed is not None:
+            # First: the address's place is free once the socket is done with, and whoever reads the
+            # goodbye (or saw the client go) may connect again at once.
+            self._on_closed(self)
         try:
-            services.world.quit(self.conn_id, reason)
+            quit_seq = services.world.quit(self.conn_id, reason)
+            if services.commit_now is not None and quit_seq > services.fanout.delivered:
+                services.commit_now()  # the channels hear of it now, not with the next commit
         except Exception:
             log.exception("quitting %s failed", self.conn_id)
         services.fanout.remove(self)
-        if self._on_closed is not None:
-            self._on_closed(self)  # before the goodbye: whoever reads it may reconnect at once
         goodbye = Message("ERROR", (reason,)).to_bytes()
         if self.outbound.overflowed:
             with contextlib.suppress(OSError):
@@ -273,5 +343,9 @@ class Connection:
             # Another thread may be mid-send on this socket: wait for it, or the goodbye
             # (and anything queued before it) would be lost when the socket closes.
             self.outbound.drain(GOODBYE_TIMEOUT)
-        # Last, since the drain may have handed a full socket to the writer.
-        services.writer.release(self.sock)
+        if self.ws is not None:
+            with contextlib.suppress(Exception):  # a broken socket or TLS session: nothing to say goodbye on
+                self.ws.goodbye(self._send_raw)
+        # Last, since the drain may have handed a full socket to the writer. It closes the socket
+        # once the client has read the goodbye and closed too (or soon after).
+        services.writer.release(self.sock, LINGER)

@@ -47,6 +47,15 @@ class Port(Protocol):
         """End the connection with ``reason`` (``from_reader``: called while handling received input)."""
         ...
 
+    def hold_own(self, after_seq: int) -> None:
+        """A labelled command starts: hold back this connection's own events logged after ``after_seq`` (its
+        response), and what reaches it after the first of them, until the next ``send``."""
+        ...
+
+    def own_events(self, after_seq: int) -> list[Message]:
+        """Once the log up to ``after_seq`` has been fanned out: the own events held since ``hold_own``."""
+        ...
+
     def start_job(self, deferred: Deferred) -> None:
         """Run ``deferred.job`` away from chat threads; then call ``finish_job`` with its result."""
         ...
@@ -95,7 +104,7 @@ class _Job:
 
 
 class ConnectionCore:
-    __slots__ = ("_held", "_held_bytes", "_job", "_wake_at", "ended", "gate", "last_seq", "lines", "port",
+    __slots__ = ("_held", "_held_bytes", "_holding", "_job", "_wake_at", "ended", "gate", "last_seq", "lines", "port",
                  "services", "session")
 
     def __init__(self, session: Session, services: CoreServices, port: Port, now: float) -> None:
@@ -111,6 +120,7 @@ class ConnectionCore:
         self._held_bytes = 0
         self._job: _Job | None = None
         self._wake_at = 0.0  # when the port is due to resume us (0: not asked)
+        self._holding = False  # a labelled command's own events are held for its response
 
     def receive(self, data: bytes, now: float) -> None:
         """Plaintext from the client: run each complete line, or hold it back while the client must wait."""
@@ -220,6 +230,9 @@ class ConnectionCore:
             self._refuse_line(item)
             return
         ctx = self._context()
+        if item.tags and "label" in item.tags and "labeled-response" in self.session.caps:
+            self._holding = True
+            self.port.hold_own(self.last_seq)
         try:
             dispatch(ctx, item)
         except Unavailable:
@@ -246,9 +259,15 @@ class ConnectionCore:
             self._job = _Job(ctx.deferred, msg, ctx)
             self.port.start_job(ctx.deferred)
             return
-        lines = encode_replies(ctx, msg)
-        if lines:
-            self.port.send(lines, self.last_seq)
+        if self._holding:
+            # The labelled response: the events it caused that come back to it, then its replies.
+            lines = encode_replies(ctx, msg, self.port.own_events(self.last_seq))
+            self._holding = False
+            self.port.send(lines, self.last_seq)  # also releases what waited behind them
+        else:
+            lines = encode_replies(ctx, msg)
+            if lines:
+                self.port.send(lines, self.last_seq)
         if ctx.close_reason is not None:
             self._end(ctx.close_reason, from_reader)
 

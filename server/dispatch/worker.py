@@ -14,11 +14,13 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from server.delivery.writer import LINGER
 from server.protocol import Message
 
 from .connection import Connection
 from .services import Services
 from .tls import TlsContext
+from .websocket import WebSocketPolicy
 
 __all__ = ["Dispatcher", "Listener"]
 
@@ -27,10 +29,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Listener:
-    """A listening socket, and the TLS context its connections get (None: plaintext)."""
+    """A listening socket, the TLS context its connections get (None: plaintext), and whether they speak
+    IRC over WebSocket (its policy) or over plain TCP (None)."""
 
     sock: socket.socket
     tls: TlsContext | None = None
+    websocket: WebSocketPolicy | None = None
 
 
 class Dispatcher(ABC):
@@ -70,30 +74,32 @@ class Dispatcher(ABC):
                 time.sleep(0.05)  # e.g. EMFILE: back off instead of spinning
                 continue
             sock.settimeout(None)
-            self._admit(sock, addr[0], listener.tls)
+            self._admit(sock, addr[0], listener.tls, listener.websocket)
 
-    def _admit(self, sock: socket.socket, host: str, tls: TlsContext | None) -> None:
+    def _admit(self, sock: socket.socket, host: str, tls: TlsContext | None,
+               websocket: WebSocketPolicy | None = None) -> None:
         """Refuse before any registration work, or count the connection and give it a thread."""
         services = self.services
         refusal = "Server full" if len(services.fanout) >= services.limits.max_clients else None
         if refusal is None:
             refusal = services.admission.admit(host, time.monotonic())
         if refusal is not None:
-            self._refuse(sock, host, refusal)
+            self._refuse(sock, host, refusal, websocket is not None)
             return
         try:
             session = tls.session() if tls is not None else None
+            ws = websocket.session(session) if websocket is not None else None
         except Exception:  # e.g. the context broke: this client cannot be served, others still can
-            log.exception("no TLS session for %s", host)
+            log.exception("no TLS or WebSocket session for %s", host)
             services.admission.release(host)
             sock.close()
             return
         conn = Connection(f"{services.worker_id}:{next(self._ids)}", sock, host, services,
-                          on_closed=self._closed_callback, tls=session)
+                          on_closed=self._closed_callback, tls=session, ws=ws)
         services.fanout.add(conn)
         self.start_connection(conn)
 
-    def _refuse(self, sock: socket.socket, host: str, refusal: str) -> None:
+    def _refuse(self, sock: socket.socket, host: str, refusal: str, http: bool = False) -> None:
         now = time.monotonic()
         # A storm of refusals must not flood the log either: one line per address a second.
         if self._refusal_logged.get(host, 0.0) < now - 1.0:
@@ -101,9 +107,15 @@ class Dispatcher(ABC):
                 self._refusal_logged.clear()
             self._refusal_logged[host] = now
             log.warning("refused a connection from %s: %s", host, refusal)
+        goodbye = Message("ERROR", (refusal,)).to_bytes()
+        if http:  # a WebSocket client (a browser) expects an HTTP answer to its handshake
+            goodbye = (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                       f"Content-Length: {len(refusal) + 1}\r\nConnection: close\r\n\r\n{refusal}\n").encode()
         with contextlib.suppress(OSError):
-            sock.send(Message("ERROR", (refusal,)).to_bytes(), socket.MSG_DONTWAIT)
-        sock.close()
+            sock.send(goodbye, socket.MSG_DONTWAIT)
+        # Closed once the client has read it and closed too: its handshake or NICK, arriving after a
+        # plain close, would draw a reset that could destroy the answer.
+        self.services.writer.release(sock, LINGER)
 
     def _connection_closed(self, conn: Connection) -> None:
         if conn.counted:

@@ -23,9 +23,10 @@ def label_replies(replies: list[Message], label: str, batch_id: str, server: str
     ]
 
 
-def encode_replies(ctx: Context, command: Message) -> list[bytes]:
-    """The bytes to send for ``command``'s replies, labelled if the client asked for it."""
-    replies = ctx.out
+def encode_replies(ctx: Context, command: Message, own: list[Message] | None = None) -> list[bytes]:
+    """The bytes to send for ``command``'s replies (after ``own``: the events it caused that came back to the
+    client), labelled if the client asked for it."""
+    replies = own + ctx.out if own else ctx.out
     label = command.tags.get("label")
     if label and ctx.has("labeled-response"):
         replies = label_replies(replies, label, ctx.session.new_batch_id(), ctx.settings.name)

@@ -443,11 +443,11 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
         Returns the outcome and the target's away text.
         """
         folded = casefold(target)
-        extra = (text,) if text is not None else ()
         with self._lock:
             user = self._users[conn_id]
             if "B" in user.modes:  # IRCv3 bot-mode: a bot's messages carry the bot tag
                 tags = {**(tags or {}), "bot": ""}
+            extra = (fit_line(text, f":{user.source} {command} {target} :"),) if text is not None else ()
             channel = self._channels.get(folded)
             if channel is not None:
                 refusal = speak_refusal(channel, user, text)
@@ -468,3 +468,12 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {},
                           account=user.account, history=pair_key(self._identity(user), self._identity(recipient)))
             return Outcome(seq=self._publish([event])), recipient.away
+
+
+
+def fit_line(text: str, overhead: str) -> str:
+    """``text`` cut (at a character) so that the relayed line, ``overhead`` before it, fits IRC's 512 bytes with
+    its CRLF: a longer line would be cut or refused by the clients it reaches."""
+    budget = 510 - len(overhead.encode())
+    raw = text.encode()
+    return text if len(raw) <= budget else raw[:max(budget, 0)].decode(errors="ignore")

@@ -94,8 +94,6 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
         websocket_hostname: str | None,
         websocket_port: int | None,
     ) -> None:
-        if websocket_hostname is not None or websocket_port is not None:
-            raise NotImplementedByController("Websocket")  # no WebSocket listener yet (issue 18)
         if ssl:
             raise NotImplementedByController("TLS")  # no test of the general selection asks for it
         # Tests that let hours pass (LIST C<n, T<n) run the server under libfaketime (Debian: faketime);
@@ -125,6 +123,13 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
             "--password-min", "1",
             "--log-level", "DEBUG" if self.debug_mode else "WARNING",
         ]
+        if websocket_port is not None:  # the same host: irctest asks for 127.0.0.1 too
+            args += ["--websocket-port", str(websocket_port)]
+            # irctest's TCP client writes a line, then its CRLF, without TCP_NODELAY, so the CRLF
+            # follows an ACK round trip later (the server acknowledges a partial line at once); its
+            # WebSocket client sends a message in one write. A test that has the TCP client send and
+            # the WebSocket client sync (PING) at once would race that round trip: give it the time.
+            self.sync_sleep_time = 0.01
         if password is not None:
             args += ["--password", password]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))}

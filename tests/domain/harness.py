@@ -39,6 +39,7 @@ class NetUser:
         self._received = bytearray()
         self.outbound = Outbound(self, 1 << 20)
         self._job: Deferred | None = None
+        self._holding = False
         self.aborted: str | None = None
         self.closed_with: str | None = None
 
@@ -62,9 +63,21 @@ class NetUser:
 
     def send(self, lines: list[bytes], after_seq: int) -> None:
         self.net.pump()  # everything logged so far is delivered: the barrier holds
-        for line in lines:
-            self.outbound.put(line)
+        if self._holding:
+            self._holding = False
+            self.net.fanout.release(self, lines)
+        else:
+            for line in lines:
+                self.outbound.put(line)
         self.outbound.flush()
+
+    def hold_own(self, after_seq: int) -> None:
+        self._holding = True
+        self.net.fanout.hold(self.conn_id, after_seq)
+
+    def own_events(self, after_seq: int) -> list[Message]:
+        self.net.pump()
+        return self.net.fanout.held(self.conn_id)
 
     def end(self, reason: str, from_reader: bool) -> None:
         self.net.close(self, reason)

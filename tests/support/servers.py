@@ -17,6 +17,7 @@ from pathlib import Path
 
 LISTENING = re.compile(r"listening on (?P<host>[0-9.]+):(?P<port>\d+)")
 TLS_LISTENING = re.compile(r"TLS on [0-9.]+:(?P<tls_port>\d+)")
+WS_LISTENING = re.compile(r"wss?://[0-9.]+:(?P<ws_port>\d+)")
 MODES = ("thread", "pool", "process")
 # Flood control is on by default, as in production: a test that sends faster than
 # a person types says so by passing these flags.
@@ -30,6 +31,7 @@ class RunningServer:
     port: int
     output: list[str] = field(default_factory=list)
     tls_port: int = 0
+    ws_port: int = 0
 
     @property
     def address(self) -> tuple[str, int]:
@@ -59,6 +61,9 @@ def _pump(proc: subprocess.Popen[str], sink: list[str], ready: threading.Event, 
             tls = TLS_LISTENING.search(line)
             if tls:
                 found.update(tls.groupdict())
+            ws = WS_LISTENING.search(line)
+            if ws:
+                found.update(ws.groupdict())
             ready.set()
     ready.set()
 
@@ -86,7 +91,8 @@ def chat_server(mode: str = "pool", *args: str, data_dir: Path | None = None, st
             proc.kill()
             proc.wait(5)
             raise RuntimeError("chat-server did not start:\n" + "".join(output))
-        server = RunningServer(proc, found["host"], int(found["port"]), output, int(found.get("tls_port", 0)))
+        server = RunningServer(proc, found["host"], int(found["port"]), output, int(found.get("tls_port", 0)),
+                               int(found.get("ws_port", 0)))
         yield server
     finally:
         if proc.poll() is None:

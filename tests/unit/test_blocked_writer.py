@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from server.delivery import BlockedWriter
+from tests.support.servers import wait_for
 
 
 class Queue:
@@ -66,3 +67,31 @@ def test_a_released_socket_cannot_be_watched_again(writer: BlockedWriter) -> Non
     assert writer._selector.get_map()[fd].data is new_queue
     for s in (peer, new, new_peer):
         s.close()
+
+
+def test_a_lingering_socket_shows_eof_drops_late_input_and_closes_when_the_peer_does() -> None:
+    writer = BlockedWriter()
+    try:
+        sock, peer = socket.socketpair()
+        sock.sendall(b"ERROR :bye\r\n")
+        peer.sendall(b"PING :unread\r\n")
+        writer.release(sock, linger=5.0)
+        peer.settimeout(2.0)
+        assert peer.recv(100) == b"ERROR :bye\r\n" and peer.recv(100) == b""  # the goodbye, then EOF
+        peer.sendall(b"PING :late\r\n")  # dropped, not answered by a reset
+        assert sock.fileno() >= 0
+        peer.close()
+        assert wait_for(lambda: sock.fileno() < 0, 2.0)
+    finally:
+        writer.stop()
+
+
+def test_a_lingering_socket_is_closed_at_its_deadline_if_the_peer_never_closes() -> None:
+    writer = BlockedWriter()
+    try:
+        sock, peer = socket.socketpair()
+        writer.release(sock, linger=0.2)
+        assert wait_for(lambda: sock.fileno() < 0, 2.0)
+        peer.close()
+    finally:
+        writer.stop()

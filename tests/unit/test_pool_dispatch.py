@@ -16,6 +16,7 @@ from server.dispatch.serve import build_dispatcher
 from server.dispatch.worker import Listener
 from server.domain import World
 from server.wiring import open_log
+from tests.support.servers import wait_for
 
 
 @pytest.fixture
@@ -59,7 +60,9 @@ def test_a_connection_on_a_reused_descriptor_is_served_though_its_predecessor_fi
     old = connect(pool, old_end, 1)
     assert registers(old_peer, "old")
     fd = old_end.fileno()
+    old_peer.close()  # the client goes, so the closing socket need not linger for it
     old.close()  # as if from another thread, while the pool still counts it as the one on fd
+    assert wait_for(lambda: old_end.fileno() < 0, 5.0)
     new_end, new_peer = socket.socketpair()
     if new_peer.fileno() == fd:
         new_end, new_peer = new_peer, new_end
@@ -67,5 +70,4 @@ def test_a_connection_on_a_reused_descriptor_is_served_though_its_predecessor_fi
     connect(pool, new_end, 2)
     pool._serve(fd, old)  # the old connection's turn ends only now: it must not drop the new one
     assert registers(new_peer, "new")
-    old_peer.close()
     new_peer.close()
