@@ -54,6 +54,16 @@ class Recipient(Protocol):
 R = TypeVar("R", bound=Recipient)
 
 
+# How a recipient wants lines: server-time, message-tags, extended-join, account-tag.
+Wire = tuple[bool, bool, bool, bool]
+
+
+def _wire_formats(caps: AbstractSet[str]) -> tuple[Wire, Wire]:
+    """A recipient's wire format for a JOIN, and for any other line (where extended-join changes nothing)."""
+    time, tags, account = "server-time" in caps, "message-tags" in caps, "account-tag" in caps
+    return (time, tags, "extended-join" in caps, account), (time, tags, False, account)
+
+
 class _Hold:
     """One connection's delivery held back while its labelled command runs."""
 
@@ -74,6 +84,9 @@ class Fanout(Generic[R]):
         self._members: dict[str, set[str]] = {}  # casefolded channel -> local conn ids
         self._killed: list[tuple[R, str]] = []  # KILLed here, to be aborted once the lock is released
         self._holds: dict[str, _Hold] = {}  # conn id -> its held delivery, during a labelled command
+        # conn id -> (the caps they were read from, its wire format for a JOIN, for anything else): a
+        # session's caps are replaced, never changed in place, so "is" tells when to read them again.
+        self._wires: dict[str, tuple[AbstractSet[str], Wire, Wire]] = {}
         self._delivered = 0
         self._progress = threading.Condition(threading.Lock())
 
@@ -87,6 +100,7 @@ class Fanout(Generic[R]):
         with self.lock:
             self._conns.pop(conn.conn_id, None)
             self._holds.pop(conn.conn_id, None)
+            self._wires.pop(conn.conn_id, None)
             empty = not self._conns
         if empty:
             with self._progress:
@@ -126,7 +140,7 @@ class Fanout(Generic[R]):
             return not data or conn.outbound.put(b"".join(data))
 
     def _held_back(self, hold: _Hold, entry: Entry, conn_id: str, line: bytes,
-                   wire: tuple[bool, bool, bool, bool], limit: int) -> list[bytes] | None:
+                   wire: Wire, limit: int) -> list[bytes] | None:
         """What to queue for a held connection instead of ``line`` (lock held): None, the line itself; an empty
         list while it is held back. What waits behind the response counts against the SendQ's ``limit``:
         past it, it all goes to the SendQ in order, which then overflows as for any client that falls behind."""
@@ -178,6 +192,7 @@ class Fanout(Generic[R]):
         with self.lock:
             conns = self._conns
             holds = self._holds
+            wires = self._wires
             for entry in entries:
                 if entry.event.command == "RENAME":
                     self._queue_rename(entry, queued)
@@ -186,7 +201,7 @@ class Fanout(Generic[R]):
                 if required is None and entry.event.channels and entry.event.command == "INVITE":
                     required = "invite-notify"  # a copy for the channel's operators (invite-notify)
                 is_join = entry.event.command == "JOIN"
-                lines: dict[tuple[bool, bool, bool, bool], bytes] = {}  # encoded once per wire format
+                lines: dict[Wire, bytes] = {}  # encoded once per wire format
                 for conn_id in self._route(entry):
                     conn = conns.get(conn_id)
                     if conn is None:
@@ -194,8 +209,10 @@ class Fanout(Generic[R]):
                     caps = conn.caps
                     if required is not None and required not in caps:
                         continue
-                    wire = ("server-time" in caps, "message-tags" in caps, is_join and "extended-join" in caps,
-                            "account-tag" in caps)
+                    known = wires.get(conn_id)
+                    if known is None or known[0] is not caps:
+                        known = wires[conn_id] = (caps, *_wire_formats(caps))
+                    wire = known[1] if is_join else known[2]
                     line = lines.get(wire)
                     if line is None:
                         line = lines[wire] = entry.message(wire[0], wire[1], wire[2], account_tag=wire[3]).to_bytes()
