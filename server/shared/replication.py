@@ -100,6 +100,12 @@ class Replication:
         self._homes: dict[str, tuple[type, Replica]] = {}
         self._applying = threading.local()
         self._waiting: dict[int, Future[Any]] = {}
+        # Operations waiting to be appended, and whether a thread is appending: that thread takes
+        # all that wait in one pipelined round trip (a group commit), so a busy node makes one
+        # round trip per batch, not one per command.
+        self._pending: list[tuple[int, bytes]] = []
+        self._appending = False
+        self._append_lock = threading.Lock()
         self._requests = itertools.count(1)
         self._cursor = "0-0"
         self._applied = 0  # entries of the stream applied since it began, this replica's or its snapshot's
@@ -144,16 +150,36 @@ class Replication:
         future: Future[Any] = Future()
         self._waiting[request] = future
         payload = pickle.dumps((self.incarnation, request, home, name, args, kwargs))
-        try:
-            self._redis.xadd(STREAM, {b"op": payload})
-        except redis.RedisError as exc:
-            self._waiting.pop(request, None)
-            raise Unavailable(f"cannot reach Redis: {exc}") from None
+        with self._append_lock:
+            self._pending.append((request, payload))
+            leader = not self._appending
+            self._appending = True
+        if leader:
+            self._append_pending()
         try:
             return future.result(timeout=SUBMIT_TIMEOUT)
         except FutureTimeout:
             self._waiting.pop(request, None)
             raise Unavailable("the network did not answer in time") from None
+
+    def _append_pending(self) -> None:
+        """Append what waits, batch after batch, until nothing does; a failed batch fails its commands."""
+        while True:
+            with self._append_lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._appending = False
+                    return
+            try:
+                pipe = self._redis.pipeline(transaction=False)
+                for _, payload in batch:
+                    pipe.xadd(STREAM, {b"op": payload})
+                pipe.execute()
+            except redis.RedisError as exc:
+                for request, _ in batch:
+                    future = self._waiting.pop(request, None)
+                    if future is not None:
+                        future.set_exception(Unavailable(f"cannot reach Redis: {exc}"))
 
     # -- the applying thread -------------------------------------------------------
 
