@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from loadtest import Params, run
-from tests.support.servers import RunningServer
+from tests.support.servers import NO_FLOOD_CONTROL, RunningServer, chat_server
 
 
 def small(workload: str, server: RunningServer, **kw: Any) -> Params:
@@ -40,3 +40,15 @@ def test_connect_idle_churn(server: RunningServer) -> None:
     assert churn.figures["churn_cycles"] > 0
     assert churn.figures["delivered"] + churn.figures["lost"] == churn.figures["deliveries_expected"] == 20 * 9
     assert connect.ok and idle.ok and churn.ok, (connect.problems, idle.problems, churn.problems)
+
+
+@pytest.mark.timeout(60)
+def test_login_registers_accounts_then_logs_every_one_in_with_sasl_while_rooms_chat() -> None:
+    with chat_server("pool", *NO_FLOOD_CONTROL, "--register-throttle", "0/0") as srv:
+        login = run(small("login", srv, clients=10, channels=2, messages=2, rate=100.0, accounts=4),
+                    show_progress=False)
+        assert login.figures["logins"] == 4 and login.figures["login_failures"] == 0, login.problems
+        assert login.figures["logins_per_s"] > 0
+        assert "login" in login.histograms
+        assert login.figures["delivered"] + login.figures["lost"] == login.figures["deliveries_expected"] == 20 * 4
+        assert login.ok, login.problems
