@@ -297,14 +297,14 @@ class Fanout(Generic[R]):
             seen = list(members)
             self._discard(event.channels[0], event.target_conn if command == "KICK" else origin)
             return seen
-        if event.target_conn and command in ("AWAY", "SETNAME"):  # a copy for a MONITOR watcher
+        if event.target_conn and command in ("AWAY", "SETNAME", "ACCOUNT"):  # a copy for a MONITOR watcher
             watcher = self._conns.get(event.target_conn)
             return (event.target_conn,) if watcher is not None and "extended-monitor" in watcher.caps else ()
         if command in ("QUIT", "NICK", "AWAY", "SETNAME", "ACCOUNT"):
             seen_set: set[str] = set()
             for channel in event.channels:
                 seen_set.update(self._members.get(channel, ()))
-            if command in ("QUIT", "AWAY"):
+            if command in ("QUIT", "AWAY", "ACCOUNT"):  # the user learns of their own account by 900/901
                 seen_set.discard(origin)
             else:
                 seen_set.add(origin)

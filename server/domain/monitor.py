@@ -123,7 +123,8 @@ class MonitorWorld(WorldState):
                 for w in sorted(watchers) if w in self._users]
 
     def _monitor_copies(self, user: User, event: Event) -> list[Event]:
-        """An AWAY or SETNAME for the user's watchers (extended-monitor) who do not see it through a channel."""
+        """An AWAY, SETNAME or ACCOUNT for the user's watchers (extended-monitor) who do not see it through a
+        channel."""
         watchers = self._watchers.get(casefold(user.nick))
         if not watchers:
             return []

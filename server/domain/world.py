@@ -176,7 +176,7 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             if not user.registered:
                 return 0
             event = Event("ACCOUNT", user.source, (account or "*",), conn_id, tuple(sorted(user.channels)))
-            return self._publish([event])
+            return self._publish([event, *self._monitor_copies(user, event)])
 
     def set_away(self, conn_id: str, text: str) -> int:
         """Mark a user away (or back, with ""); away-notify clients sharing a channel hear of it."""
