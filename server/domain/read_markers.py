@@ -1,8 +1,8 @@
 """Read markers (IRCv3 draft/read-marker): how far each user has read each conversation.
 
-Kept by nick until accounts exist, with the World (so every worker sees the
-same markers), and bounded: the markers of the nicks least recently used go
-first. A marker only moves forward.
+Kept by account for a user who is logged in (from any connection), else by
+nick, with the World (so every worker sees the same markers), and bounded: the
+markers of the owners least recently used go first. A marker only moves forward.
 """
 
 from __future__ import annotations
@@ -29,24 +29,28 @@ class ReadMarkerWorld(WorldState):
         super().__init__(log, archive, registered)
         self._marks: OrderedDict[str, OrderedDict[str, Mark]] = OrderedDict()  # nick -> target -> mark
 
+    def _owner(self, conn_id: str) -> str:
+        """Whose markers a connection reads and moves (lock held): its account's, else its nick's."""
+        user = self._users[conn_id]
+        return user.account_key or casefold(user.nick)
+
     def _marks_of(self, conn_id: str) -> OrderedDict[str, Mark]:
-        """The markers of the user's nick, made the most recently used (lock held)."""
-        nick = casefold(self._users[conn_id].nick)
-        marks = self._marks.get(nick)
+        """The markers of the user's account or nick, made the most recently used (lock held)."""
+        owner = self._owner(conn_id)
+        marks = self._marks.get(owner)
         if marks is None:
-            marks = self._marks[nick] = OrderedDict()
+            marks = self._marks[owner] = OrderedDict()
             if len(self._marks) > MARKED_NICKS_KEPT:
                 self._marks.popitem(last=False)
         else:
-            self._marks.move_to_end(nick)
+            self._marks.move_to_end(owner)
         return marks
 
     @view
     def read_marker(self, conn_id: str, target: str) -> str:
         """The user's marker for ``target``: ``timestamp=...``, or ``*`` if there is none."""
         with self._lock:
-            nick = casefold(self._users[conn_id].nick)
-            marks = self._marks.get(nick)
+            marks = self._marks.get(self._owner(conn_id))
             mark = marks.get(casefold(target)) if marks is not None else None
             return f"timestamp={mark[1]}" if mark else "*"
 
