@@ -10,7 +10,6 @@ values.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from server.log import Event
 from server.log.history import pair_key
@@ -20,36 +19,18 @@ from server.protocol import numerics as n
 from .channel_rules import invite_notices, join_refusal, list_entry_change, speak_refusal
 from .model import Channel, ChannelView, ListEntry, Refusal, User, UserView, WasUser
 from .modes import LIST_MODES, MAX_MODES, ModeChange, render_mode_changes
+from .outcome import CHANSERV, Outcome, refused
 from .read_markers import ReadMarkerWorld
 from .redaction import RedactionWorld
 from .rename import RenameWorld
+from .services_world import ServicesWorld
 from .statusmsg import STATUS_PREFIXES, StatusMessageWorld
 from .world_state import WHOWAS_KEPT, ChannelArchive
 
 __all__ = ["WHOWAS_KEPT", "ChannelArchive", "Outcome", "World"]
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What an operation did: the refusals to send back, and the last seq it logged."""
-
-    refusals: tuple[Refusal, ...] = ()
-    seq: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.refusals
-
-
-# The source of what the built-in ChanServ does to a channel.
-CHANSERV = "ChanServ!ChanServ@services."
-
-
-def _refused(*refusal: str) -> Outcome:
-    return Outcome((refusal,))
-
-
-class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
+class World(RenameWorld, ServicesWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
     """The operations that change the network.
 
     The state and its read-only views are WorldState's; MONITOR's are MonitorWorld's, METADATA's
@@ -90,7 +71,7 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
         with self._lock:
             holder = self._nicks.get(folded)
             if holder is not None and holder != conn_id:
-                return _refused(n.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
+                return refused(n.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
             user = self._users.get(conn_id)
             if user is None:
                 self._users[conn_id] = User(conn_id, nick, host, signon=now)
@@ -164,20 +145,6 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
                 self._publish(events)
             return sum(1 for event in events if event.command == "KILL")
 
-    def set_account(self, conn_id: str, account: str, key: str = "") -> int:
-        """Log a connection in to ``account`` (or out, with ""), whose private history is under ``key``;
-        account-notify clients sharing a channel hear of it once the user is registered. Returns the seq
-        of that ACCOUNT event (0 if none)."""
-        with self._lock:
-            user = self._users.get(conn_id)
-            if user is None or user.account == account:
-                return 0
-            user.account, user.account_key = account, key
-            if not user.registered:
-                return 0
-            event = Event("ACCOUNT", user.source, (account or "*",), conn_id, tuple(sorted(user.channels)))
-            return self._publish([event, *self._monitor_copies(user, event)])
-
     def set_away(self, conn_id: str, text: str) -> int:
         """Mark a user away (or back, with ""); away-notify clients sharing a channel hear of it."""
         with self._lock:
@@ -220,7 +187,7 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             killer = self._users[conn_id]
             victim_id = self._nicks.get(casefold(nick))
             if victim_id is None or not self._users[victim_id].registered:
-                return _refused(n.ERR_NOSUCHNICK, nick, "No such nick/channel")
+                return refused(n.ERR_NOSUCHNICK, nick, "No such nick/channel")
             victim = self._users[victim_id]
             message = f"Killed ({killer.nick} ({reason}))"
             kill = Event("KILL", killer.source, (victim.nick, message), conn_id, target_conn=victim_id)
@@ -243,7 +210,7 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
              founder: bool = False) -> tuple[Outcome, ChannelView | None]:
         """Enter a channel; its registered ``founder`` (ChanServ) passes its locks and is made operator."""
         if not is_valid_channel(name):
-            return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), None
+            return refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), None
         folded = casefold(name)
         with self._lock:
             user = self._users[conn_id]
@@ -270,32 +237,6 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
                 events.append(Event("MODE", CHANSERV, (channel.name, "+o", user.nick), conn_id, (folded,)))
             seq = self._publish(events)
             return Outcome(seq=seq), self._view(channel, conn_id)
-
-    def services_op(self, conn_id: str, name: str, nick: str) -> Outcome:
-        """ChanServ OP: make ``nick`` an operator of ``name``, told to the channel as ChanServ's MODE."""
-        folded = casefold(name)
-        with self._lock:
-            channel = self._channels.get(folded)
-            if channel is None:
-                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
-            refusals: list[Refusal] = []
-            if not self._apply_mode(channel, ModeChange(True, "o", nick), refusals, CHANSERV, 0.0):
-                return Outcome(tuple(refusals))
-            target = self._users[self._nicks[casefold(nick)]]
-            event = Event("MODE", CHANSERV, (channel.name, "+o", target.nick), conn_id, (folded,))
-            return Outcome(seq=self._publish([event]))
-
-    def set_channel_registered(self, name: str, registered: bool) -> None:
-        """ChanServ registered (or dropped) a channel: from now on its settings are kept (or not)."""
-        folded = casefold(name)
-        with self._lock:
-            if not registered:
-                self._registered_channels.discard(folded)
-                return
-            self._registered_channels.add(folded)
-            channel = self._channels.get(folded)
-            if channel is not None:
-                self._remember(folded, channel)
 
     def _new_channel(self, key: str, name: str, now: float) -> Channel:
         saved = self._saved.get(key) if key in self._registered_channels else None
@@ -349,7 +290,7 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
                 return Outcome((channel,))
             victim_id = self._nicks.get(casefold(victim))
             if victim_id is None or victim_id not in channel.members:
-                return _refused(n.ERR_USERNOTINCHANNEL, victim, channel.name, "They aren't on that channel")
+                return refused(n.ERR_USERNOTINCHANNEL, victim, channel.name, "They aren't on that channel")
             target = self._users[victim_id]
             event = Event("KICK", user.source, (channel.name, target.nick, reason or user.nick), conn_id,
                           (folded,), target_conn=victim_id)
@@ -362,10 +303,10 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             user = self._users[conn_id]
             target_id = self._nicks.get(casefold(nick))
             if target_id is None or not self._users[target_id].registered:
-                return _refused(n.ERR_NOSUCHNICK, nick, "No such nick/channel")
+                return refused(n.ERR_NOSUCHNICK, nick, "No such nick/channel")
             channel = self._channel_of(conn_id, name)
             if isinstance(channel, Channel) and target_id in channel.members:
-                return _refused(n.ERR_USERONCHANNEL, nick, channel.name, "is already on channel")
+                return refused(n.ERR_USERONCHANNEL, nick, channel.name, "is already on channel")
             if isinstance(channel, Channel) and "i" in channel.modes:
                 channel = self._channel_of(conn_id, name, op=True)
             if not isinstance(channel, Channel):
@@ -384,11 +325,11 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
             user = self._users[conn_id]
             channel = self._channels.get(folded)
             if channel is None:
-                return _refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), []
+                return refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), []
             queries = [c for c in changes if c.letter in LIST_MODES and not c.arg]
             edits = [c for c in changes if not (c.letter in LIST_MODES and not c.arg)][:MAX_MODES]
             if edits and not channel.is_op(conn_id):
-                return _refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator"), []
+                return refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator"), []
             refusals: list[tuple[str, ...]] = []
             applied = [c for c in edits if self._apply_mode(channel, c, refusals, user.source, now)]
             seq = 0
@@ -462,7 +403,7 @@ class World(RenameWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
                     return (Outcome((refusal,)) if refusal else Outcome(seq=seq)), ""
             target_id = self._nicks.get(folded)
             if target_id is None or not self._users[target_id].registered:
-                return _refused(n.ERR_NOSUCHNICK, target, "No such nick/channel"), ""
+                return refused(n.ERR_NOSUCHNICK, target, "No such nick/channel"), ""
             recipient = self._users[target_id]
             params = (recipient.nick, *extra)
             event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {},

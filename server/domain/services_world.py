@@ -1,0 +1,61 @@
+"""The World's operations for accounts and the built-in ChanServ: logging in, channel registration, ChanServ OP.
+
+World (world.py) composes this class like its other parts; every method
+runs under the one World lock.
+"""
+
+from __future__ import annotations
+
+from server.log import Event
+from server.protocol import casefold
+from server.protocol import numerics as n
+
+from .monitor import MonitorWorld
+from .outcome import CHANSERV, Outcome, refused
+
+__all__ = ["ServicesWorld"]
+
+
+class ServicesWorld(MonitorWorld):
+    def set_account(self, conn_id: str, account: str, key: str = "") -> int:
+        """Log a connection in to ``account`` (or out, with ""), whose private history is under ``key``;
+        account-notify clients sharing a channel (and extended-monitor watchers) hear of it once the user
+        is registered. Returns the seq of that ACCOUNT event (0 if none)."""
+        with self._lock:
+            user = self._users.get(conn_id)
+            if user is None or user.account == account:
+                return 0
+            user.account, user.account_key = account, key
+            if not user.registered:
+                return 0
+            event = Event("ACCOUNT", user.source, (account or "*",), conn_id, tuple(sorted(user.channels)))
+            return int(self._log.append([event, *self._monitor_copies(user, event)])[-1].seq)
+
+    def services_op(self, conn_id: str, name: str, nick: str) -> Outcome:
+        """ChanServ OP: make ``nick`` an operator of ``name``, told to the channel as ChanServ's MODE."""
+        folded = casefold(name)
+        with self._lock:
+            channel = self._channels.get(folded)
+            if channel is None:
+                return refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+            target_id = self._nicks.get(casefold(nick))
+            if target_id is None or target_id not in channel.members:
+                return refused(n.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel")
+            modes = channel.members[target_id]
+            if "o" in modes:
+                return Outcome()
+            modes.add("o")
+            event = Event("MODE", CHANSERV, (channel.name, "+o", self._users[target_id].nick), conn_id, (folded,))
+            return Outcome(seq=self._log.append([event])[-1].seq)
+
+    def set_channel_registered(self, name: str, registered: bool) -> None:
+        """ChanServ registered (or dropped) a channel: from now on its settings are kept (or not)."""
+        folded = casefold(name)
+        with self._lock:
+            if not registered:
+                self._registered_channels.discard(folded)
+                return
+            self._registered_channels.add(folded)
+            channel = self._channels.get(folded)
+            if channel is not None:
+                self._remember(folded, channel)
