@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from server.protocol import LineBuffer, Message, casefold
 
@@ -13,7 +15,7 @@ from .receive import take_lines
 from .stats import LatencyCounter
 from .tracker import ReceiverLog
 
-__all__ = ["Client", "ConnectionLost", "Shared", "open_client"]
+__all__ = ["Client", "ConnectionLost", "Shared", "connect", "open_client"]
 
 _NICK_ERRORS = frozenset({"431", "432", "433", "436"})
 
@@ -168,11 +170,19 @@ class Client(asyncio.Protocol):
             self.transport.abort()
 
 
-async def open_client(host: str, port: int, nick: str, shared: Shared, log: ReceiverLog | None) -> Client:
-    """Connect one client (not yet registered)."""
+C = TypeVar("C", bound=Client)
+
+
+async def connect(host: str, port: int, nick: str, make: Callable[[], C]) -> C:
+    """Connect one connection made by ``make`` (not yet registered)."""
     loop = asyncio.get_running_loop()
     try:
-        _, proto = await loop.create_connection(lambda: Client(nick, shared, log), host, port)
+        _, proto = await loop.create_connection(make, host, port)
     except OSError as exc:
         raise ConnectionLost(f"{nick}: cannot connect: {exc}") from exc
     return proto
+
+
+async def open_client(host: str, port: int, nick: str, shared: Shared, log: ReceiverLog | None) -> Client:
+    """Connect one client (not yet registered)."""
+    return await connect(host, port, nick, lambda: Client(nick, shared, log))

@@ -13,7 +13,7 @@ import time
 
 from server.protocol import Message
 
-from .conn import Client, ConnectionLost, Shared, _fail
+from .conn import Client, ConnectionLost, Shared, _fail, connect
 
 __all__ = ["account_name", "account_password", "log_in", "register_account"]
 
@@ -61,12 +61,7 @@ class _AccountClient(Client):
 
 async def _open(host: str, port: int, nick: str, shared: Shared,
                 credentials: tuple[str, str] | None = None) -> _AccountClient:
-    loop = asyncio.get_running_loop()
-    try:
-        _, proto = await loop.create_connection(lambda: _AccountClient(nick, shared, credentials), host, port)
-    except OSError as exc:
-        raise ConnectionLost(f"{nick}: cannot connect: {exc}") from exc
-    return proto
+    return await connect(host, port, nick, lambda: _AccountClient(nick, shared, credentials))
 
 
 async def register_account(host: str, port: int, name: str, password: str, shared: Shared) -> None:

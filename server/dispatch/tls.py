@@ -13,7 +13,16 @@ import ssl
 import threading
 from collections.abc import Callable
 
-__all__ = ["TlsClosed", "TlsContext", "TlsSession", "load_server_context"]
+__all__ = ["TlsClosed", "TlsContext", "TlsSession", "load_server_context", "send_some"]
+
+
+def send_some(data: bytes, send: Callable[[bytes], int]) -> bytes:
+    """Send what the socket takes now; the rest, to send when it is writable again."""
+    try:
+        sent = send(data)
+    except BlockingIOError:
+        sent = 0
+    return data[sent:]
 
 
 class TlsClosed(Exception):
@@ -112,11 +121,7 @@ class TlsSession:
         data = self._backlog + self._outgoing.read() if self._backlog else self._outgoing.read()
         if not data:
             return True
-        try:
-            sent = send(data)
-        except BlockingIOError:
-            sent = 0
-        self._backlog = data[sent:]
+        self._backlog = send_some(data, send)
         return not self._backlog
 
     @property

@@ -29,7 +29,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.typing import Origin, Subprotocol
 
-from .tls import TlsSession
+from .tls import TlsSession, send_some
 
 __all__ = ["BINARY", "TEXT", "WebSocketPolicy", "WsClosed", "WsSession", "parse_origins"]
 
@@ -203,11 +203,7 @@ class WsSession:
             data = self._backlog + data
         if not data:
             return True
-        try:
-            sent = send(data)
-        except BlockingIOError:
-            sent = 0
-        self._backlog = data[sent:]
+        self._backlog = send_some(data, send)
         return not self._backlog
 
     def flush(self, send: Send) -> bool:
