@@ -25,9 +25,9 @@ from .redaction import RedactionWorld
 from .rename import RenameWorld
 from .services_world import ServicesWorld
 from .statusmsg import STATUS_PREFIXES, StatusMessageWorld
-from .world_state import WHOWAS_KEPT, ChannelArchive
+from .world_state import WHOWAS_KEPT, ChannelArchive, WorldState
 
-__all__ = ["WHOWAS_KEPT", "ChannelArchive", "Outcome", "World"]
+__all__ = ["OPERATIONS", "WHOWAS_KEPT", "ChannelArchive", "Outcome", "World"]
 
 
 class World(RenameWorld, ServicesWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
@@ -418,3 +418,11 @@ def fit_line(text: str, overhead: str) -> str:
     budget = 510 - len(overhead.encode())
     raw = text.encode()
     return text if len(raw) <= budget else raw[:max(budget, 0)].decode(errors="ignore")
+
+
+# The operations that change the network: what World has beyond WorldState's read-only views and its
+# parts' (marked @view). A home that is not this process (the Manager, a network) sends these.
+OPERATIONS = tuple(sorted(name for name in dir(World)
+                          if not name.startswith("_") and callable(getattr(World, name))
+                          and not hasattr(WorldState, name)
+                          and not getattr(getattr(World, name), "__world_view__", False)))

@@ -36,7 +36,8 @@ from server.accounts.store import AccountStore
 from server.accounts.throttle import LoginPolicy
 from server.domain import World
 from server.domain.errors import Unavailable
-from server.domain.world_state import ChannelArchive, WorldState
+from server.domain.world import OPERATIONS
+from server.domain.world_state import ChannelArchive
 from server.log import MessageLog
 
 __all__ = ["OPERATIONS", "SNAPSHOT", "STREAM", "ReplicatedAccounts", "ReplicatedWorld", "Replication"]
@@ -70,13 +71,6 @@ end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
-
-# The World's operations: what it has beyond WorldState's read-only views and its parts' (@view).
-OPERATIONS = tuple(sorted(name for name in dir(World)
-                          if not name.startswith("_") and callable(getattr(World, name))
-                          and not hasattr(WorldState, name) and not getattr(getattr(World, name), "__world_view__",
-                                                                            False)))
-
 
 class Replica(Protocol):
     """What a home's replica offers for snapshots."""
