@@ -163,7 +163,7 @@ class MetadataWorld(MonitorWorld):
                 params = (nick, name, key, "*", value) if value is not None else (nick, name, key, "key not set")
                 numeric = n.RPL_KEYVALUE if value is not None else n.RPL_KEYNOTSET
                 events.append(Event(numeric, self.server_name, params, conn_id, target_conn=cid))
-        return self._log.append(events)[-1].seq if events else 0
+        return self._publish(events) if events else 0
 
     # -- subscriptions -------------------------------------------------------
 

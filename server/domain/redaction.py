@@ -33,7 +33,7 @@ class RedactionWorld(WorldState):
                 if not own and not channel.is_op(conn_id):
                     return "REDACT_FORBIDDEN", 0
                 event = Event("REDACT", user.source, (channel.name, msgid, *extra), conn_id, (folded,))
-                return "", self._log.append([event])[-1].seq
+                return "", self._publish([event])
             if not own:
                 return "REDACT_FORBIDDEN", 0
             peer = self._nicks.get(casefold(target))
@@ -41,4 +41,4 @@ class RedactionWorld(WorldState):
             if peer is not None and peer != conn_id:
                 events.append(Event("REDACT", user.source, (target, msgid, *extra), conn_id, target_conn=peer,
                                     history=key))
-            return "", self._log.append(events)[-1].seq
+            return "", self._publish(events)

@@ -49,4 +49,4 @@ class RenameWorld(MetadataWorld):
             sources = tuple(f"{cid} {self._users[cid].source}" for cid in sorted(channel.members))
             event = Event("RENAME", self._users[conn_id].source, (old_name, new, reason), conn_id,
                           (old_key, new_key), extra=sources)
-            return None, "", self._log.append([event])[-1].seq
+            return None, "", self._publish([event])

@@ -10,13 +10,16 @@ from server.log import Event
 from server.protocol import casefold
 from server.protocol import numerics as n
 
+from .channel_modes import ChannelModeWorld
+from .model import Refusal
+from .modes import ModeChange
 from .monitor import MonitorWorld
 from .outcome import CHANSERV, Outcome, refused
 
 __all__ = ["ServicesWorld"]
 
 
-class ServicesWorld(MonitorWorld):
+class ServicesWorld(MonitorWorld, ChannelModeWorld):
     def set_account(self, conn_id: str, account: str, key: str = "") -> int:
         """Log a connection in to ``account`` (or out, with ""), whose private history is under ``key``;
         account-notify clients sharing a channel (and extended-monitor watchers) hear of it once the user
@@ -29,7 +32,7 @@ class ServicesWorld(MonitorWorld):
             if not user.registered:
                 return 0
             event = Event("ACCOUNT", user.source, (account or "*",), conn_id, tuple(sorted(user.channels)))
-            return int(self._log.append([event, *self._monitor_copies(user, event)])[-1].seq)
+            return self._publish([event, *self._monitor_copies(user, event)])
 
     def services_op(self, conn_id: str, name: str, nick: str) -> Outcome:
         """ChanServ OP: make ``nick`` an operator of ``name``, told to the channel as ChanServ's MODE."""
@@ -38,15 +41,12 @@ class ServicesWorld(MonitorWorld):
             channel = self._channels.get(folded)
             if channel is None:
                 return refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
-            target_id = self._nicks.get(casefold(nick))
-            if target_id is None or target_id not in channel.members:
-                return refused(n.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel")
-            modes = channel.members[target_id]
-            if "o" in modes:
-                return Outcome()
-            modes.add("o")
-            event = Event("MODE", CHANSERV, (channel.name, "+o", self._users[target_id].nick), conn_id, (folded,))
-            return Outcome(seq=self._log.append([event])[-1].seq)
+            refusals: list[Refusal] = []
+            if not self._apply_mode(channel, ModeChange(True, "o", nick), refusals, CHANSERV, 0.0):
+                return Outcome(tuple(refusals))
+            target = self._users[self._nicks[casefold(nick)]]
+            event = Event("MODE", CHANSERV, (channel.name, "+o", target.nick), conn_id, (folded,))
+            return Outcome(seq=self._publish([event]))
 
     def set_channel_registered(self, name: str, registered: bool) -> None:
         """ChanServ registered (or dropped) a channel: from now on its settings are kept (or not)."""

@@ -39,4 +39,4 @@ class StatusMessageWorld(WorldState):
         events = [Event(command, user.source, params, "", target_conn=cid, tags=tags)
                   for cid, modes in channel.members.items() if cid != conn_id and modes & wanted]
         events.append(Event(command, user.source, params, conn_id, target_conn=conn_id, tags=tags))  # the echo
-        return None, self._log.append(events)[-1].seq
+        return None, self._publish(events)

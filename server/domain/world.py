@@ -9,16 +9,13 @@ values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from server.log import Event
 from server.log.history import pair_key
 from server.protocol import casefold, is_valid_channel
 from server.protocol import numerics as n
 
-from .channel_rules import invite_notices, join_refusal, list_entry_change, speak_refusal
-from .model import Channel, ChannelView, ListEntry, Refusal, User, UserView, WasUser
-from .modes import LIST_MODES, MAX_MODES, ModeChange, render_mode_changes
+from .channel_rules import invite_notices, join_refusal, speak_refusal
+from .model import Channel, ChannelView, Refusal, User, UserView, WasUser
 from .outcome import CHANSERV, Outcome, refused
 from .read_markers import ReadMarkerWorld
 from .redaction import RedactionWorld
@@ -39,10 +36,6 @@ class World(RenameWorld, ServicesWorld, RedactionWorld, ReadMarkerWorld, StatusM
     """
 
     # -- helpers (lock held) -------------------------------------------------
-
-    def _publish(self, events: Sequence[Event]) -> int:
-        entries = self._log.append(events)
-        return entries[-1].seq if entries else 0
 
     def _channel_of(self, conn_id: str, name: str, op: bool = False) -> Channel | Refusal:
         """The channel ``conn_id`` is in (and is an operator of, if ``op``), or why not."""
@@ -316,64 +309,6 @@ class World(RenameWorld, ServicesWorld, RedactionWorld, ReadMarkerWorld, StatusM
             event = Event("INVITE", user.source, (target.nick, channel.name), conn_id, target_conn=target_id,
                           account=user.account)
             return Outcome(seq=self._publish([event, *invite_notices(channel, event)]))
-
-    def change_modes(self, conn_id: str, name: str, changes: list[ModeChange],
-                     now: float = 0.0) -> tuple[Outcome, list[tuple[str, list[ListEntry]]]]:
-        """Apply channel mode changes; returns the outcome and each list (+b, +e, +I) queried, by letter."""
-        folded = casefold(name)
-        with self._lock:
-            user = self._users[conn_id]
-            channel = self._channels.get(folded)
-            if channel is None:
-                return refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), []
-            queries = [c for c in changes if c.letter in LIST_MODES and not c.arg]
-            edits = [c for c in changes if not (c.letter in LIST_MODES and not c.arg)][:MAX_MODES]
-            if edits and not channel.is_op(conn_id):
-                return refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator"), []
-            refusals: list[tuple[str, ...]] = []
-            applied = [c for c in edits if self._apply_mode(channel, c, refusals, user.source, now)]
-            seq = 0
-            if applied:
-                self._remember(folded, channel)
-                params = (channel.name, *render_mode_changes(applied))
-                seq = self._publish([Event("MODE", user.source, params, conn_id, (folded,))])
-            lists = [(c.letter, list(channel.lists.get(c.letter, ()))) for c in queries]
-            return Outcome(tuple(refusals), seq), lists
-
-    def _apply_mode(self, channel: Channel, change: ModeChange, refusals: list[Refusal], setter: str,
-                    now: float) -> bool:
-        letter, arg = change.letter, change.arg
-        if letter in "ov":
-            target_id = self._nicks.get(casefold(arg))
-            if target_id is None or target_id not in channel.members:
-                refusals.append((n.ERR_USERNOTINCHANNEL, arg, channel.name, "They aren't on that channel"))
-                return False
-            modes = channel.members[target_id]
-            if (letter in modes) == change.add:
-                return False
-            (modes.add if change.add else modes.discard)(letter)
-            return True
-        if letter in LIST_MODES:
-            return list_entry_change(channel, letter, change.add, arg, setter, now, refusals)
-        if letter == "k":
-            if change.add == bool(channel.key):
-                return False
-            channel.key = arg if change.add else ""
-            return True
-        if letter == "l":
-            if change.add:
-                if not arg.isdigit() or int(arg) <= 0:
-                    return False
-                channel.limit = int(arg)
-                return True
-            if not channel.limit:
-                return False
-            channel.limit = 0
-            return True
-        if (letter in channel.modes) == change.add:
-            return False
-        (channel.modes.add if change.add else channel.modes.discard)(letter)
-        return True
 
     # -- messages ------------------------------------------------------------
 

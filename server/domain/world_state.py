@@ -10,11 +10,11 @@ import pickle
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from fnmatch import fnmatchcase
 from typing import Any, Protocol, TypeVar
 
-from server.log import MessageLog
+from server.log import Event, MessageLog
 from server.log.sqlite import ChannelSettings
 from server.protocol import casefold
 
@@ -65,6 +65,11 @@ class WorldState:
         self._peak = 0
         # Tells this run's connection ids from a previous run's, whose ids repeat.
         self._run = secrets.token_hex(4)
+
+    def _publish(self, events: Sequence[Event]) -> int:
+        """Log what an operation did (lock held); the seq of its last event, 0 if none."""
+        entries = self._log.append(events)
+        return entries[-1].seq if entries else 0
 
     def _remember(self, key: str, channel: Channel) -> None:
         """Keep a registered channel's topic and modes for when it is next created, here and in the archive

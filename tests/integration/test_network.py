@@ -14,9 +14,21 @@ import pytest
 from tests.integration.test_history import chathistory, history_client
 from tests.support.client import LineClient
 from tests.support.redis_server import RedisServer, redis_cluster, redis_server
-from tests.support.servers import NO_FLOOD_CONTROL, RunningServer, chat_server
+from tests.support.servers import NO_FLOOD_CONTROL, RunningServer, chat_server, wait_for
 
 NODE_TIMEOUT = "3"
+
+
+def join(client: LineClient, channel: str) -> None:
+    client.send(f"JOIN {channel}")
+    client.expect(" 366 ")
+
+
+def names(client: LineClient, channel: str) -> set[str]:
+    """The nicks NAMES shows in ``channel`` now, as ``client``'s node sees them."""
+    client.send(f"NAMES {channel}")
+    replies = client.expect_until(" 366 ")
+    return {nick.lstrip("@+") for m in replies if m.command == "353" for nick in m.params[-1].split()}
 
 
 @contextmanager
@@ -35,8 +47,7 @@ def network(mode: str = "pool", nodes: int = 2,
 @pytest.mark.timeout(60)
 def test_users_on_two_nodes_chat_as_on_one_server(mode: str) -> None:
     with network(mode) as (_, (a, b)), LineClient(a.address, "alice") as alice, LineClient(b.address, "bob") as bob:
-        alice.send("JOIN #both")
-        alice.expect(" 366 ")
+        join(alice, "#both")
         bob.send("JOIN #both")
         names = bob.expect(" 353 ")
         assert set(names.params[-1].split()) == {"@alice", "bob"}
@@ -82,12 +93,10 @@ def test_every_member_sees_one_order_whichever_node_serves_them() -> None:
         members = [LineClient(server.address, f"m{n}{i}") for n, server in enumerate((a, b)) for i in range(2)]
         for member in members:
             member.send("CAP REQ echo-message")
-            member.send("JOIN #order")
-            member.expect(" 366 ")
-        for member in members:
-            member.send("PING synced")
-            member.expect("PONG")
-        time.sleep(0.5)  # every JOIN delivered everywhere before anyone speaks
+            join(member, "#order")
+        everyone = {member.nick for member in members}
+        for member in members:  # every JOIN applied on both nodes before anyone speaks
+            assert wait_for(lambda m=member: names(m, "#order") == everyone, timeout=10)
 
         def speak(member: LineClient) -> None:
             for k in range(per_sender):
@@ -112,14 +121,12 @@ def test_every_member_sees_one_order_whichever_node_serves_them() -> None:
 @pytest.mark.timeout(60)
 def test_history_said_on_one_node_is_read_on_the_other() -> None:
     with network() as (_, (a, b)), LineClient(a.address, "speaker") as speaker:
-        speaker.send("JOIN #kept")
-        speaker.expect(" 366 ")
+        join(speaker, "#kept")
         speaker.send("PRIVMSG #kept :said on node0")
         speaker.send("PING done")
         speaker.expect("PONG")
         with history_client(b.address, "reader") as reader:
-            reader.send("JOIN #kept")
-            reader.expect(" 366 ")
+            join(reader, "#kept")
             assert "said on node0" in chathistory(reader, "#kept")
 
 
@@ -127,10 +134,8 @@ def test_history_said_on_one_node_is_read_on_the_other() -> None:
 def test_a_node_killed_with_9_leaves_the_channel_for_everyone_and_frees_its_nicks() -> None:
     with network() as (_, (a, b)), LineClient(a.address, "stays") as stays:
         gone = LineClient(b.address, "goner")
-        gone.send("JOIN #watch")
-        gone.expect(" 366 ")
-        stays.send("JOIN #watch")
-        stays.expect(" 366 ")
+        join(gone, "#watch")
+        join(stays, "#watch")
         killed_at = time.monotonic()
         b.proc.send_signal(signal.SIGKILL)
         quit_ = stays.expect(r"^:goner!\S+ QUIT ", timeout=15)
@@ -147,10 +152,8 @@ def test_a_node_killed_with_9_leaves_the_channel_for_everyone_and_frees_its_nick
 def test_while_redis_is_down_commands_are_refused_and_the_node_resumes_by_itself() -> None:
     with network() as (redis, (a, b)), LineClient(a.address, "patient") as patient, \
             LineClient(b.address, "other") as other:
-        other.send("JOIN #outage")
-        other.expect(" 366 ")
-        patient.send("JOIN #outage")
-        patient.expect(" 366 ")
+        join(other, "#outage")
+        join(patient, "#outage")
         redis.stop()
         patient.send("PRIVMSG #outage :while it is down")
         patient.expect(r"FAIL PRIVMSG TEMPORARILY_UNAVAILABLE")
@@ -170,10 +173,8 @@ def test_while_redis_is_down_commands_are_refused_and_the_node_resumes_by_itself
 def test_a_paused_node_that_was_declared_dead_drops_its_clients_when_it_wakes() -> None:
     with network() as (_, (a, b)), LineClient(a.address, "awake") as awake:
         sleeper = LineClient(b.address, "sleeper")
-        sleeper.send("JOIN #nap")
-        sleeper.expect(" 366 ")
-        awake.send("JOIN #nap")
-        awake.expect(" 366 ")
+        join(sleeper, "#nap")
+        join(awake, "#nap")
         os.kill(b.proc.pid, signal.SIGSTOP)
         try:
             awake.expect(r"^:sleeper!\S+ QUIT ", timeout=10)
@@ -190,10 +191,8 @@ def test_nodes_on_a_three_master_redis_cluster_are_one_network() -> None:
         a, b = (stack.enter_context(chat_server("pool", *NO_FLOOD_CONTROL, "--bus", url, "--node-name", f"c{n}"))
                 for n in range(2))
         with LineClient(a.address, "east") as east, LineClient(b.address, "west") as west:
-            east.send("JOIN #cluster")
-            east.expect(" 366 ")
-            west.send("JOIN #cluster")
-            west.expect(" 366 ")
+            join(east, "#cluster")
+            join(west, "#cluster")
             west.send("PRIVMSG #cluster :over three masters")
             east.expect("PRIVMSG #cluster :over three masters$")
             east.send("NICK west")
