@@ -24,28 +24,8 @@ from .actions import (
     VerifyAccount,
 )
 
-__all__ = [
-    "COMMANDS",
-    "Action",
-    "Clear",
-    "Close",
-    "CommandSpec",
-    "Context",
-    "Help",
-    "LastlogSearch",
-    "LocalError",
-    "LoginAccount",
-    "Open",
-    "Quit",
-    "Raw",
-    "RegisterAccount",
-    "Say",
-    "VerifyAccount",
-    "is_secret",
-    "parse_input",
-    "split_text",
-    "text_limit",
-]
+# The actions it returns are client/actions.py's.
+__all__ = ["COMMANDS", "CommandSpec", "is_secret", "parse_input", "split_text", "text_limit"]
 
 # Bytes of text per PRIVMSG when nothing is known: 512 minus CRLF, the command, a long target and
 # our own source prefix.

@@ -13,7 +13,8 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.layout import Layout
 from prompt_toolkit.output import Output
 
-from ..commands import Context, is_secret, parse_input
+from ..actions import Context
+from ..commands import is_secret, parse_input
 from ..config import Settings
 from ..net import Network
 from ..session import Identity, Session

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 from server.protocol import Message
 
-from ..commands import (
-    COMMANDS,
+from ..actions import (
     Clear,
     Close,
     Help,
@@ -21,6 +20,7 @@ from ..commands import (
     Say,
     VerifyAccount,
 )
+from ..commands import COMMANDS
 from ..outgoing import Queued
 from ..state import LineKind
 from .lastlog import Lastlog

@@ -4,20 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from client.commands import (
-    COMMANDS,
-    Clear,
-    Close,
-    Context,
-    Help,
-    LocalError,
-    Open,
-    Quit,
-    Raw,
-    Say,
-    parse_input,
-    split_text,
-)
+from client.actions import Clear, Close, Context, Help, LocalError, Open, Quit, Raw, Say
+from client.commands import COMMANDS, parse_input, split_text
 from server.protocol import Message
 
 IN_LOBBY = Context("#lobby", True)
@@ -127,7 +115,8 @@ def test_split_text_keeps_pieces_under_the_byte_limit_at_spaces() -> None:
 
 
 def test_account_commands_and_which_lines_are_secret() -> None:
-    from client.commands import LoginAccount, RegisterAccount, VerifyAccount, is_secret
+    from client.actions import LoginAccount, RegisterAccount, VerifyAccount
+    from client.commands import is_secret
 
     assert parse_input("/login pw", IN_LOBBY) == [LoginAccount(None, "pw")]
     assert parse_input("/login ada correct horse", IN_LOBBY) == [LoginAccount("ada", "correct horse")]
