@@ -91,6 +91,7 @@ def test_the_client_logs_what_it_shows(chat_srv: RunningServer, tmp_path: Path) 
             assert lobby is not None
             peer.send(Message("PRIVMSG", ("#lobby", "hello alice")))
             peer.send(Message("PRIVMSG", ("#lobby", "\x01ACTION waves\x01")))
+            await wait_until(lambda: any("waves" in line.text for line in lobby.lines), what="bob's action shown")
             run.type("hi bob\r")
             await peer.expect(lambda m: m.command == "PRIVMSG")
             peer.send(Message("PART", ("#lobby", "bye")))
