@@ -1,9 +1,11 @@
 """Who may join and speak in a channel: keys, limits, invites, bans and their exceptions, mutes, +C.
 
 The list modes (``+b`` bans, ``+e`` ban exceptions, ``+I`` invite exceptions)
-hold ``nick!user@host`` masks; a ban ``m:<mask>`` (ISUPPORT ``EXTBAN=,m``)
-mutes instead of keeping out. Pure functions of a channel and a user, called
-by the World with its lock held.
+hold ``nick!user@host`` masks or account extbans ``a:<account mask>``
+(IRCv3 account-extban: ISUPPORT ``ACCOUNTEXTBAN=a``), which match whoever is
+logged in to a matching account and never someone who is not; a ban
+``m:<mask>`` (ISUPPORT ``EXTBAN=,am``) mutes instead of keeping out. Pure
+functions of a channel and a user, called by the World with its lock held.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from server.protocol import numerics as n
 
 from .model import Channel, ListEntry, Refusal, User
 
-__all__ = ["LIST_REPLIES", "MAX_LIST_ENTRIES", "MUTE", "invite_notices", "join_refusal", "list_entry_change",
+__all__ = ["ACCOUNT", "LIST_REPLIES", "MAX_LIST_ENTRIES", "MUTE", "invite_notices", "join_refusal", "list_entry_change",
            "mask_matches", "speak_refusal"]
 
 MUTE = "m:"
+ACCOUNT = "a:"
 MAX_LIST_ENTRIES = 100  # entries in each of a channel's +b, +e and +I lists
 
 # A list mode's entry and end-of-list numerics, and the end line's text.
@@ -34,13 +37,20 @@ def mask_matches(mask: str, source: str) -> bool:
     return fnmatchcase(casefold(source), casefold(mask).replace("[", "[[]"))
 
 
-def _listed(channel: Channel, letter: str, source: str, kind: str = "") -> bool:
-    """Whether a ``letter`` entry of that kind (``""``: a plain mask, ``MUTE``: a mute) matches ``source``."""
+def _matches(mask: str, user: User) -> bool:
+    """A ``nick!user@host`` mask against the user's source, an ``a:<account mask>`` against their account."""
+    if mask[:2].lower() == ACCOUNT:
+        return bool(user.account) and mask_matches(mask[2:], user.account)
+    return mask_matches(mask, user.source)
+
+
+def _listed(channel: Channel, letter: str, user: User, kind: str = "") -> bool:
+    """Whether a ``letter`` entry of that kind (``""``: a plain mask, ``MUTE``: a mute) matches ``user``."""
     for mask, _, _ in channel.lists.get(letter, ()):
         if kind:
-            if mask.startswith(kind) and mask_matches(mask[len(kind):], source):
+            if mask.startswith(kind) and _matches(mask[len(kind):], user):
                 return True
-        elif not mask.startswith(MUTE) and mask_matches(mask, source):
+        elif not mask.startswith(MUTE) and _matches(mask, user):
             return True
     return False
 
@@ -51,9 +61,9 @@ def join_refusal(channel: Channel, user: User, key: str) -> Refusal | None:
         return (n.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
     if channel.limit and len(channel.members) >= channel.limit and not invited:  # an INVITE lets one in past +l
         return (n.ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
-    if "i" in channel.modes and not invited and not _listed(channel, "I", user.source):
+    if "i" in channel.modes and not invited and not _listed(channel, "I", user):
         return (n.ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
-    if not invited and _listed(channel, "b", user.source) and not _listed(channel, "e", user.source):
+    if not invited and _listed(channel, "b", user) and not _listed(channel, "e", user):
         return (n.ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)")
     return None
 
@@ -66,10 +76,10 @@ def speak_refusal(channel: Channel, user: User, text: str | None) -> Refusal | N
         return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+m)")
     if text is not None and "C" in channel.modes and text.startswith("\x01") and not text.startswith("\x01ACTION "):
         return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send CTCP to channel (+C)")
-    if not modes and channel.lists and not _listed(channel, "e", user.source):
-        if _listed(channel, "b", user.source):
+    if not modes and channel.lists and not _listed(channel, "e", user):
+        if _listed(channel, "b", user):
             return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (+b)")
-        if _listed(channel, "b", user.source, MUTE) and not _listed(channel, "e", user.source, MUTE):
+        if _listed(channel, "b", user, MUTE) and not _listed(channel, "e", user, MUTE):
             return (n.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel (muted)")
     return None
 

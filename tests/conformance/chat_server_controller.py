@@ -45,7 +45,7 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
     software_name = "chat-server"
     supported_sasl_mechanisms = {"PLAIN", "SCRAM-SHA-256"}
     supports_sts = False
-    extban_mute_char = "m"  # MODE +b m:<mask> mutes (ISUPPORT EXTBAN=,m)
+    extban_mute_char = "m"  # MODE +b m:<mask> mutes (ISUPPORT EXTBAN=,am; a:<account> is the account extban)
 
     # The capabilities we offer (server/domain/handlers/registration.py, SUPPORTED_CAPS) that
     # irctest knows: declared, a NAK for one of them fails a test instead of skipping it.

@@ -181,3 +181,45 @@ def test_each_list_is_bounded() -> None:
     assert full.command == "478" and full.params[1:3] == ("#c", "extra!*@*")
     op.say("MODE #c +b other!*@*")  # the other lists have room of their own
     assert op.messages()[0].command == "MODE"
+
+
+def test_account_extban_matches_the_account_not_the_nick() -> None:
+    from .test_accounts import registered  # an account needs NickServ, which test_accounts drives
+
+    net = Net()
+    op = opped_channel(net, "+b a:bo*")
+    impostor = net.user("bob")  # nick bob, not logged in: an account ban does not match
+    impostor.say("JOIN #c")
+    assert impostor.messages()[0].command == "JOIN"
+    impostor.say("QUIT")
+    carol = registered(net, "bobby")  # logged in to bobby, which a:bo* matches
+    carol.say("JOIN #c")
+    assert carol.numerics() == ["474"]
+    op.say("MODE #c +e a:BOBBY")  # an account exception, without case
+    carol.say("JOIN #c")
+    assert carol.messages()[0].command == "JOIN"
+
+
+def test_account_extban_in_invite_exceptions_and_mutes() -> None:
+    from .test_accounts import registered
+
+    net = Net()
+    op = opped_channel(net, "+i", "+I a:dave", "+b m:a:dave")
+    dave = registered(net, "dave")
+    dave.say("JOIN #c")
+    assert dave.messages()[0].command == "JOIN"
+    op.lines(), dave.lines()
+    dave.say("PRIVMSG #c :hi")
+    assert dave.numerics() == ["404"] and op.lines() == []
+    eve = net.user("eve")  # not logged in: +I a:dave does not let her in
+    eve.say("JOIN #c")
+    assert eve.numerics() == ["473"]
+
+
+def test_isupport_names_the_account_extban() -> None:
+    net = Net()
+    user = net.connect()
+    user.say("NICK zed")
+    user.say("USER zed 0 * :z")
+    isupport = " ".join(line for line in user.lines() if " 005 " in line)
+    assert "EXTBAN=,am" in isupport and "ACCOUNTEXTBAN=a" in isupport

@@ -69,7 +69,8 @@ def isupport(ctx: Context) -> list[str]:
         "BOT=B",
         "EXCEPTS=e",
         "INVEX=I",
-        "EXTBAN=,m",
+        "EXTBAN=,am",
+        "ACCOUNTEXTBAN=a",
         f"ELIST={ELIST}",
     ]
 
