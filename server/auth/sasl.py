@@ -3,7 +3,9 @@
 ``AUTHENTICATE`` carries base64 in chunks of at most 400 bytes; a chunk of
 exactly 400 says more follows, and ``+`` alone ends a payload (or is an empty
 one). ``ChunkReader`` reassembles them and refuses what no honest client
-sends: an over-long chunk, or chunks without end.
+sends: an over-long chunk (905 ERR_SASLTOOLONG, which SASL 3.1 defines for a
+parameter over 400 bytes), or chunks without end (904 ERR_SASLFAIL: the
+exchange fails, as Ergo answers it too; 905 is about one chunk, not the sum).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import base64
 __all__ = ["CHUNK", "MAX_PAYLOAD", "ChunkReader", "SaslError", "encode_chunks", "parse_plain"]
 
 CHUNK = 400
-# The longest payload taken (in base64 characters): PLAIN with a long password fits many times over.
+# The longest payload taken (in base64 characters, 6 KiB decoded): a PLAIN message with the longest password
+# anyone can register (what fits on one 512-byte REGISTER line) is under 700, a SCRAM message under 300.
 MAX_PAYLOAD = 8192
 
 
@@ -37,7 +40,8 @@ class ChunkReader:
         if chunk != "+":
             self._size += len(chunk)
             if self._size > MAX_PAYLOAD:
-                raise SaslError(f"SASL payload over {MAX_PAYLOAD} bytes", too_long=True)
+                self._parts, self._size = [], 0
+                raise SaslError(f"the SASL payload is over {MAX_PAYLOAD} bytes")
             self._parts.append(chunk)
             if len(chunk) == CHUNK:
                 return None

@@ -143,9 +143,9 @@ def test_sasl_refusals() -> None:
     user.say("AUTHENTICATE " + "A" * 401)
     assert user.lines()[-1] == ":chat.local 905 * :SASL message too long"
     user.say("AUTHENTICATE PLAIN")
-    for _ in range(21):  # 8400 bytes, all of them chunks that say more follows
+    for _ in range(21):  # 8400 bytes, all of them chunks that say more follows: the exchange fails
         user.say("AUTHENTICATE " + "A" * 400)
-    assert user.lines()[-1] == ":chat.local 905 * :SASL message too long"
+    assert user.lines()[-1] == ":chat.local 904 * :SASL authentication failed: the SASL payload is over 8192 bytes"
     user.say("AUTHENTICATE PLAIN")
     user.say("AUTHENTICATE *")
     assert user.lines()[-1] == ":chat.local 906 * :SASL authentication aborted"
@@ -360,3 +360,29 @@ def test_only_a_registered_channel_keeps_its_topic_and_modes_while_empty() -> No
     bob.say("JOIN #gone")
     lines = bob.lines()
     assert not any(" 332 " in line for line in lines) and any(" 353 bob = #gone :@bob" in line for line in lines)
+
+
+def test_the_longest_password_a_registration_line_holds_logs_in_over_chunked_sasl() -> None:
+    net = Net()
+    password = "x" * 480  # "PRIVMSG NickServ :REGISTER " and it fill 509 of the line's 512 bytes
+    user = net.user("longpw")
+    user.say(f"PRIVMSG NickServ :REGISTER {password}")
+    assert "Account created" in user.lines()[0]
+    user.say("QUIT")
+    plain = sasl_start(net, "PLAIN")
+    text = b64(b"\0longpw\0" + password.encode())
+    chunks = [text[i:i + 400] for i in range(0, len(text), 400)]
+    assert len(chunks) == 2 and len(chunks[-1]) < 400
+    plain.say("AUTHENTICATE " + chunks[0])
+    assert plain.lines() == []  # a 400-byte chunk: more follows
+    plain.say("AUTHENTICATE " + chunks[1])
+    assert [m.command for m in plain.messages()] == ["900", "903"]
+    scram = sasl_start(net, "SCRAM-SHA-256")
+    client = ScramClient("longpw", password)
+    scram.say("AUTHENTICATE " + b64(client.first()))
+    (challenge,) = scram.messages()
+    scram.say("AUTHENTICATE " + b64(client.final(base64.b64decode(challenge.params[0]))))
+    (server_final,) = scram.messages()
+    assert client.verify_server(base64.b64decode(server_final.params[0]))
+    scram.say("AUTHENTICATE +")
+    assert [m.command for m in scram.messages()] == ["900", "903"]
