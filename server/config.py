@@ -74,6 +74,8 @@ class Config:
     nick_grace: float = 30.0
     password_min: int = 8
     register_throttle: str = "5/3600"
+    register_before_connect: str = "on"
+    register_email: str = "optional"
     # Only from the file's [opers.NAME] tables, never a flag or a variable: name -> block.
     opers: dict[str, OperBlock] = field(default_factory=dict)
     config_file: str = ""  # the --config file (what REHASH reloads), "" if none
@@ -130,6 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--register-throttle", metavar="N/SECONDS",
                    help=f"accounts one address may register per window (default {d.register_throttle}; "
                    "0/0: no limit)")
+    p.add_argument("--register-before-connect", choices=["on", "off"],
+                   help="whether REGISTER (draft/account-registration) works before connection registration "
+                   f"completes; off: only once connected, after the checks every connection passes "
+                   f"(default {d.register_before_connect})")
+    p.add_argument("--register-email", choices=["optional", "required"],
+                   help="whether registering an account needs an email address (kept with the account and shown "
+                   "to its owner; this server sends no mail, so it is not verified) "
+                   f"(default {d.register_email})")
     p.add_argument("--tls-port", type=int,
                    help="also listen for TLS on this port, 6697 by custom (needs --tls-cert and --tls-key; 0 picks "
                    "a free one; default: no TLS listener)")

@@ -41,7 +41,9 @@ def settings_from(config: Config) -> ServerSettings:
     return ServerSettings(name=config.server_name, network=config.network, created=created,
                           password=config.password, motd=motd, join_replay=config.join_replay,
                           opers=tuple(config.opers.values()), config_file=config.config_file,
-                          nick_grace=config.nick_grace, password_min=config.password_min)
+                          nick_grace=config.nick_grace, password_min=config.password_min,
+                          register_before_connect=config.register_before_connect == "on",
+                          register_email_required=config.register_email == "required")
 
 
 def limits_from(config: Config) -> Limits:

@@ -42,3 +42,5 @@ class ServerSettings:
     config_file: str = ""  # what REHASH reloads ("" when the server was started without one)
     nick_grace: float = 30.0  # seconds to log in to the account a nick belongs to, before being renamed
     password_min: int = 8  # the shortest account password taken
+    register_before_connect: bool = True  # REGISTER before connection registration completes
+    register_email_required: bool = False  # an account needs an email address (not verified: no mail is sent)

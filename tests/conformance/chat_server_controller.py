@@ -123,6 +123,9 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
             "--password-min", "1",
             "--log-level", "DEBUG" if self.debug_mode else "WARNING",
         ]
+        # The test's account-registration settings, as server options a user would set the same way.
+        args += ["--register-before-connect", "on" if self.test_config.account_registration_before_connect else "off",
+                 "--register-email", "required" if self.test_config.account_registration_requires_email else "optional"]
         if websocket_port is not None:  # the same host: irctest asks for 127.0.0.1 too
             args += ["--websocket-port", str(websocket_port)]
             # irctest's TCP client writes a line, then its CRLF, without TCP_NODELAY, so the CRLF

@@ -386,3 +386,27 @@ def test_the_longest_password_a_registration_line_holds_logs_in_over_chunked_sas
     assert client.verify_server(base64.b64decode(server_final.params[0]))
     scram.say("AUTHENTICATE +")
     assert [m.command for m in scram.messages()] == ["900", "903"]
+
+
+def test_registration_only_once_connected_and_with_an_email_when_so_configured() -> None:
+    net = Net(register_before_connect=False, register_email_required=True)
+    early = net.connect()
+    early.say("CAP LS 302")
+    assert "draft/account-registration=email-required " in early.lines()[0] + " "  # no before-connect
+    early.say("NICK early")
+    early.say("REGISTER * early@example.org long-password")
+    assert early.lines() == [":chat.local FAIL REGISTER COMPLETE_CONNECTION_REQUIRED * :Complete connecting "
+                             "first, then REGISTER"]
+    early.say("USER e 0 * :E")
+    early.say("CAP END")
+    early.lines()
+    early.say("REGISTER * * long-password")
+    assert " FAIL REGISTER INVALID_EMAIL early :This server needs an email address" in early.lines()[0]
+    early.say("NS REGISTER long-password")
+    assert "This server needs an email address: REGISTER <password> <email>" in early.lines()[0]
+    early.say("REGISTER * early@example.org long-password")
+    assert early.lines()[0] == ":chat.local REGISTER SUCCESS early :Account created"
+    plain = Net()  # the defaults: before-connect, email optional
+    user = plain.connect()
+    user.say("CAP LS 302")
+    assert "draft/account-registration=before-connect " in user.lines()[0] + " "

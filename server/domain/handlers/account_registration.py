@@ -10,10 +10,18 @@ from server.protocol import Message, casefold
 from ..commands import command
 from ..context import Context
 from ..identity import log_refusal
+from ..settings import ServerSettings
 from .nickserv import create_account, log_in_new, password_problem
 
-# Account names are the nick: no custom-account-name; no email needed; before-connect allowed.
-CAP_VALUE = "before-connect"
+CAP = "draft/account-registration"
+
+
+def cap_value(settings: ServerSettings) -> str:
+    """The cap's CAP LS 302 value: account names are the nick (no custom-account-name); before-connect and
+    email-required as configured (--register-before-connect, --register-email)."""
+    keys = (["before-connect"] if settings.register_before_connect else []) + (
+        ["email-required"] if settings.register_email_required else [])
+    return ",".join(keys)
 
 
 def _fail(ctx: Context, code: str, account: str, text: str) -> None:
@@ -29,6 +37,9 @@ def handle_register(ctx: Context, msg: Message) -> None:
     if accounts is None:
         _fail(ctx, "TEMPORARILY_UNAVAILABLE", account, "This server keeps no accounts")
         return
+    if not session.registered and not ctx.settings.register_before_connect:
+        _fail(ctx, "COMPLETE_CONNECTION_REQUIRED", account, "Complete connecting first, then REGISTER")
+        return
     if not session.nick:
         _fail(ctx, "NEED_NICK", account, "Choose a nick (NICK) first: the account is named after it")
         return
@@ -41,6 +52,8 @@ def handle_register(ctx: Context, msg: Message) -> None:
         _fail(ctx, "ACCOUNT_NAME_MUST_BE_NICK", account, "The account must be named after your current nick")
     elif email and ("@" not in email or len(email) > 200):
         _fail(ctx, "INVALID_EMAIL", account, "That is not an email address")
+    elif not email and ctx.settings.register_email_required:
+        _fail(ctx, "INVALID_EMAIL", account, "This server needs an email address to register an account")
     elif problem := password_problem(ctx, password):
         _fail(ctx, "WEAK_PASSWORD" if len(password) < ctx.settings.password_min else "UNACCEPTABLE_PASSWORD",
               account, problem)

@@ -83,6 +83,8 @@ def _register(ctx: Context, args: list[str]) -> None:
         problem = f"You are already logged in as {session.account}"
     if not problem and email and ("@" not in email or len(email) > 200):
         problem = f"{email[:50]} is not an email address"
+    if not problem and not email and ctx.settings.register_email_required:
+        problem = "This server needs an email address: REGISTER <password> <email>"
     if not problem and accounts.exists(session.nick):
         problem = f"{session.nick} is already registered"
     if not problem and accounts.register_wait(session.host, ctx.now) > 0:

@@ -11,6 +11,8 @@ from ..context import Context
 from ..identity import check_then, failure_text, log_in, nick_reserved, nickserv_notice, start_nick_grace
 from ..modes import CHANMODES, MAX_MODES
 from ..monitor import MONITOR_LIMIT
+from .account_registration import CAP as REGISTRATION_CAP
+from .account_registration import cap_value as registration_cap_value
 from .channels import MAX_KICKS, MAX_NAMES
 from .elist import ELIST
 from .metadata import CAP as METADATA_CAP
@@ -25,7 +27,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     "away-notify": "",
     "batch": "",
     "cap-notify": "",  # the set never changes while we run, so there is never a NEW or DEL to send
-    "draft/account-registration": "before-connect",
+    "draft/account-registration": "",  # its value depends on the settings: account_registration.cap_value
     "draft/channel-rename": "",
     "draft/chathistory": "",
     "draft/message-redaction": "",
@@ -131,9 +133,8 @@ def handle_cap(ctx: Context, msg: Message) -> None:
             ctx.session.cap_negotiating = True
         version = msg.params[1] if len(msg.params) > 1 else ""
         with_values = version.isdigit() and int(version) >= 302
-        listing = " ".join(
-            f"{cap}={value}" if value and with_values else cap for cap, value in SUPPORTED_CAPS.items()
-        )
+        values = {**SUPPORTED_CAPS, REGISTRATION_CAP: registration_cap_value(ctx.settings)}
+        listing = " ".join(f"{cap}={value}" if value and with_values else cap for cap, value in values.items())
         ctx.send(Message("CAP", (nick, "LS", listing), ctx.settings.name))
     elif sub == "LIST":
         ctx.send(Message("CAP", (nick, "LIST", " ".join(sorted(ctx.session.caps))), ctx.settings.name))
