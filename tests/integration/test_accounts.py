@@ -261,18 +261,18 @@ def test_the_irc_package_logs_in_with_sasl_and_sees_the_account(mode: str) -> No
 @pytest.mark.parametrize("mode", ["thread", "pool", "process"])
 def test_registration_options_reach_every_worker(mode: str) -> None:
     """--register-before-connect off and --register-email required, as the workers' REGISTER applies them."""
-    with chat_server(mode, *FLAGS, "--register-before-connect", "off", "--register-email", "required") as srv:
-        with LineClient(srv.address) as c:
-            c.send("CAP LS 302")
-            c.expect("draft/account-registration=email-required( |$)")
-            c.send("CAP REQ draft/account-registration")
-            c.send("NICK frank")
-            c.send("REGISTER * frank@example.org long-password")
-            c.expect("FAIL REGISTER COMPLETE_CONNECTION_REQUIRED \\* ")
-            c.send("USER f 0 * :f")
-            c.send("CAP END")
-            c.expect(" 001 frank ")
-            c.send("REGISTER * * long-password")
-            c.expect("FAIL REGISTER INVALID_EMAIL frank ")
-            c.send("REGISTER * frank@example.org long-password")
-            c.expect("REGISTER SUCCESS frank ")
+    flags = (*FLAGS, "--register-before-connect", "off", "--register-email", "required")
+    with chat_server(mode, *flags) as srv, LineClient(srv.address) as c:
+        c.send("CAP LS 302")
+        c.expect("draft/account-registration=email-required( |$)")
+        c.send("CAP REQ draft/account-registration")
+        c.send("NICK frank")
+        c.send("REGISTER * frank@example.org long-password")
+        c.expect("FAIL REGISTER COMPLETE_CONNECTION_REQUIRED \\* ")
+        c.send("USER f 0 * :f")
+        c.send("CAP END")
+        c.expect(" 001 frank ")
+        c.send("REGISTER * * long-password")
+        c.expect("FAIL REGISTER INVALID_EMAIL frank ")
+        c.send("REGISTER * frank@example.org long-password")
+        c.expect("REGISTER SUCCESS frank ")
