@@ -36,7 +36,7 @@ DELIVERY_SLICE = 128
 
 # Events only clients that asked for them get.
 REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "setname",
-                "REDACT": "draft/message-redaction", "ACCOUNT": "account-notify"}
+                "REDACT": "draft/message-redaction", "ACCOUNT": "account-notify", "MARKREAD": "draft/read-marker"}
 MESSAGES = ("PRIVMSG", "NOTICE", "TAGMSG")
 RENAME_CAP = "draft/channel-rename"
 

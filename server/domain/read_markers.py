@@ -3,6 +3,13 @@
 Kept by account for a user who is logged in (from any connection), else by
 nick, with the World (so every worker sees the same markers), and bounded: the
 markers of the owners least recently used go first. A marker only moves forward.
+
+When one connection of an account moves a marker, the account's other
+connections hear of it (the spec: the server tells all of a user's clients):
+one MARKREAD logged per other connection, aimed at it (``target_conn``), which
+delivery passes only to clients that negotiated the cap, on whichever worker
+serves them. Finding them walks the users, under the World's lock: a MARKREAD
+is a user switching buffers, not a message rate.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from server.log import MessageLog
+from server.log import Event, MessageLog
 from server.protocol import casefold
 
 from .world_state import ChannelArchive, WorldState, view
@@ -25,6 +32,7 @@ Mark = tuple[float, str]
 
 
 class ReadMarkerWorld(WorldState):
+    server_name: str  # set by MonitorWorld, which the World composes too
     def __init__(self, log: MessageLog, archive: ChannelArchive | None = None, registered: Iterable[str] = ()) -> None:
         super().__init__(log, archive, registered)
         self._marks: OrderedDict[str, OrderedDict[str, Mark]] = OrderedDict()  # nick -> target -> mark
@@ -55,7 +63,8 @@ class ReadMarkerWorld(WorldState):
             return f"timestamp={mark[1]}" if mark else "*"
 
     def set_read_marker(self, conn_id: str, target: str, when: float, text: str) -> str:
-        """Move the marker forward to ``when`` (never back); returns the marker now kept."""
+        """Move the marker forward to ``when`` (never back), telling the account's other connections;
+        returns the marker now kept."""
         with self._lock:
             marks = self._marks_of(conn_id)
             key = casefold(target)
@@ -65,4 +74,16 @@ class ReadMarkerWorld(WorldState):
                 marks.move_to_end(key)
                 if len(marks) > MARKS_PER_NICK:
                     marks.popitem(last=False)
+                copies = self._marker_copies(conn_id, target, f"timestamp={text}")
+                if copies:
+                    self._publish(copies)
             return f"timestamp={mark[1]}"
+
+    def _marker_copies(self, conn_id: str, target: str, marker: str) -> list[Event]:
+        """A MARKREAD for each other registered connection logged in to the same account (lock held)."""
+        key = self._users[conn_id].account_key
+        if not key:  # markers by nick: nobody else holds the nick
+            return []
+        return [Event("MARKREAD", self.server_name, (target, marker), conn_id, target_conn=other)
+                for other, user in self._users.items()
+                if other != conn_id and user.registered and user.account_key == key]

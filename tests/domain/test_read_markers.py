@@ -60,3 +60,31 @@ def test_markers_are_bounded_per_nick() -> None:
     assert a.lines() == [":chat.local MARKREAD #c0 *"]
     a.say(f"MARKREAD #c{MARKS_PER_NICK}")
     assert a.lines() == [f":chat.local MARKREAD #c{MARKS_PER_NICK} timestamp=2020-01-01T00:00:00.000Z"]
+
+
+def test_a_marker_moved_by_one_session_reaches_the_accounts_other_sessions_only() -> None:
+    from .test_accounts import registered
+
+    net = Net()
+    phone = registered(net, "alice")
+    phone.say("CAP REQ draft/read-marker")
+    laptop = capable(net, "laptop", CAP)
+    laptop.say("NS IDENTIFY alice correct-horse")
+    old = net.user("oldclient")  # the same account without the cap: told nothing
+    old.say("NS IDENTIFY alice correct-horse")
+    tagged = capable(net, "tablet")  # with every cap, server-time among them
+    tagged.say("NS IDENTIFY alice correct-horse")
+    mallory = capable(net, "mallory", CAP)  # another user: never told
+    for user in (phone, laptop, old, tagged, mallory):
+        user.lines()
+    phone.say("MARKREAD #t timestamp=2024-01-02T03:04:05.678Z")
+    assert phone.lines() == [":chat.local MARKREAD #t timestamp=2024-01-02T03:04:05.678Z"]
+    assert laptop.lines() == [":chat.local MARKREAD #t timestamp=2024-01-02T03:04:05.678Z"]
+    (copy,) = tagged.messages()
+    assert copy.command == "MARKREAD" and copy.params == ("#t", "timestamp=2024-01-02T03:04:05.678Z")
+    assert old.lines() == [] and mallory.lines() == []
+    laptop.say("MARKREAD #t timestamp=2023-01-01T00:00:00.000Z")  # backwards: kept where it was, nobody told
+    assert laptop.lines() == [":chat.local MARKREAD #t timestamp=2024-01-02T03:04:05.678Z"]
+    assert phone.lines() == []
+    laptop.say("MARKREAD #t")
+    assert laptop.lines() == [":chat.local MARKREAD #t timestamp=2024-01-02T03:04:05.678Z"]

@@ -276,3 +276,34 @@ def test_registration_options_reach_every_worker(mode: str) -> None:
         c.expect("FAIL REGISTER INVALID_EMAIL frank ")
         c.send("REGISTER * frank@example.org long-password")
         c.expect("REGISTER SUCCESS frank ")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["thread", "pool", "process"])
+def test_a_read_marker_reaches_the_accounts_other_session(mode: str) -> None:
+    """draft/read-marker: a MARKREAD by one session of an account is sent to its other sessions (in process
+    mode on another worker, through the shared log), and to nobody else."""
+    from tests.integration.test_process_mode import clients_on_two_workers
+
+    with chat_server(mode, *FLAGS, "--workers", "2") as srv:
+        register(srv.address, "alice")
+        if mode == "process":
+            (first, *rest), (second, *more) = list(clients_on_two_workers(srv, "s").values())[:2]
+            for extra in (*rest, *more):
+                extra.close()
+        else:
+            first, second = LineClient(srv.address, "s0"), LineClient(srv.address, "s1")
+        with first, second, LineClient(srv.address, "bob") as bob:
+            for c in (first, second, bob):
+                c.send("CAP REQ draft/read-marker")
+                c.expect(" ACK ")
+            for c in (first, second):
+                c.send(f"NS IDENTIFY alice {PASSWORD}")
+                c.expect(" 900 ")
+            first.send("MARKREAD #room timestamp=2024-05-06T07:08:09.010Z")
+            first.expect("MARKREAD #room timestamp=2024-05-06T07:08:09.010Z")
+            assert second.expect("MARKREAD ").params == ("#room", "timestamp=2024-05-06T07:08:09.010Z")
+            bob.send("MARKREAD #room")
+            assert bob.expect("MARKREAD ").params == ("#room", "*")  # bob's own (none), never alice's
+            second.send("PING :sync")
+            second.expect("PONG")
