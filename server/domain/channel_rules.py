@@ -3,7 +3,7 @@
 The list modes (``+b`` bans, ``+e`` ban exceptions, ``+I`` invite exceptions)
 hold ``nick!user@host`` masks; a ban ``m:<mask>`` (ISUPPORT ``EXTBAN=,m``)
 mutes instead of keeping out. Pure functions of a channel and a user, called
-by the World with its lock held.
+by the World within an operation.
 """
 
 from __future__ import annotations

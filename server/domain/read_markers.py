@@ -30,12 +30,12 @@ class ReadMarkerWorld(WorldState):
         self._marks: OrderedDict[str, OrderedDict[str, Mark]] = OrderedDict()  # nick -> target -> mark
 
     def _owner(self, conn_id: str) -> str:
-        """Whose markers a connection reads and moves (lock held): its account's, else its nick's."""
+        """Whose markers a connection reads and moves (within an operation): its account's, else its nick's."""
         user = self._users[conn_id]
         return user.account_key or casefold(user.nick)
 
     def _marks_of(self, conn_id: str) -> OrderedDict[str, Mark]:
-        """The markers of the user's account or nick, made the most recently used (lock held)."""
+        """The markers of the user's account or nick, made the most recently used (within an operation)."""
         owner = self._owner(conn_id)
         marks = self._marks.get(owner)
         if marks is None:
@@ -49,20 +49,18 @@ class ReadMarkerWorld(WorldState):
     @view
     def read_marker(self, conn_id: str, target: str) -> str:
         """The user's marker for ``target``: ``timestamp=...``, or ``*`` if there is none."""
-        with self._lock:
-            marks = self._marks.get(self._owner(conn_id))
-            mark = marks.get(casefold(target)) if marks is not None else None
-            return f"timestamp={mark[1]}" if mark else "*"
+        marks = self._marks.get(self._owner(conn_id))
+        mark = marks.get(casefold(target)) if marks is not None else None
+        return f"timestamp={mark[1]}" if mark else "*"
 
     def set_read_marker(self, conn_id: str, target: str, when: float, text: str) -> str:
         """Move the marker forward to ``when`` (never back); returns the marker now kept."""
-        with self._lock:
-            marks = self._marks_of(conn_id)
-            key = casefold(target)
-            mark = marks.get(key)
-            if mark is None or when > mark[0]:
-                mark = marks[key] = (when, text)
-                marks.move_to_end(key)
-                if len(marks) > MARKS_PER_NICK:
-                    marks.popitem(last=False)
-            return f"timestamp={mark[1]}"
+        marks = self._marks_of(conn_id)
+        key = casefold(target)
+        mark = marks.get(key)
+        if mark is None or when > mark[0]:
+            mark = marks[key] = (when, text)
+            marks.move_to_end(key)
+            if len(marks) > MARKS_PER_NICK:
+                marks.popitem(last=False)
+        return f"timestamp={mark[1]}"

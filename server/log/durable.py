@@ -23,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .base import CommitFollower
-from .events import Entry
+from .events import ChannelSettings, Entry
 from .history import HistoryQuery, history_key, redaction_of
 from .memory import MemoryLog
-from .sqlite import ChannelSettings, HistoryStore
+from .sqlite import HistoryStore
 
 __all__ = ["DurableLog"]
 
@@ -180,8 +180,8 @@ class DurableLog(MemoryLog):
     def commit_now(self) -> None:
         """Commit what is pending in the calling thread, unless another thread is committing.
 
-        A connection calls it once its command's events are appended (outside
-        the World's lock), so that a message is committed and handed to the
+        A connection calls it once its command's events are appended (after
+        its World operation), so that a message is committed and handed to the
         follower without waking the writer thread: one thread handoff fewer.
         The writer thread commits whatever nobody else does. Only under
         ``everysec``, where a commit is a write to the WAL: under ``always`` it

@@ -8,10 +8,10 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from .events import Entry, Event, msgid_seq
+from .events import ChannelSettings, Entry, Event, msgid_seq
 from .history import HistoryQuery, history_key, redaction_of
 
-__all__ = ["FSYNC_POLICIES", "ChannelSettings", "HistoryStore"]
+__all__ = ["FSYNC_POLICIES", "HistoryStore"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -43,9 +43,6 @@ CREATE TABLE IF NOT EXISTS channels (
     chan_limit INTEGER NOT NULL DEFAULT 0
 );
 """
-
-# (name, topic, topic_by, topic_time, modes, key, limit)
-ChannelSettings = tuple[str, str, str, float, str, str, int]
 
 
 # How a commit reaches the disk (chat-server --fsync):

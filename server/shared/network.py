@@ -13,6 +13,7 @@ from server.accounts.store import accounts_path
 from server.config import Config, ConfigError
 from server.domain import World
 from server.log.durable import DurableLog
+from server.shared.locked import LockedWorld
 from server.wiring import login_policy, open_accounts_for
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def open_network(config: Config, source: DurableLog,
     """The World and the accounts to serve, and what stops their machinery (closing the accounts)."""
     if not config.bus:
         accounts = open_accounts_for(config)
-        world = World(source, archive=source, server_name=config.server_name, registered=accounts.channel_names())
+        world = LockedWorld(source, archive=source, server_name=config.server_name, registered=accounts.channel_names())
         return world, accounts, accounts.close
     import redis
 

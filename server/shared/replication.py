@@ -34,11 +34,11 @@ import redis
 from server.accounts.store import OPERATIONS as ACCOUNT_OPERATIONS
 from server.accounts.store import AccountStore
 from server.accounts.throttle import LoginPolicy
-from server.domain import World
 from server.domain.errors import Unavailable
 from server.domain.world import OPERATIONS
 from server.domain.world_state import ChannelArchive
 from server.log import MessageLog
+from server.shared.locked import LockedWorld
 
 __all__ = ["OPERATIONS", "SNAPSHOT", "STREAM", "ReplicatedAccounts", "ReplicatedWorld", "Replication"]
 
@@ -252,14 +252,14 @@ class Replication:
             log.warning("could not save a snapshot: %s", exc)
 
 
-class ReplicatedWorld(World):
+class ReplicatedWorld(LockedWorld):
     """A World whose operations go through the stream, so that every node's replica applies them alike.
 
     Its read-only views (WorldState's) answer from this node's replica.
     """
 
     # A replica's server name is its node's; its run id tells its own connections' private history apart.
-    _NOT_STATE = (*World._NOT_STATE, "_replication", "server_name", "_run")
+    _NOT_STATE = (*LockedWorld._NOT_STATE, "_replication", "server_name", "_run")
 
     def __init__(self, log_: MessageLog, replication: Replication, archive: ChannelArchive | None = None,
                  server_name: str = "chat.local", registered: Iterable[str] = ()) -> None:
@@ -267,7 +267,7 @@ class ReplicatedWorld(World):
         # The network's saved channel settings come with its snapshot, not from this node's archive.
         self._saved = {}
         self._replication = replication
-        replication.add_home("world", World, self)
+        replication.add_home("world", LockedWorld, self)
 
 
 def replicate_operations(cls: type, kind: type, home: str, operations: Iterable[str]) -> None:
@@ -284,7 +284,7 @@ def replicate_operations(cls: type, kind: type, home: str, operations: Iterable[
         setattr(cls, name, functools.wraps(local)(operation))
 
 
-replicate_operations(ReplicatedWorld, World, "world", OPERATIONS)
+replicate_operations(ReplicatedWorld, LockedWorld, "world", OPERATIONS)
 
 
 class ReplicatedAccounts(AccountStore):
