@@ -34,18 +34,20 @@ class LockedWorld(World):
         super().__init__(log, archive, server_name=server_name, registered=registered)
 
 
-def one_at_a_time(cls: type, lock: str) -> None:
-    """Make every public method of ``cls`` (its own and inherited) hold ``self.<lock>`` while it runs."""
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    def locked(self: LockedWorld, *args: Any, **kwargs: Any) -> Any:
+        with self._serial:
+            return method(self, *args, **kwargs)
+
+    return functools.wraps(method)(locked)
+
+
+def one_at_a_time(cls: type[LockedWorld]) -> None:
+    """Make every public method of ``cls`` (its own and inherited) hold the lock while it runs."""
     for name in dir(cls):
         method = getattr(cls, name)
-        if name.startswith("_") or not callable(method):
-            continue
-
-        def locked(self: Any, *args: Any, _method: Callable[..., Any] = method, **kwargs: Any) -> Any:
-            with getattr(self, lock):
-                return _method(self, *args, **kwargs)
-
-        setattr(cls, name, functools.wraps(method)(locked))
+        if not name.startswith("_") and callable(method):
+            setattr(cls, name, _locked(method))
 
 
-one_at_a_time(LockedWorld, "_serial")
+one_at_a_time(LockedWorld)
