@@ -87,6 +87,17 @@ def test_a_line_too_long_or_not_utf8_is_told_so_before_its_tags_are_judged() -> 
         parse_line(bad_tag + b"PRIVMSG #a :ok")
 
 
+@pytest.mark.parametrize(("line", "command"), [
+    (b"metadata * SET k :\xc3", "METADATA"),
+    (b"@label=x :nick PRIVMSG #a :\xff", "PRIVMSG"),
+    (b"PRIV\xc3MSG #a :hi", "*"),
+])
+def test_invalid_utf8_names_the_command_it_could_read(line: bytes, command: str) -> None:
+    with pytest.raises(InvalidUtf8) as refused:
+        parse_line(line, strict_utf8=True)
+    assert refused.value.command == command
+
+
 def test_tags_do_not_count_against_the_body_limit_but_have_their_own() -> None:
     body = b"PRIVMSG #a :" + b"x" * 400
     assert parse_line(b"@+a=" + b"v" * 4000 + b" " + body).params[1] == "x" * 400
