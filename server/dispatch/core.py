@@ -281,5 +281,6 @@ class ConnectionCore:
         if error.numeric:
             msg = Message(error.numeric, (nick, "Input line was too long"), settings.name)
         else:
-            msg = Message("FAIL", (error.command, error.fail_code, f"Line dropped: {error}"), settings.name, force_trailing=True)
+            msg = Message("FAIL", (error.command, error.fail_code, f"Line dropped: {error}"), settings.name,
+                          force_trailing=True)
         self.port.send([msg.to_bytes()], self.last_seq)
