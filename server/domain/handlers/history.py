@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from server.log import Entry
 from server.log.events import format_time, parse_time
 from server.log.history import HistoryQuery, identity_name, pair_key, pairs_with_nick
+from server.log.multiline import MULTILINE, batch_capable, multiline_messages
 from server.protocol import Message, casefold, is_channel
 
 from ..commands import command
@@ -22,6 +23,10 @@ def send_history(ctx: Context, target: str, entries: Sequence[Entry], batch_type
     if batch:
         ctx.send(Message("BATCH", (f"+{batch}", batch_type, target), ctx.settings.name))
     for entry in entries:
+        if entry.event.command == MULTILINE:  # its own batch, nested in this one, or its lines
+            ctx.out += multiline_messages(entry, ctx.has("server-time"), ctx.has("message-tags"),
+                                          ctx.has("account-tag"), batch_capable(ctx.session.caps), batch)
+            continue
         ctx.send(entry.message(ctx.has("server-time"), ctx.has("message-tags"), batch=batch,
                                account_tag=ctx.has("account-tag")))
     if batch:
