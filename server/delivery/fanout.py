@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Generic, Protocol, TypeVar
+from typing import Final, Generic, Protocol, TypeVar
 
 from server.log import Entry, Event
 from server.log.multiline import MULTILINE, batch_capable, multiline_messages
@@ -41,7 +41,7 @@ REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "set
 MESSAGES = ("PRIVMSG", "NOTICE", "TAGMSG", MULTILINE)
 RENAME_CAP = "draft/channel-rename"
 # Events whose lines depend on more than the wire format: each recipient's are made apart.
-QUEUED_APART = frozenset({"RENAME", MULTILINE})
+QUEUED_APART: Final = frozenset({"RENAME", MULTILINE})
 
 
 class Recipient(Protocol):
@@ -201,16 +201,17 @@ class Fanout(Generic[R]):
             holds = self._holds
             wires = self._wires
             for entry in entries:
-                if entry.event.command in QUEUED_APART:
-                    if entry.event.command == MULTILINE:
+                command = entry.event.command
+                if command in QUEUED_APART:
+                    if command == MULTILINE:
                         self._queue_multiline(entry, queued)
                     else:
                         self._queue_rename(entry, queued)
                     continue
-                required = REQUIRED_CAP.get(entry.event.command)
-                if required is None and entry.event.channels and entry.event.command == "INVITE":
+                required = REQUIRED_CAP.get(command)
+                if required is None and entry.event.channels and command == "INVITE":
                     required = "invite-notify"  # a copy for the channel's operators (invite-notify)
-                is_join = entry.event.command == "JOIN"
+                is_join = command == "JOIN"
                 lines: dict[Wire, bytes] = {}  # encoded once per wire format
                 for conn_id in self._route(entry):
                     conn = conns.get(conn_id)
