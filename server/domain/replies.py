@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.log.multiline import BATCH_TYPE
-from server.protocol import Message
+from server.protocol import Message, wrap_batch
 
 from .context import Context
 
@@ -16,12 +16,7 @@ def label_replies(replies: list[Message], label: str, batch_id: str, server: str
         return [Message("ACK", (), server, {"label": label})]
     if len(replies) == 1 or _one_multiline_batch(replies):  # multiline: the label goes on the batch's opening
         return [replies[0].with_tags({"label": label, **replies[0].tags}), *replies[1:]]
-    inner = [m if "batch" in m.tags else m.with_tags({**m.tags, "batch": batch_id}) for m in replies]
-    return [
-        Message("BATCH", (f"+{batch_id}", "labeled-response"), server, {"label": label}),
-        *inner,
-        Message("BATCH", (f"-{batch_id}",), server),
-    ]
+    return wrap_batch(batch_id, "labeled-response", (), replies, server, {"label": label})
 
 
 def encode_replies(ctx: Context, command: Message, own: list[Message] | None = None) -> list[bytes]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
-from server.protocol import Message
+from server.protocol import Message, wrap_batch
 
 from .events import Entry, Event, format_time
 
@@ -60,16 +60,13 @@ def multiline_messages(entry: Entry, server_time: bool, message_tags: bool, acco
         tags["time"] = format_time(entry.time)
     if account_tag and event.account:
         tags["account"] = event.account
-    outer = {"batch": batch} if batch else {}
     if as_batch:
         ref = f"ml{entry.seq}"  # one entry, one batch: never open twice at once on a connection
-        opening = {**outer, **tags, "msgid": entry.msgid} if message_tags else {**outer, **tags}
-        return [
-            Message("BATCH", (f"+{ref}", BATCH_TYPE, target), event.source, opening),
-            *(Message(command, (target, text), event.source, {"batch": ref, CONCAT: ""} if joined else {"batch": ref},
-                      force_trailing=True) for text, joined in lines),
-            Message("BATCH", (f"-{ref}",), event.source, outer),
-        ]
+        body = [Message(command, (target, text), event.source, {"batch": ref, CONCAT: ""} if joined else {"batch": ref},
+                        force_trailing=True) for text, joined in lines]
+        return wrap_batch(ref, BATCH_TYPE, (target,), body, event.source,
+                          {**tags, "msgid": entry.msgid} if message_tags else tags, outer=batch)
+    outer = {"batch": batch} if batch else {}
     out: list[Message] = []
     for text, _ in lines:
         if not text:

@@ -15,6 +15,7 @@ from server.protocol import (
     escape_tag_value,
     parse_line,
     unescape_tag_value,
+    wrap_batch,
 )
 
 SIMPLE_CASES = [
@@ -144,3 +145,17 @@ def test_last_param_gets_a_colon_only_when_needed() -> None:
     assert Message("PRIVMSG", ("#a", "hi there")).to_line() == "PRIVMSG #a :hi there"
     assert Message("PRIVMSG", ("#a", "")).to_line() == "PRIVMSG #a :"
     assert Message("PRIVMSG", ("#a", ":)")).to_line() == "PRIVMSG #a ::)"
+
+
+def test_wrap_batch_tags_the_lines_not_yet_in_a_batch_and_nests_inside_an_outer_one() -> None:
+    nested = wrap_batch("in", "draft/multiline", ("#a",), [Message("PRIVMSG", ("#a", "hi"), "n!u@h")], "n!u@h",
+                        {"msgid": "m1"}, outer="out")
+    lines = [m.to_line() for m in wrap_batch("out", "chathistory", ("#a",), [*nested, Message("PING", ("x",))], "srv")]
+    assert lines == [
+        ":srv BATCH +out chathistory #a",
+        "@batch=out;msgid=m1 :n!u@h BATCH +in draft/multiline #a",
+        "@batch=in :n!u@h PRIVMSG #a hi",
+        "@batch=out :n!u@h BATCH -in",
+        "@batch=out PING x",
+        ":srv BATCH -out",
+    ]
