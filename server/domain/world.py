@@ -17,9 +17,11 @@ from server.protocol import numerics as n
 
 from .channel_rules import invite_notices, join_refusal, speak_refusal
 from .model import Channel, ChannelView, Refusal, User, UserView, WasUser
+from .multiline import MultilineWorld
 from .outcome import CHANSERV, Outcome, refused
 from .read_markers import ReadMarkerWorld
 from .redaction import RedactionWorld
+from .relay import fit_line
 from .rename import RenameWorld
 from .services_world import ServicesWorld
 from .statusmsg import STATUS_PREFIXES, StatusMessageWorld
@@ -28,12 +30,12 @@ from .world_state import WHOWAS_KEPT, ChannelArchive, WorldState
 __all__ = ["OPERATIONS", "WHOWAS_KEPT", "ChannelArchive", "Outcome", "World"]
 
 
-class World(RenameWorld, ServicesWorld, RedactionWorld, ReadMarkerWorld, StatusMessageWorld):
+class World(RenameWorld, ServicesWorld, RedactionWorld, ReadMarkerWorld, MultilineWorld, StatusMessageWorld):
     """The operations that change the network.
 
     The state and its read-only views are WorldState's; MONITOR's are MonitorWorld's, METADATA's
     MetadataWorld's, RENAME's RenameWorld's, REDACT's RedactionWorld's, MARKREAD's ReadMarkerWorld's,
-    STATUSMSG's StatusMessageWorld's.
+    draft/multiline's MultilineWorld's, STATUSMSG's StatusMessageWorld's.
     """
 
     # -- helpers (within an operation) ----------------------------------------
@@ -330,14 +332,6 @@ class World(RenameWorld, ServicesWorld, RedactionWorld, ReadMarkerWorld, StatusM
                       account=user.account, history=pair_key(self._identity(user), self._identity(recipient)))
         return Outcome(seq=self._publish([event])), recipient.away
 
-
-
-def fit_line(text: str, overhead: str) -> str:
-    """``text`` cut (at a character) so that the relayed line, ``overhead`` before it, fits IRC's 512 bytes with
-    its CRLF: a longer line would be cut or refused by the clients it reaches."""
-    budget = 510 - len(overhead.encode())
-    raw = text.encode()
-    return text if len(raw) <= budget else raw[:max(budget, 0)].decode(errors="ignore")
 
 
 # The operations that change the network: what World has beyond WorldState's read-only views and its

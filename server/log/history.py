@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from server.protocol import casefold
 
 from .events import Event, msgid_seq
+from .multiline import MULTILINE
 
 __all__ = ["HISTORY_COMMANDS", "HistoryQuery", "dm_key", "history_key", "identity_name", "pair_key",
            "pairs_with_nick", "redaction_of"]
 
 # Events that history keeps and replays: what people said.
-HISTORY_COMMANDS = frozenset({"PRIVMSG", "NOTICE"})
+HISTORY_COMMANDS = frozenset({"PRIVMSG", "NOTICE", MULTILINE})
 
 
 def dm_key(nick_a: str, nick_b: str) -> str:
