@@ -56,8 +56,8 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stdout)
     log = open_log(config)
-    _hosted["log"] = log
-    _hosted["world"], _hosted["accounts"], leave = open_network(config, log, fence_process(parent_pid))
+    _hosted["world"], _hosted["accounts"], _hosted["log"], leave = open_network(config, log,
+                                                                              fence_process(parent_pid))
     Finalize(None, leave, exitpriority=20)
     _hosted["admission"] = Admission(admission_policy(config))
     # The manager process ends through os._exit; finalizers still run, atexit would not.
