@@ -194,17 +194,27 @@ class NetworkHistory:
             return sorted(entries, key=sort_key)
         return []
 
-    def targets(self, keys: Sequence[str], after: float, before: float, limit: int) -> list[tuple[str, float]]:
-        """(key, time of its latest message) for each of ``keys`` whose latest message is in (after, before)."""
+    def newest(self, keys: Sequence[str]) -> dict[str, str]:
+        """The position of the newest entry of each of ``keys`` that has any."""
+        if not keys:
+            return {}
         pipe = self._redis.pipeline(transaction=False)
         for key in keys:
             pipe.zrange(history_set(key), "+", "-", desc=True, bylex=True, offset=0, num=1)
+        return {key: found[0].decode().partition("|")[0]
+                for key, found in zip(keys, pipe.execute(), strict=True) if found}
+
+    def oldest_kept(self) -> str:
+        """The position before which retention (--history-days) forgets everything ("" if it keeps all)."""
+        return self._floor()[1:]
+
+    def targets(self, keys: Sequence[str], after: float, before: float, limit: int) -> list[tuple[str, float]]:
+        """(key, time of its latest message) for each of ``keys`` whose latest message is in (after, before)."""
         rows = []
-        for key, newest in zip(keys, pipe.execute() if keys else [], strict=True):
-            if newest:
-                ms = int(newest[0][:13])
-                if round(after * 1000) < ms < round(before * 1000):
-                    rows.append((key, ms / 1000))
+        for key, position in self.newest(keys).items():
+            ms = int(position[:13])
+            if round(after * 1000) < ms < round(before * 1000):
+                rows.append((key, ms / 1000))
         return sorted(rows, key=lambda row: row[1])[:limit]
 
     def conversations(self, identity: str, after: float, before: float, limit: int) -> list[tuple[str, float]]:

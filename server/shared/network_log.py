@@ -24,7 +24,7 @@ import redis
 
 from server.log import CommitFollower, Entry, Event, LogOverrun
 from server.log.durable import DurableLog
-from server.log.history import HistoryQuery, pair_key
+from server.log.history import HistoryQuery, history_key, pair_key
 
 from .network_history import HistoryWriter, NetworkHistory, network_msgid, position_of, sort_key
 
@@ -109,13 +109,22 @@ class NetworkLog:
         except redis.RedisError as exc:
             log.warning("history from this node only (Redis: %s)", exc)
             return self._source.history(query)
-        if not query.up_to_seq:
+        if any(bound is not None and bound[0] == "msgid" for bound in (query.first, query.second)):
+            return found  # this node's store knows its entries by their place in its own log, not by msgid
+        # What this node applied after the newest entry in Redis, too: its node writes an entry just after
+        # applying it, and this node may have delivered it first. (Older ones Redis has, or trimmed.)
+        try:
+            newest = self._history.newest(keys)
+        except redis.RedisError:
             return found
-        # A join's replay: what this node applied, too (its newest may not have reached Redis yet).
+        oldest = self._history.oldest_kept()
         merged = {entry.msgid: entry for entry in found}
         for entry in self._source.history(query):
-            merged.setdefault(entry.msgid, entry)
-        return sorted(merged.values(), key=sort_key)[-query.limit:]
+            key = history_key(entry.event)
+            place = sort_key(entry)
+            if key is not None and place > newest.get(key, "") and place >= oldest:
+                merged.setdefault(entry.msgid, entry)
+        return _window(sorted(merged.values(), key=sort_key), query)
 
     def _keys(self, query: HistoryQuery) -> list[str]:
         """The histories a query reads: its key, or the conversations its patterns match."""
@@ -149,6 +158,24 @@ class NetworkLog:
         except redis.RedisError as exc:
             log.warning("history targets from this node only (Redis: %s)", exc)
             return self._source.conversations(nick, after, before, limit)
+
+
+def _window(entries: list[Entry], query: HistoryQuery) -> list[Entry]:
+    """The ``query.limit`` of ``entries`` (in order, all within the query's bounds) that the query answers."""
+    limit = query.limit
+    if query.kind == "AFTER" or (query.kind == "BETWEEN" and _ascending(query)):
+        return entries[:limit]
+    if query.kind == "AROUND" and query.first is not None:
+        at = f"{round(float(query.first[1]) * 1000):013d}"
+        earlier = [e for e in entries if sort_key(e) < at]
+        earlier = earlier[len(earlier) - limit // 2:] if limit // 2 else []
+        return earlier + [e for e in entries if sort_key(e) >= at][:limit - len(earlier)]
+    return entries[-limit:]
+
+
+def _ascending(query: HistoryQuery) -> bool:
+    first, second = query.first, query.second
+    return first is None or second is None or float(first[1]) <= float(second[1])
 
 
 def _unlike(pattern: str) -> str:

@@ -40,7 +40,7 @@ class SharedThrottle(Throttle):
             return here
         try:
             # The oldest of the newest ``limit`` failures in the window decides when the next try may come.
-            times = self._redis.zrange(self._key(key), f"({now - self.window}", "+inf", desc=True, byscore=True,
+            times = self._redis.zrange(self._key(key), "+inf", f"({now - self.window}", desc=True, byscore=True,
                                        withscores=True, offset=0, num=self.limit)
         except redis.RedisError as exc:
             log.warning("login throttle from this node's counts only (Redis: %s)", exc)
