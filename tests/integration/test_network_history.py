@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from typing import cast
 
 import pytest
 import redis
+from redis.cluster import RedisCluster
 
 from server.protocol import Message
+from server.shared.network import connect_bus
 from tests.integration.test_accounts import PASSWORD, register
 from tests.integration.test_history import history_client
 from tests.integration.test_network import NODE_TIMEOUT, join
 from tests.support.client import LineClient
-from tests.support.redis_server import RedisServer, redis_server
+from tests.support.redis_server import RedisServer, redis_cluster, redis_server
 from tests.support.servers import NO_FLOOD_CONTROL, RunningServer, chat_server
 
 FLAGS = (*NO_FLOOD_CONTROL, "--hash-workers", "1", "--register-throttle", "0/0", "--node-timeout", NODE_TIMEOUT)
@@ -184,3 +187,76 @@ def test_failed_logins_spread_over_nodes_count_against_one_limit() -> None:
         with LineClient(b.address, "owner", source="127.0.0.3") as owner:  # the owner elsewhere gets in
             owner.send(f"NS IDENTIFY alice {PASSWORD}")
             owner.expect(" 900 ")
+
+
+@pytest.mark.timeout(90)
+def test_a_message_redacted_on_one_node_leaves_history_on_every_node() -> None:
+    with redis_server() as redis_, node(redis_, "one") as a, node(redis_, "two") as b, \
+            history_client(a.address, "alice") as alice, history_client(b.address, "bob") as bob:
+        for client in (alice, bob):
+            client.send("CAP REQ draft/message-redaction")
+            client.expect(" ACK ")
+            join(client, "#oops")
+        regret, _ = say(alice, "#oops", ["regret", "keep"])
+        bob.expect("PRIVMSG #oops :keep$")
+        settled(redis_, "chat:hist:{#oops}", 2)
+        msgid = regret.tags["msgid"]
+        bob.send(f"REDACT #oops {msgid}")  # not bob's message: refused on his node too
+        bob.expect(f"FAIL REDACT REDACT_FORBIDDEN #oops {msgid}")
+        alice.send(f"REDACT #oops {msgid}")
+        assert bob.expect(" REDACT ").params == ("#oops", msgid)  # the msgid bob's node gave it too
+        client = redis.Redis.from_url(redis_.url)
+        for _ in range(100):
+            if client.zcard("chat:hist:{#oops}") == 1:
+                break
+            time.sleep(0.05)
+        assert texts(history(bob, "LATEST", "#oops", "*", "10")) == ["keep"]
+        with node(redis_, "three") as c, history_client(c.address, "carol") as carol:
+            join(carol, "#oops")
+            assert texts(history(carol, "LATEST", "#oops", "*", "10")) == ["keep"]
+
+
+@pytest.mark.timeout(60)
+def test_history_in_redis_forgets_what_is_older_than_history_days() -> None:
+    days = 2.0 / 86400  # two seconds
+    with redis_server() as redis_, node(redis_, "one", "--history-days", repr(days)) as a, \
+            history_client(a.address, "alice") as alice:
+        join(alice, "#brief")
+        say(alice, "#brief", ["old"])
+        settled(redis_, "chat:hist:{#brief}", 1)
+        time.sleep(2.5)
+        say(alice, "#brief", ["new"])
+        client = redis.Redis.from_url(redis_.url)
+        for _ in range(100):
+            newest = client.zrange("chat:hist:{#brief}", -1, -1)
+            if newest and b"new" in newest[0]:
+                break
+            time.sleep(0.05)
+        assert client.zcard("chat:hist:{#brief}") == 1
+        assert 0 < client.pttl("chat:hist:{#brief}") <= 2000  # a target nobody speaks in goes as a whole
+        assert texts(history(alice, "LATEST", "#brief", "*", "10")) == ["new"]
+
+
+@pytest.mark.timeout(120)
+def test_history_on_a_three_master_redis_cluster_is_spread_over_its_masters() -> None:
+    with redis_cluster() as url, ExitStack() as stack:
+        a, b = (stack.enter_context(chat_server("pool", *FLAGS, "--bus", url, "--node-name", f"c{n}"))
+                for n in range(2))
+        with history_client(a.address, "east") as east, history_client(b.address, "west") as west:
+            channels = [f"#spread{n}" for n in range(4)]  # their sets fall on several masters
+            for channel in channels:
+                join(east, channel)
+                say(east, channel, [f"in {channel}"])
+            say(east, "west", ["privately"])
+            west.expect("PRIVMSG west :privately$")
+            cluster = cast(RedisCluster, connect_bus(url))
+            keys = [f"chat:hist:{{{channel}}}" for channel in channels]
+            deadline = time.monotonic() + 5
+            while any(cluster.zcard(key) != 1 for key in keys):
+                assert time.monotonic() < deadline, "the history was not written"
+                time.sleep(0.05)
+            assert len({cluster.get_node_from_key(key).name for key in keys}) > 1
+            for channel in channels:
+                join(west, channel)
+                assert texts(history(west, "LATEST", channel, "*", "10")) == [f"in {channel}"]
+            assert texts(history(west, "LATEST", "east", "*", "10")) == ["privately"]
