@@ -34,9 +34,11 @@ log = logging.getLogger("chat-server.history")
 
 
 class Applying(Protocol):
-    """What a StampedLog asks its Replication: the operation being applied, if any."""
+    """What a StampedLog asks its Replication: the operation being applied, if any, and by whom."""
 
     current_op: tuple[str, bool] | None
+
+    def applying(self) -> bool: ...
 
 
 class StampedLog:
@@ -50,7 +52,7 @@ class StampedLog:
         self._next = 0  # events of the current operation so far (an operation may append several times)
 
     def append(self, events: Sequence[Event]) -> list[Entry]:
-        op = self._replication.current_op
+        op = self._replication.current_op if self._replication.applying() else None
         if op is None:  # not from the stream (nothing a replica does): this node's own names
             return self._source.append(events)
         op_id, own = op
