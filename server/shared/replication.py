@@ -8,7 +8,9 @@ two nodes claiming one nick, the claim that comes first in the stream wins
 on every node. The node that submitted an operation waits until its own
 replica has applied it and answers its client with that result. A replica
 logs the events its operations produce into the node's own log, from which
-the node delivers to its own connections and serves history.
+the node delivers to its own connections; the node that submitted an
+operation also writes its history entries to Redis (network_history.py),
+riding along its next pipeline, where every node reads history.
 
 A node joining a running network starts from the newest snapshot (a
 replica's state and the stream id it had reached) and reads on from there.
