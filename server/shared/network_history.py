@@ -298,7 +298,11 @@ class HistoryWriter:
     def add_to(self, pipe: Any) -> Callable[[list[Any] | None], None]:
         """Add what waits to ``pipe``; returns what to call with their replies (None: the pipeline failed)."""
         if not self._shas:
-            self._load_scripts()  # may raise: then nothing was taken, and all of it waits for the next try
+            try:
+                self._load_scripts()
+            except redis.RedisError as exc:  # the operations in the pipeline go on; history waits for the next
+                log.warning("cannot load the history scripts: %s", exc)
+                return lambda replies: None
         with self._lock:
             writes, self._pending = self._pending, []
         for script, key, args in writes:
