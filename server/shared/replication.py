@@ -76,6 +76,7 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
 
+
 class Rider(Protocol):
     """Writes that ride along the node's next pipeline to the stream (the history of what it applied)."""
 
@@ -150,6 +151,7 @@ class Replication:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=3)
+        self._send_riders()  # the history of what was applied last
 
     def applying(self) -> bool:
         """True on the thread that applies operations: an operation calling another runs it in place."""
