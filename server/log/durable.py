@@ -133,18 +133,18 @@ class DurableLog(MemoryLog):
         found: list[Entry] = []
         if limit <= 0:
             return found
-        redacted: set[int] = set()  # a REDACT is newer than what it redacts: seen first, going backwards
+        redacted: set[str] = set()  # a REDACT is newer than what it redacts: seen first, going backwards
         for scanned, entry in enumerate(reversed(self._entries), 1):
             if scanned > RECENT_SCAN:
                 return None
             if entry.event.command == "REDACT":
                 redaction = redaction_of(entry.event)
                 if redaction is not None and redaction[0] == key:
-                    redacted.add(redaction[1])
+                    redacted.add(redaction[2])
                 continue
             if entry.seq >= before_seq or entry.seq > self._visible or history_key(entry.event) != key:
                 continue
-            if entry.seq in redacted:
+            if entry.msgid in redacted:
                 continue
             if cutoff is not None and entry.time < cutoff:
                 break  # older ones are retention's to forget

@@ -64,13 +64,15 @@ def history_key(event: Event) -> str | None:
 
 
 def redaction_of(event: Event) -> tuple[str, int, str] | None:
-    """What a REDACT event removes from history: (key, seq, msgid), or None for any other event."""
+    """What a REDACT event removes from history: (key, seq, msgid), or None for any other event.
+
+    The seq is 0 for a msgid that names no place in this log (one a network gave, see
+    server/shared/network_history.py): the entry is then found by its msgid alone.
+    """
     if event.command != "REDACT" or len(event.params) < 2:
         return None
     msgid = event.params[1]
-    seq = msgid_seq(msgid)
-    if seq is None:
-        return None
+    seq = msgid_seq(msgid) or 0
     if event.channels:
         return event.channels[0], seq, msgid
     return event.history or dm_key(event.source.split("!", 1)[0], event.params[0]), seq, msgid

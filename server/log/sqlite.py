@@ -139,7 +139,10 @@ class HistoryStore:
                     "INSERT OR IGNORE INTO entries (seq, msgid, time, key, command, source, params, origin, channels,"
                     " target_conn, tags, account) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
                 if redactions:  # a redacted message leaves history (message-redaction)
-                    self._db.executemany("DELETE FROM entries WHERE key = ? AND seq = ? AND msgid = ?", redactions)
+                    self._db.executemany("DELETE FROM entries WHERE key = ? AND seq = ? AND msgid = ?",
+                                         [found for found in redactions if found[1]])
+                    self._db.executemany("DELETE FROM entries WHERE key = ? AND msgid = ?",
+                                         [(key, msgid) for key, seq, msgid in redactions if not seq])
                 self._db.executemany(
                     "INSERT INTO channels VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET name=excluded.name,"
                     " topic=excluded.topic, topic_by=excluded.topic_by, topic_time=excluded.topic_time,"

@@ -21,6 +21,7 @@ from server.accounts import AccountStore
 from server.config import Config
 from server.domain import World
 from server.domain.admission import Admission
+from server.log import SharedLog
 from server.log.durable import DurableLog
 from server.shared.network import fence_process, open_network
 
@@ -42,7 +43,7 @@ def exit_with_parent(parent_pid: int, on_orphaned: Callable[[], None]) -> None:
 class _Hosted:
     """The objects the manager process serves, built once there by _init_hosted."""
 
-    log: DurableLog
+    log: SharedLog
     world: World
     accounts: AccountStore
     admission: Admission
@@ -64,8 +65,7 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stdout)
     log = open_log(config)
-    _hosted.log = log
-    _hosted.world, _hosted.accounts, leave = open_network(config, log, fence_process(parent_pid))
+    _hosted.world, _hosted.accounts, _hosted.log, leave = open_network(config, log, fence_process(parent_pid))
     Finalize(None, leave, exitpriority=20)
     _hosted.admission = Admission(admission_policy(config))
     # The manager process ends through os._exit; finalizers still run, atexit would not.
@@ -73,7 +73,7 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
     settle_collector()
 
 
-def _get_log() -> DurableLog:
+def _get_log() -> SharedLog:
     return _hosted.log
 
 
