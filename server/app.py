@@ -36,9 +36,9 @@ def run(config: Config, argv: list[str] | None = None) -> int:
     worker_id = f"{worker_prefix(config)}w0"
     if config.log == "local":
         source = open_log(config)
-        world, accounts, leave = open_network(config, source, fence_process(os.getpid()))
+        world, accounts, served, leave = open_network(config, source, fence_process(os.getpid()))
         try:
-            serve_until_signal(config, world, source, listeners, worker_id, argv=argv, accounts=accounts)
+            serve_until_signal(config, world, served, listeners, worker_id, argv=argv, accounts=accounts)
         finally:
             leave()
             source.close()

@@ -21,9 +21,10 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Generic, Protocol, TypeVar
+from typing import Final, Generic, Protocol, TypeVar
 
 from server.log import Entry, Event
+from server.log.multiline import MULTILINE, batch_capable, multiline_messages
 from server.protocol import Message
 
 from .outbound import Outbound
@@ -37,8 +38,10 @@ DELIVERY_SLICE = 128
 # Events only clients that asked for them get.
 REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "setname",
                 "REDACT": "draft/message-redaction", "ACCOUNT": "account-notify", "MARKREAD": "draft/read-marker"}
-MESSAGES = ("PRIVMSG", "NOTICE", "TAGMSG")
+MESSAGES = ("PRIVMSG", "NOTICE", "TAGMSG", MULTILINE)
 RENAME_CAP = "draft/channel-rename"
+# Events whose lines depend on more than the wire format: each recipient's are made apart.
+QUEUED_APART: Final = frozenset({"RENAME", MULTILINE})
 
 
 class Recipient(Protocol):
@@ -146,7 +149,11 @@ class Fanout(Generic[R]):
         past it, it all goes to the SendQ in order, which then overflows as for any client that falls behind."""
         seq = entry.seq
         if seq > hold.after_seq and seq != hold.own_seq and entry.event.origin == conn_id:
-            hold.own.append(entry.message(wire[0], wire[1], wire[2], account_tag=wire[3]))
+            if entry.event.command == MULTILINE:
+                as_batch = batch_capable(self._conns[conn_id].caps)
+                hold.own.extend(multiline_messages(entry, wire[0], wire[1], wire[3], as_batch))
+            else:
+                hold.own.append(entry.message(wire[0], wire[1], wire[2], account_tag=wire[3]))
             hold.own_seq = seq
             return []
         if not hold.own or hold.later_bytes < 0:
@@ -194,13 +201,17 @@ class Fanout(Generic[R]):
             holds = self._holds
             wires = self._wires
             for entry in entries:
-                if entry.event.command == "RENAME":
-                    self._queue_rename(entry, queued)
+                command = entry.event.command
+                if command in QUEUED_APART:
+                    if command == MULTILINE:
+                        self._queue_multiline(entry, queued)
+                    else:
+                        self._queue_rename(entry, queued)
                     continue
-                required = REQUIRED_CAP.get(entry.event.command)
-                if required is None and entry.event.channels and entry.event.command == "INVITE":
+                required = REQUIRED_CAP.get(command)
+                if required is None and entry.event.channels and command == "INVITE":
                     required = "invite-notify"  # a copy for the channel's operators (invite-notify)
-                is_join = entry.event.command == "JOIN"
+                is_join = command == "JOIN"
                 lines: dict[Wire, bytes] = {}  # encoded once per wire format
                 for conn_id in self._route(entry):
                     conn = conns.get(conn_id)
@@ -248,6 +259,36 @@ class Fanout(Generic[R]):
         if killed is not None:
             for conn, reason in killed:
                 conn.abort(reason)  # its close says ERROR :<reason>; others get the QUIT logged after the KILL
+
+    def _queue_multiline(self, entry: Entry, queued: dict[str, list[bytes]]) -> None:
+        """A multiline message (lock held): one batch for each recipient with draft/multiline, separate
+        lines for the others, each rendered once per wire format; a held connection's own copy is kept
+        for its labelled response, as for any message."""
+        rendered: dict[tuple[Wire, bool], bytes] = {}
+        wires = self._wires
+        for conn_id in self._route(entry):
+            conn = self._conns.get(conn_id)
+            if conn is None:
+                continue
+            caps = conn.caps
+            known = wires.get(conn_id)
+            if known is None or known[0] is not caps:
+                known = wires[conn_id] = (caps, *_wire_formats(caps))
+            wire = known[2]
+            key = (wire, batch_capable(caps))
+            line = rendered.get(key)
+            if line is None:
+                line = rendered[key] = b"".join(
+                    m.to_bytes() for m in multiline_messages(entry, wire[0], wire[1], wire[3], key[1]))
+            hold = self._holds.get(conn_id) if self._holds else None
+            if hold is not None:
+                instead = self._held_back(hold, entry, conn_id, line, wire, conn.outbound.limit)
+                if instead is not None:
+                    if instead:
+                        queued.setdefault(conn_id, []).extend(instead)
+                    continue
+            if line:
+                queued.setdefault(conn_id, []).append(line)
 
     def _queue_rename(self, entry: Entry, queued: dict[str, list[bytes]]) -> None:
         """A channel's new name (lock held): its local members move in the index, and each gets

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from server.accounts import AccountStore
 from server.domain import Context, ServerSettings, Session, World, dispatch
+from server.domain.client_batch import in_open_batch, take_line, with_label
 from server.domain.context import Deferred, HistoryReader, ServerHooks
 from server.domain.errors import Unavailable
 from server.domain.flood import FREE_COMMANDS, FloodGate, FloodPolicy
@@ -202,7 +203,17 @@ class ConnectionCore:
         # Clients send a burst of CAP, PASS, NICK, USER and AUTHENTICATE lines to connect;
         # before registration a client reaches nobody, and the registration timeout bounds it.
         session = self.session
-        return not session.registered or bool(session.oper) or gate.take(now)
+        return not session.registered or bool(session.oper) or gate.take(now) or self._owe_batched(item, now)
+
+    def _owe_batched(self, item: Message, now: float) -> bool:
+        """Past the flood limit, a line of the client's open multiline batch (or its close) still runs: it is
+        only collected, and the batch is sent at once when it closes. Its token is owed, so the commands that
+        follow wait for the whole batch, line by line; a batch is bounded, and so is the debt."""
+        if not in_open_batch(self.session, item):
+            return False
+        assert self.gate is not None
+        self.gate.owe(now)
+        return True
 
     def _run_held(self, now: float, from_reader: bool) -> None:
         """Turn held: run what may run now, and ask to be woken for the rest."""
@@ -230,7 +241,14 @@ class ConnectionCore:
             self._refuse_line(item)
             return
         ctx = self._context()
-        if item.tags and "label" in item.tags and "labeled-response" in self.session.caps:
+        tags = item.tags
+        if tags and "batch" in tags:
+            self._take_batched(ctx, item)
+            return
+        if item.command == "BATCH":
+            item = with_label(self.session, item)
+            tags = item.tags
+        if tags and "label" in tags and "labeled-response" in self.session.caps:
             self._holding = True
             self.port.hold_own(self.last_seq)
         try:
@@ -241,6 +259,13 @@ class ConnectionCore:
             log.exception("handler for %s failed on %s", item.command, self.session.conn_id)
             self._internal_error(ctx, item)
         self._complete(ctx, item, from_reader)
+
+    def _take_batched(self, ctx: Context, item: Message) -> None:
+        """A line of a client batch (draft/multiline): collected, not run; only a refusal answers it, unlabelled
+        (the batch's label is for its response, at its close)."""
+        take_line(ctx, item)
+        if ctx.out:
+            self.port.send([m.to_bytes() for m in ctx.out], self.last_seq)
 
     def _context(self) -> Context:
         services = self.services
@@ -281,5 +306,6 @@ class ConnectionCore:
         if error.numeric:
             msg = Message(error.numeric, (nick, "Input line was too long"), settings.name)
         else:
-            msg = Message("FAIL", ("*", error.fail_code, f"Line dropped: {error}"), settings.name, force_trailing=True)
+            msg = Message("FAIL", (error.command, error.fail_code, f"Line dropped: {error}"), settings.name,
+                          force_trailing=True)
         self.port.send([msg.to_bytes()], self.last_seq)

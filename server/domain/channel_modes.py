@@ -1,7 +1,7 @@
 """MODE on a channel: the World's channel mode changes (flags, key, limit, member prefixes, the +b/+e/+I lists).
 
 World (world.py) composes this class like its other parts; every method
-runs under the one World lock.
+runs, like every World operation, one at a time.
 """
 
 from __future__ import annotations
@@ -24,24 +24,23 @@ class ChannelModeWorld(WorldState):
                      now: float = 0.0) -> tuple[Outcome, list[tuple[str, list[ListEntry]]]]:
         """Apply channel mode changes; returns the outcome and each list (+b, +e, +I) queried, by letter."""
         folded = casefold(name)
-        with self._lock:
-            user = self._users[conn_id]
-            channel = self._channels.get(folded)
-            if channel is None:
-                return refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), []
-            queries = [c for c in changes if c.letter in LIST_MODES and not c.arg]
-            edits = [c for c in changes if not (c.letter in LIST_MODES and not c.arg)][:MAX_MODES]
-            if edits and not channel.is_op(conn_id):
-                return refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator"), []
-            refusals: list[tuple[str, ...]] = []
-            applied = [c for c in edits if self._apply_mode(channel, c, refusals, user.source, now)]
-            seq = 0
-            if applied:
-                self._remember(folded, channel)
-                params = (channel.name, *render_mode_changes(applied))
-                seq = self._publish([Event("MODE", user.source, params, conn_id, (folded,))])
-            lists = [(c.letter, list(channel.lists.get(c.letter, ()))) for c in queries]
-            return Outcome(tuple(refusals), seq), lists
+        user = self._users[conn_id]
+        channel = self._channels.get(folded)
+        if channel is None:
+            return refused(n.ERR_NOSUCHCHANNEL, name, "No such channel"), []
+        queries = [c for c in changes if c.letter in LIST_MODES and not c.arg]
+        edits = [c for c in changes if not (c.letter in LIST_MODES and not c.arg)][:MAX_MODES]
+        if edits and not channel.is_op(conn_id):
+            return refused(n.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator"), []
+        refusals: list[tuple[str, ...]] = []
+        applied = [c for c in edits if self._apply_mode(channel, c, refusals, user.source, now)]
+        seq = 0
+        if applied:
+            self._remember(folded, channel)
+            params = (channel.name, *render_mode_changes(applied))
+            seq = self._publish([Event("MODE", user.source, params, conn_id, (folded,))])
+        lists = [(c.letter, list(channel.lists.get(c.letter, ()))) for c in queries]
+        return Outcome(tuple(refusals), seq), lists
 
     def _apply_mode(self, channel: Channel, change: ModeChange, refusals: list[Refusal], setter: str,
                     now: float) -> bool:

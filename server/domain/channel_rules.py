@@ -5,7 +5,7 @@ hold ``nick!user@host`` masks or account extbans ``a:<account mask>``
 (IRCv3 account-extban: ISUPPORT ``ACCOUNTEXTBAN=a``), which match whoever is
 logged in to a matching account and never someone who is not; a ban
 ``m:<mask>`` (ISUPPORT ``EXTBAN=,am``) mutes instead of keeping out. Pure
-functions of a channel and a user, called by the World with its lock held.
+functions of a channel and a user, called by the World within an operation.
 """
 
 from __future__ import annotations

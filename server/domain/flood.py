@@ -49,6 +49,11 @@ class FloodGate:
             return True
         return False
 
+    def owe(self, now: float) -> None:
+        """Spend a token that is not there: the bucket goes into debt, and what follows waits it out."""
+        self._refill(now)
+        self._tokens -= 1.0
+
     def wait(self, now: float) -> float:
         """Seconds from ``now`` until ``take`` will succeed."""
         self._refill(now)

@@ -42,24 +42,21 @@ class MetadataWorld(MonitorWorld):
     @view
     def metadata_get(self, conn_id: str, target: str, keys: list[str]) -> tuple[str, str, Pairs]:
         """(error code or "", the target's name, each key with its value or None)."""
-        with self._lock:
-            code, name, store = self._readable(conn_id, target)
-            return code, name, [(key, store.get(key)) for key in keys] if not code else []
+        code, name, store = self._readable(conn_id, target)
+        return code, name, [(key, store.get(key)) for key in keys] if not code else []
 
     @view
     def metadata_list(self, conn_id: str, target: str) -> tuple[str, str, Pairs]:
-        with self._lock:
-            code, name, store = self._readable(conn_id, target)
-            return code, name, sorted(store.items()) if not code else []
+        code, name, store = self._readable(conn_id, target)
+        return code, name, sorted(store.items()) if not code else []
 
     @view
     def metadata_sync(self, conn_id: str, target: str) -> tuple[str, str, list[tuple[str, str, str]]]:
         """The subscribed keys of the target (and of a channel's members) as (target, key, value)."""
-        with self._lock:
-            code, name, _ = self._readable(conn_id, target)
-            if code:
-                return code, name, []
-            return "", name, self._subscribed_view(conn_id, name)
+        code, name, _ = self._readable(conn_id, target)
+        if code:
+            return code, name, []
+        return "", name, self._subscribed_view(conn_id, name)
 
     def _subscribed_view(self, conn_id: str, name: str) -> list[tuple[str, str, str]]:
         """Lock held: what ``conn_id`` subscribes to of ``name`` and, for a channel, of its members."""
@@ -102,34 +99,32 @@ class MetadataWorld(MonitorWorld):
 
     def metadata_set(self, conn_id: str, target: str, key: str, value: str | None) -> tuple[str, str, int]:
         """Set (or with None, unset) a key: (error code or "", the target's name, seq of the notices)."""
-        with self._lock:
-            code, name, store_key = self._writable(conn_id, target)
-            if code:
-                return code, name, 0
-            stores = self._channel_meta if is_channel(name) else self._user_meta
-            store = stores.get(store_key, {})
-            if value is not None and key not in store and len(store) >= MAX_KEYS:
-                return "LIMIT_REACHED", name, 0
-            if value is None:
-                store.pop(key, None)
-                if not store:
-                    stores.pop(store_key, None)
-            else:
-                stores.setdefault(store_key, store)[key] = value
-            return "", name, self._notify(conn_id, name, key, value)
+        code, name, store_key = self._writable(conn_id, target)
+        if code:
+            return code, name, 0
+        stores = self._channel_meta if is_channel(name) else self._user_meta
+        store = stores.get(store_key, {})
+        if value is not None and key not in store and len(store) >= MAX_KEYS:
+            return "LIMIT_REACHED", name, 0
+        if value is None:
+            store.pop(key, None)
+            if not store:
+                stores.pop(store_key, None)
+        else:
+            stores.setdefault(store_key, store)[key] = value
+        return "", name, self._notify(conn_id, name, key, value)
 
     def metadata_clear(self, conn_id: str, target: str) -> tuple[str, str, list[str], int]:
         """Unset every key: (error code or "", name, the keys cleared, seq of the notices)."""
-        with self._lock:
-            code, name, store_key = self._writable(conn_id, target)
-            if code:
-                return code, name, [], 0
-            stores = self._channel_meta if is_channel(name) else self._user_meta
-            cleared = sorted(stores.pop(store_key, {}))
-            seq = 0
-            for key in cleared:
-                seq = self._notify(conn_id, name, key, None) or seq
-            return "", name, cleared, seq
+        code, name, store_key = self._writable(conn_id, target)
+        if code:
+            return code, name, [], 0
+        stores = self._channel_meta if is_channel(name) else self._user_meta
+        cleared = sorted(stores.pop(store_key, {}))
+        seq = 0
+        for key in cleared:
+            seq = self._notify(conn_id, name, key, None) or seq
+        return "", name, cleared, seq
 
     def _writable(self, conn_id: str, target: str) -> tuple[str, str, str]:
         """Lock held: (error code or "", name, store key) of a target ``conn_id`` may change."""
@@ -169,34 +164,31 @@ class MetadataWorld(MonitorWorld):
 
     def metadata_sub(self, conn_id: str, keys: list[str]) -> tuple[list[str], str]:
         """Subscribe to keys in order: (the keys now subscribed of those, the first refused or "")."""
-        with self._lock:
-            subs = set(self._subs.get(conn_id, ()))
-            done: list[str] = []
-            refused = ""
-            for key in keys:
-                if key not in subs and len(subs) >= MAX_SUBS:
-                    refused = key
-                    break
-                subs.add(key)
-                done.append(key)
-            if subs:
-                self._subs[conn_id] = frozenset(subs)
-            return done, refused
+        subs = set(self._subs.get(conn_id, ()))
+        done: list[str] = []
+        refused = ""
+        for key in keys:
+            if key not in subs and len(subs) >= MAX_SUBS:
+                refused = key
+                break
+            subs.add(key)
+            done.append(key)
+        if subs:
+            self._subs[conn_id] = frozenset(subs)
+        return done, refused
 
     def metadata_unsub(self, conn_id: str, keys: list[str]) -> None:
-        with self._lock:
-            subs = self._subs.get(conn_id, frozenset()) - set(keys)
-            if subs:
-                self._subs[conn_id] = subs
-            else:
-                self._subs.pop(conn_id, None)
+        subs = self._subs.get(conn_id, frozenset()) - set(keys)
+        if subs:
+            self._subs[conn_id] = subs
+        else:
+            self._subs.pop(conn_id, None)
 
     @view
     def metadata_subs(self, conn_id: str) -> list[str]:
-        with self._lock:
-            return sorted(self._subs.get(conn_id, ()))
+        return sorted(self._subs.get(conn_id, ()))
 
-    # -- lifetimes (lock held) -----------------------------------------------
+    # -- lifetimes (within an operation) --------------------------------------
 
     def _metadata_forget_user(self, user: User) -> None:
         self._user_meta.pop(user.conn_id, None)

@@ -43,57 +43,52 @@ class MonitorWorld(WorldState):
         """Watch ``nicks``: returns (online as nick!user@host, offline, refused as the list is full)."""
         online: list[str] = []
         offline: list[str] = []
-        with self._lock:
-            watching = self._watching.setdefault(conn_id, set())
-            for i, nick in enumerate(nicks):
-                folded = casefold(nick)
-                if folded not in watching:
-                    if len(watching) >= MONITOR_LIMIT:
-                        return online, offline, nicks[i:]
-                    watching.add(folded)
-                    self._watchers.setdefault(folded, {})[conn_id] = nick
-                holder = self._online(folded)
-                if holder is not None:
-                    online.append(holder.source)
-                else:
-                    offline.append(nick)
-            return online, offline, []
+        watching = self._watching.setdefault(conn_id, set())
+        for i, nick in enumerate(nicks):
+            folded = casefold(nick)
+            if folded not in watching:
+                if len(watching) >= MONITOR_LIMIT:
+                    return online, offline, nicks[i:]
+                watching.add(folded)
+                self._watchers.setdefault(folded, {})[conn_id] = nick
+            holder = self._online(folded)
+            if holder is not None:
+                online.append(holder.source)
+            else:
+                offline.append(nick)
+        return online, offline, []
 
     def monitor_remove(self, conn_id: str, nicks: list[str]) -> None:
-        with self._lock:
-            watching = self._watching.get(conn_id)
-            for folded in map(casefold, nicks):
-                if watching is not None and folded in watching:
-                    watching.discard(folded)
-                    self._unwatch(conn_id, folded)
-            if watching is not None and not watching:
-                del self._watching[conn_id]
+        watching = self._watching.get(conn_id)
+        for folded in map(casefold, nicks):
+            if watching is not None and folded in watching:
+                watching.discard(folded)
+                self._unwatch(conn_id, folded)
+        if watching is not None and not watching:
+            del self._watching[conn_id]
 
     def monitor_clear(self, conn_id: str) -> None:
-        with self._lock:
-            for folded in self._watching.pop(conn_id, ()):
-                self._unwatch(conn_id, folded)
+        for folded in self._watching.pop(conn_id, ()):
+            self._unwatch(conn_id, folded)
 
     @view
     def monitor_list(self, conn_id: str) -> list[str]:
-        with self._lock:
-            return sorted(self._watchers[folded][conn_id] for folded in self._watching.get(conn_id, ()))
+        return sorted(self._watchers[folded][conn_id] for folded in self._watching.get(conn_id, ()))
 
     @view
     def monitor_status(self, conn_id: str) -> tuple[list[str], list[str]]:
         """(online as nick!user@host, offline) of everything ``conn_id`` watches."""
         online: list[str] = []
         offline: list[str] = []
-        with self._lock:
-            for folded in sorted(self._watching.get(conn_id, ())):
-                holder = self._online(folded)
-                if holder is not None:
-                    online.append(holder.source)
-                else:
-                    offline.append(self._watchers[folded][conn_id])
+        for folded in sorted(self._watching.get(conn_id, ())):
+            holder = self._online(folded)
+            if holder is not None:
+                online.append(holder.source)
+            else:
+                offline.append(self._watchers[folded][conn_id])
         return online, offline
 
-    # -- helpers (lock held) -------------------------------------------------
+    # -- helpers (within an operation) ----------------------------------------
 
     def _online(self, folded: str) -> User | None:
         conn_id = self._nicks.get(folded)

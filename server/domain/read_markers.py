@@ -8,8 +8,8 @@ When one connection of an account moves a marker, the account's other
 connections hear of it (the spec: the server tells all of a user's clients):
 one MARKREAD logged per other connection, aimed at it (``target_conn``), which
 delivery passes only to clients that negotiated the cap, on whichever worker
-serves them. Finding them walks the users, under the World's lock: a MARKREAD
-is a user switching buffers, not a message rate.
+serves them. Finding them walks the users, within the World operation: a
+MARKREAD is a user switching buffers, not a message rate.
 """
 
 from __future__ import annotations
@@ -38,12 +38,12 @@ class ReadMarkerWorld(WorldState):
         self._marks: OrderedDict[str, OrderedDict[str, Mark]] = OrderedDict()  # nick -> target -> mark
 
     def _owner(self, conn_id: str) -> str:
-        """Whose markers a connection reads and moves (lock held): its account's, else its nick's."""
+        """Whose markers a connection reads and moves (within an operation): its account's, else its nick's."""
         user = self._users[conn_id]
         return user.account_key or casefold(user.nick)
 
     def _marks_of(self, conn_id: str) -> OrderedDict[str, Mark]:
-        """The markers of the user's account or nick, made the most recently used (lock held)."""
+        """The markers of the user's account or nick, made the most recently used (within an operation)."""
         owner = self._owner(conn_id)
         marks = self._marks.get(owner)
         if marks is None:
@@ -57,30 +57,29 @@ class ReadMarkerWorld(WorldState):
     @view
     def read_marker(self, conn_id: str, target: str) -> str:
         """The user's marker for ``target``: ``timestamp=...``, or ``*`` if there is none."""
-        with self._lock:
-            marks = self._marks.get(self._owner(conn_id))
-            mark = marks.get(casefold(target)) if marks is not None else None
-            return f"timestamp={mark[1]}" if mark else "*"
+        marks = self._marks.get(self._owner(conn_id))
+        mark = marks.get(casefold(target)) if marks is not None else None
+        return f"timestamp={mark[1]}" if mark else "*"
 
     def set_read_marker(self, conn_id: str, target: str, when: float, text: str) -> str:
         """Move the marker forward to ``when`` (never back), telling the account's other connections;
         returns the marker now kept."""
-        with self._lock:
-            marks = self._marks_of(conn_id)
-            key = casefold(target)
-            mark = marks.get(key)
-            if mark is None or when > mark[0]:
-                mark = marks[key] = (when, text)
-                marks.move_to_end(key)
-                if len(marks) > MARKS_PER_NICK:
-                    marks.popitem(last=False)
-                copies = self._marker_copies(conn_id, target, f"timestamp={text}")
-                if copies:
-                    self._publish(copies)
-            return f"timestamp={mark[1]}"
+        marks = self._marks_of(conn_id)
+        key = casefold(target)
+        mark = marks.get(key)
+        if mark is None or when > mark[0]:
+            mark = marks[key] = (when, text)
+            marks.move_to_end(key)
+            if len(marks) > MARKS_PER_NICK:
+                marks.popitem(last=False)
+            copies = self._marker_copies(conn_id, target, f"timestamp={text}")
+            if copies:
+                self._publish(copies)
+        return f"timestamp={mark[1]}"
 
     def _marker_copies(self, conn_id: str, target: str, marker: str) -> list[Event]:
-        """A MARKREAD for each other registered connection logged in to the same account (lock held)."""
+        """A MARKREAD for each other registered connection logged in to the same account (within an
+        operation)."""
         key = self._users[conn_id].account_key
         if not key:  # markers by nick: nobody else holds the nick
             return []

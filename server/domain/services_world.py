@@ -1,7 +1,7 @@
 """The World's operations for accounts and the built-in ChanServ: logging in, channel registration, ChanServ OP.
 
 World (world.py) composes this class like its other parts; every method
-runs under the one World lock.
+runs, like every World operation, one at a time.
 """
 
 from __future__ import annotations
@@ -24,38 +24,35 @@ class ServicesWorld(MonitorWorld, ChannelModeWorld):
         """Log a connection in to ``account`` (or out, with ""), whose private history is under ``key``;
         account-notify clients sharing a channel (and extended-monitor watchers) hear of it once the user
         is registered. Returns the seq of that ACCOUNT event (0 if none)."""
-        with self._lock:
-            user = self._users.get(conn_id)
-            if user is None or user.account == account:
-                return 0
-            user.account, user.account_key = account, key
-            if not user.registered:
-                return 0
-            event = Event("ACCOUNT", user.source, (account or "*",), conn_id, tuple(sorted(user.channels)))
-            return self._publish([event, *self._monitor_copies(user, event)])
+        user = self._users.get(conn_id)
+        if user is None or user.account == account:
+            return 0
+        user.account, user.account_key = account, key
+        if not user.registered:
+            return 0
+        event = Event("ACCOUNT", user.source, (account or "*",), conn_id, tuple(sorted(user.channels)))
+        return self._publish([event, *self._monitor_copies(user, event)])
 
     def services_op(self, conn_id: str, name: str, nick: str) -> Outcome:
         """ChanServ OP: make ``nick`` an operator of ``name``, told to the channel as ChanServ's MODE."""
         folded = casefold(name)
-        with self._lock:
-            channel = self._channels.get(folded)
-            if channel is None:
-                return refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
-            refusals: list[Refusal] = []
-            if not self._apply_mode(channel, ModeChange(True, "o", nick), refusals, CHANSERV, 0.0):
-                return Outcome(tuple(refusals))
-            target = self._users[self._nicks[casefold(nick)]]
-            event = Event("MODE", CHANSERV, (channel.name, "+o", target.nick), conn_id, (folded,))
-            return Outcome(seq=self._publish([event]))
+        channel = self._channels.get(folded)
+        if channel is None:
+            return refused(n.ERR_NOSUCHCHANNEL, name, "No such channel")
+        refusals: list[Refusal] = []
+        if not self._apply_mode(channel, ModeChange(True, "o", nick), refusals, CHANSERV, 0.0):
+            return Outcome(tuple(refusals))
+        target = self._users[self._nicks[casefold(nick)]]
+        event = Event("MODE", CHANSERV, (channel.name, "+o", target.nick), conn_id, (folded,))
+        return Outcome(seq=self._publish([event]))
 
     def set_channel_registered(self, name: str, registered: bool) -> None:
         """ChanServ registered (or dropped) a channel: from now on its settings are kept (or not)."""
         folded = casefold(name)
-        with self._lock:
-            if not registered:
-                self._registered_channels.discard(folded)
-                return
-            self._registered_channels.add(folded)
-            channel = self._channels.get(folded)
-            if channel is not None:
-                self._remember(folded, channel)
+        if not registered:
+            self._registered_channels.discard(folded)
+            return
+        self._registered_channels.add(folded)
+        channel = self._channels.get(folded)
+        if channel is not None:
+            self._remember(folded, channel)

@@ -27,6 +27,7 @@ class Session:
     account: str = ""  # the account logged in to ("" if none), as it was registered
     account_key: str = ""  # its private history's identity (identity.account_identity)
     sasl: Any = None  # an AUTHENTICATE exchange in progress (handlers/sasl.py's SaslState)
+    multiline: Any = None  # the draft/multiline batch the client has open (client_batch.py's OpenBatch)
     nick_deadline: float = 0.0  # wall-clock time by which the registered nick held must be logged in to
 
     def new_batch_id(self) -> str:

@@ -1,7 +1,7 @@
 """STATUSMSG: ``PRIVMSG @#chan`` (or ``+#chan``) to the channel's operators (or operators and voiced).
 
 Delivery routes channel events to every member, knowing nothing of member
-modes, so the World picks the recipients under its lock and logs one event
+modes, so the World picks the recipients in one operation and logs one event
 aimed at each. The sender's echo-message copy is one more event, aimed at the
 sender, which Fanout passes only to a client with echo-message. Status
 messages are not kept in history: most members may not read them.

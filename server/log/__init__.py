@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import CommitFollower, MessageLog, SharedLog
-from .events import Entry, Event
+from .events import ChannelSettings, Entry, Event
 from .memory import LogOverrun, MemoryLog
 
-__all__ = ["CommitFollower", "Entry", "Event", "LogOverrun", "MemoryLog", "MessageLog", "SharedLog"]
+__all__ = ["ChannelSettings", "CommitFollower", "Entry", "Event", "LogOverrun", "MemoryLog", "MessageLog", "SharedLog"]

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .base import CommitFollower
-from .events import Entry
+from .events import ChannelSettings, Entry
 from .history import HistoryQuery, history_key, redaction_of
 from .memory import MemoryLog
-from .sqlite import ChannelSettings, HistoryStore
+from .sqlite import HistoryStore
 
 __all__ = ["DurableLog"]
 
@@ -133,18 +133,18 @@ class DurableLog(MemoryLog):
         found: list[Entry] = []
         if limit <= 0:
             return found
-        redacted: set[int] = set()  # a REDACT is newer than what it redacts: seen first, going backwards
+        redacted: set[str] = set()  # a REDACT is newer than what it redacts: seen first, going backwards
         for scanned, entry in enumerate(reversed(self._entries), 1):
             if scanned > RECENT_SCAN:
                 return None
             if entry.event.command == "REDACT":
                 redaction = redaction_of(entry.event)
                 if redaction is not None and redaction[0] == key:
-                    redacted.add(redaction[1])
+                    redacted.add(redaction[2])
                 continue
             if entry.seq >= before_seq or entry.seq > self._visible or history_key(entry.event) != key:
                 continue
-            if entry.seq in redacted:
+            if entry.msgid in redacted:
                 continue
             if cutoff is not None and entry.time < cutoff:
                 break  # older ones are retention's to forget
@@ -180,8 +180,8 @@ class DurableLog(MemoryLog):
     def commit_now(self) -> None:
         """Commit what is pending in the calling thread, unless another thread is committing.
 
-        A connection calls it once its command's events are appended (outside
-        the World's lock), so that a message is committed and handed to the
+        A connection calls it once its command's events are appended (after
+        its World operation), so that a message is committed and handed to the
         follower without waking the writer thread: one thread handoff fewer.
         The writer thread commits whatever nobody else does. Only under
         ``everysec``, where a commit is a write to the WAL: under ``always`` it

@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 
 from server.protocol import Message
 
-__all__ = ["Entry", "Event", "format_time", "make_msgid", "msgid_seq", "parse_time"]
+__all__ = ["ChannelSettings", "Entry", "Event", "format_time", "make_msgid", "msgid_seq", "parse_time"]
+
+# What a registered channel keeps while empty and across restarts:
+# (name, topic, topic_by, topic_time, modes, key, limit)
+ChannelSettings = tuple[str, str, str, float, str, str, int]
 
 # Commands whose last parameter is free text, written with a colon always.
 _TEXT_COMMANDS = frozenset({"PRIVMSG", "NOTICE", "TOPIC", "PART", "KICK", "RENAME"})

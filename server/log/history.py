@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from server.protocol import casefold
 
 from .events import Event, msgid_seq
+from .multiline import MULTILINE
 
 __all__ = ["HISTORY_COMMANDS", "HistoryQuery", "dm_key", "history_key", "identity_name", "pair_key",
            "pairs_with_nick", "redaction_of"]
 
 # Events that history keeps and replays: what people said.
-HISTORY_COMMANDS = frozenset({"PRIVMSG", "NOTICE"})
+HISTORY_COMMANDS = frozenset({"PRIVMSG", "NOTICE", MULTILINE})
 
 
 def dm_key(nick_a: str, nick_b: str) -> str:
@@ -63,13 +64,15 @@ def history_key(event: Event) -> str | None:
 
 
 def redaction_of(event: Event) -> tuple[str, int, str] | None:
-    """What a REDACT event removes from history: (key, seq, msgid), or None for any other event."""
+    """What a REDACT event removes from history: (key, seq, msgid), or None for any other event.
+
+    The seq is 0 for a msgid that names no place in this log (one a network gave, see
+    server/shared/network_history.py): the entry is then found by its msgid alone.
+    """
     if event.command != "REDACT" or len(event.params) < 2:
         return None
     msgid = event.params[1]
-    seq = msgid_seq(msgid)
-    if seq is None:
-        return None
+    seq = msgid_seq(msgid) or 0
     if event.channels:
         return event.channels[0], seq, msgid
     return event.history or dm_key(event.source.split("!", 1)[0], event.params[0]), seq, msgid

@@ -29,13 +29,16 @@ class MemoryLog:
         self._changed = threading.Condition(self._lock)  # notified when entries become visible
         self._msgid_prefix = secrets.token_hex(4)
 
-    def append(self, events: Sequence[Event]) -> list[Entry]:
+    def append(self, events: Sequence[Event], msgids: Sequence[str] = (), at: float | None = None) -> list[Entry]:
+        """Number and keep ``events``; ``msgids`` and ``at`` name and time them instead of this log
+        (a replica of a network gives every node's copy of an event the same, server/shared/network_log.py)."""
         with self._changed:
-            now = self._clock()
+            now = self._clock() if at is None else at
             stored = []
-            for event in events:
+            for i, event in enumerate(events):
                 self._last += 1
-                entry = Entry(self._last, make_msgid(self._msgid_prefix, self._last), now, event)
+                msgid = msgids[i] if msgids else make_msgid(self._msgid_prefix, self._last)
+                entry = Entry(self._last, msgid, now, event)
                 self._entries.append(entry)
                 stored.append(entry)
             if stored:

@@ -8,10 +8,10 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from .events import Entry, Event, msgid_seq
+from .events import ChannelSettings, Entry, Event, msgid_seq
 from .history import HistoryQuery, history_key, redaction_of
 
-__all__ = ["FSYNC_POLICIES", "ChannelSettings", "HistoryStore"]
+__all__ = ["FSYNC_POLICIES", "HistoryStore"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -43,9 +43,6 @@ CREATE TABLE IF NOT EXISTS channels (
     chan_limit INTEGER NOT NULL DEFAULT 0
 );
 """
-
-# (name, topic, topic_by, topic_time, modes, key, limit)
-ChannelSettings = tuple[str, str, str, float, str, str, int]
 
 
 # How a commit reaches the disk (chat-server --fsync):
@@ -142,7 +139,10 @@ class HistoryStore:
                     "INSERT OR IGNORE INTO entries (seq, msgid, time, key, command, source, params, origin, channels,"
                     " target_conn, tags, account) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
                 if redactions:  # a redacted message leaves history (message-redaction)
-                    self._db.executemany("DELETE FROM entries WHERE key = ? AND seq = ? AND msgid = ?", redactions)
+                    self._db.executemany("DELETE FROM entries WHERE key = ? AND seq = ? AND msgid = ?",
+                                         [found for found in redactions if found[1]])
+                    self._db.executemany("DELETE FROM entries WHERE key = ? AND msgid = ?",
+                                         [(key, msgid) for key, seq, msgid in redactions if not seq])
                 self._db.executemany(
                     "INSERT INTO channels VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET name=excluded.name,"
                     " topic=excluded.topic, topic_by=excluded.topic_by, topic_time=excluded.topic_time,"

@@ -7,6 +7,7 @@ Server, client and load tester all parse and build lines with this package.
 from __future__ import annotations
 
 from . import numerics
+from .batch import wrap_batch
 from .casemap import CHANNELLEN, CHANTYPES, NICKLEN, casefold, is_channel, is_valid_channel, is_valid_nick
 from .errors import BadCharacter, InputTooLong, InvalidUtf8, MalformedMessage, ProtocolError, TagsTooLong
 from .framing import LineBuffer
@@ -37,4 +38,5 @@ __all__ = [
     "parse_line",
     "parse_parts",
     "unescape_tag_value",
+    "wrap_batch",
 ]

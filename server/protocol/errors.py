@@ -28,6 +28,7 @@ class ProtocolError(ValueError):
 
     numeric: str | None = None
     fail_code: str = "INVALID_MESSAGE"
+    command: str = "*"  # the command the line named, where it could be read: the FAIL names it
 
 
 class InputTooLong(ProtocolError):

@@ -63,6 +63,13 @@ def _parse_tags(raw: str) -> dict[str, str]:
     return tags
 
 
+def _command_named(body: bytes) -> str:
+    """The command word of a line's body (after its tags), if it is one; else "*"."""
+    words = body.split(b" ", 2)
+    word = words[1] if body.startswith(b":") and len(words) > 1 else words[0]
+    return word.decode("ascii").upper() if word.replace(b"_", b"").isalpha() else "*"
+
+
 def parse_parts(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: int = MAX_TAG_BYTES,
                 strict_utf8: bool = False) -> Parts:
     """The parser itself: ``(command, params, source, tags)`` of one line, as parse_line checks them.
@@ -94,7 +101,9 @@ def parse_parts(line: bytes | str, *, max_body: int = MAX_BODY_BYTES, max_tags: 
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidUtf8("line is not valid UTF-8") from None
+            error = InvalidUtf8("line is not valid UTF-8")
+            error.command = _command_named(body)  # UTF8ONLY: FAIL <command> INVALID_UTF8
+            raise error from None
     tags = _parse_tags(tag_section[1:].decode("utf-8", "replace")) if tag_section else {}
     text = body.decode("utf-8", "replace")
 

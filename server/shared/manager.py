@@ -21,6 +21,7 @@ from server.accounts import AccountStore
 from server.config import Config
 from server.domain import World
 from server.domain.admission import Admission
+from server.log import SharedLog
 from server.log.durable import DurableLog
 from server.shared.network import fence_process, open_network
 
@@ -39,8 +40,16 @@ def exit_with_parent(parent_pid: int, on_orphaned: Callable[[], None]) -> None:
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
-# The objects live in the manager process; these build them once there.
-_hosted: dict[str, Any] = {}
+class _Hosted:
+    """The objects the manager process serves, built once there by _init_hosted."""
+
+    log: SharedLog
+    world: World
+    accounts: AccountStore
+    admission: Admission
+
+
+_hosted = _Hosted()
 
 
 def _init_hosted(config: Config, parent_pid: int) -> None:
@@ -56,29 +65,28 @@ def _init_hosted(config: Config, parent_pid: int) -> None:
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stdout)
     log = open_log(config)
-    _hosted["log"] = log
-    _hosted["world"], _hosted["accounts"], leave = open_network(config, log, fence_process(parent_pid))
+    _hosted.world, _hosted.accounts, _hosted.log, leave = open_network(config, log, fence_process(parent_pid))
     Finalize(None, leave, exitpriority=20)
-    _hosted["admission"] = Admission(admission_policy(config))
+    _hosted.admission = Admission(admission_policy(config))
     # The manager process ends through os._exit; finalizers still run, atexit would not.
     Finalize(None, log.close, exitpriority=10)
     settle_collector()
 
 
-def _get_log() -> DurableLog:
-    return cast(DurableLog, _hosted["log"])
+def _get_log() -> SharedLog:
+    return _hosted.log
 
 
 def _get_world() -> World:
-    return cast(World, _hosted["world"])
+    return _hosted.world
 
 
 def _get_admission() -> Admission:
-    return cast(Admission, _hosted["admission"])
+    return _hosted.admission
 
 
 def _get_accounts() -> AccountStore:
-    return cast(AccountStore, _hosted["accounts"])
+    return _hosted.accounts
 
 
 # Room in the Manager's accept queue (the standard library's is 16).

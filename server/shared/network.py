@@ -12,7 +12,9 @@ from server.accounts import AccountStore
 from server.accounts.store import accounts_path
 from server.config import Config, ConfigError
 from server.domain import World
+from server.log import SharedLog
 from server.log.durable import DurableLog
+from server.shared.locked import LockedWorld
 from server.wiring import login_policy, open_accounts_for
 
 if TYPE_CHECKING:
@@ -57,22 +59,29 @@ def connect_bus(url: str) -> redis.Redis:
 
 
 def open_network(config: Config, source: DurableLog,
-                 fence: Callable[[str], None]) -> tuple[World, AccountStore, Callable[[], None]]:
-    """The World and the accounts to serve, and what stops their machinery (closing the accounts)."""
+                 fence: Callable[[str], None]) -> tuple[World, AccountStore, SharedLog, Callable[[], None]]:
+    """The World and the accounts to serve, the log to serve from (``source``, or on a network ``source``
+    with the network's history), and what stops their machinery (closing the accounts)."""
     if not config.bus:
         accounts = open_accounts_for(config)
-        world = World(source, archive=source, server_name=config.server_name, registered=accounts.channel_names())
-        return world, accounts, accounts.close
+        world = LockedWorld(source, archive=source, server_name=config.server_name, registered=accounts.channel_names())
+        return world, accounts, source, accounts.close
     import redis
 
+    from .network_history import HistoryWriter, NetworkHistory
+    from .network_log import NetworkLog, StampedLog
     from .nodes import NodeWatch
     from .replication import ReplicatedAccounts, ReplicatedWorld, Replication
 
     client = connect_bus(config.bus)
     replication = Replication(client, config.incarnation, on_lost=fence)
+    days, most = config.history_days or None, config.history_max_per_target or None
+    writer = HistoryWriter(client, days, most)
+    replication.rider = writer
     accounts = ReplicatedAccounts(accounts_path(config.data_dir), replication, login_policy(config))
-    world = ReplicatedWorld(source, replication, archive=source, server_name=config.server_name,
-                            registered=accounts.channel_names())
+    world = ReplicatedWorld(StampedLog(source, replication, writer), replication, archive=source,
+                            server_name=config.server_name, registered=accounts.channel_names())
+    served = NetworkLog(source, NetworkHistory(client, days))
     watch = NodeWatch(client, world, config.incarnation, fence, config.node_timeout)
     try:
         watch.start()
@@ -88,4 +97,4 @@ def open_network(config: Config, source: DurableLog,
         client.close()
         accounts.close()
 
-    return world, accounts, stop
+    return world, accounts, cast(SharedLog, served), stop

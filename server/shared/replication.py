@@ -8,7 +8,9 @@ two nodes claiming one nick, the claim that comes first in the stream wins
 on every node. The node that submitted an operation waits until its own
 replica has applied it and answers its client with that result. A replica
 logs the events its operations produce into the node's own log, from which
-the node delivers to its own connections and serves history.
+the node delivers to its own connections; the node that submitted an
+operation also writes its history entries to Redis (network_history.py),
+riding along its next pipeline, where every node reads history.
 
 A node joining a running network starts from the newest snapshot (a
 replica's state and the stream id it had reached) and reads on from there.
@@ -34,11 +36,13 @@ import redis
 from server.accounts.store import OPERATIONS as ACCOUNT_OPERATIONS
 from server.accounts.store import AccountStore
 from server.accounts.throttle import LoginPolicy
-from server.domain import World
 from server.domain.errors import Unavailable
 from server.domain.world import OPERATIONS
 from server.domain.world_state import ChannelArchive
 from server.log import MessageLog
+from server.shared.locked import LockedWorld
+
+from .network_throttle import SharedThrottle
 
 __all__ = ["OPERATIONS", "SNAPSHOT", "STREAM", "ReplicatedAccounts", "ReplicatedWorld", "Replication"]
 
@@ -72,6 +76,17 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
 
+
+class Rider(Protocol):
+    """Writes that ride along the node's next pipeline to the stream (the history of what it applied)."""
+
+    def waiting(self) -> bool: ...
+
+    def add_to(self, pipe: Any) -> Callable[[list[Any] | None], None]:
+        """Add the commands to ``pipe``; returns what takes their replies (None: the pipeline failed)."""
+        ...
+
+
 class Replica(Protocol):
     """What a home's replica offers for snapshots."""
 
@@ -88,7 +103,7 @@ class Replication:
     """Submits a node's operations to the stream and applies everyone's, in stream order, to its replica."""
 
     def __init__(self, client: redis.Redis, incarnation: str, on_lost: Callable[[str], None]) -> None:
-        self._redis = client
+        self._redis = self.client = client
         self.incarnation = incarnation
         self._on_lost = on_lost
         self._homes: dict[str, tuple[type, Replica]] = {}
@@ -110,6 +125,9 @@ class Replication:
         self._checked_at = 0.0
         self._dirty = False
         self._down_since = 0.0
+        # While an operation is applied: its stream id, and whether this node submitted it.
+        self.current_op: tuple[str, bool] | None = None
+        self.rider: Rider | None = None
 
     # -- the node's side ---------------------------------------------------------
 
@@ -133,6 +151,7 @@ class Replication:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=3)
+        self._send_riders()  # the history of what was applied last
 
     def applying(self) -> bool:
         """True on the thread that applies operations: an operation calling another runs it in place."""
@@ -159,17 +178,29 @@ class Replication:
     def _append_pending(self) -> None:
         """Append what waits, batch after batch, until nothing does; a failed batch fails its commands."""
         while True:
+            rider = self.rider
             with self._append_lock:
                 batch, self._pending = self._pending, []
-                if not batch:
+                riding = rider is not None and rider.waiting()
+                if not batch and not riding:
                     self._appending = False
                     return
+            settle: Callable[[list[Any] | None], None] | None = None
             try:
                 pipe = self._redis.pipeline(transaction=False)
                 for _, payload in batch:
                     pipe.xadd(STREAM, {b"op": payload})
-                pipe.execute()
+                if riding and rider is not None:
+                    settle = rider.add_to(pipe)
+                replies = pipe.execute(raise_on_error=False)
+                if settle is not None:
+                    settle(replies[len(batch):])
+                failed = [reply for reply in replies[:len(batch)] if isinstance(reply, Exception)]
+                if failed:
+                    raise failed[0]
             except redis.RedisError as exc:
+                if settle is not None and not isinstance(exc, redis.ResponseError):
+                    settle(None)
                 for request, _ in batch:
                     future = self._waiting.pop(request, None)
                     if future is not None:
@@ -196,7 +227,23 @@ class Replication:
             for _stream, entries in batches or ():
                 for entry_id, fields in entries:
                     self._apply(entry_id.decode(), fields[b"op"])
+            self._send_riders()
             self._maybe_snapshot()
+
+    def _send_riders(self) -> None:
+        """Send what rides along unless a command's append is about to take it (after each read)."""
+        if self.rider is None or not self.rider.waiting():
+            return
+        with self._append_lock:
+            if self._appending:
+                return
+            self._appending = True
+        try:
+            self._append_pending()
+        except Exception:  # a bug here must not stop the applying thread
+            log.exception("sending the writes riding along failed")
+            with self._append_lock:
+                self._appending = False
 
     def _apply(self, entry_id: str, payload: bytes) -> None:
         self._cursor = entry_id
@@ -210,6 +257,7 @@ class Replication:
             return
         future = self._waiting.pop(request, None) if origin == self.incarnation else None
         self._applying.on = True
+        self.current_op = (entry_id, origin == self.incarnation)
         try:
             result = getattr(kind, name)(replica, *args, **kwargs)
         except Exception as exc:
@@ -222,6 +270,7 @@ class Replication:
                 future.set_result(result)
         finally:
             self._applying.on = False
+            self.current_op = None
 
     def _check_nothing_lost(self) -> None:
         """Stop the node if the stream was trimmed past what it has applied: its replica would be wrong."""
@@ -252,22 +301,26 @@ class Replication:
             log.warning("could not save a snapshot: %s", exc)
 
 
-class ReplicatedWorld(World):
+class ReplicatedWorld(LockedWorld):
     """A World whose operations go through the stream, so that every node's replica applies them alike.
 
     Its read-only views (WorldState's) answer from this node's replica.
     """
 
-    # A replica's server name is its node's; its run id tells its own connections' private history apart.
-    _NOT_STATE = (*World._NOT_STATE, "_replication", "server_name", "_run")
+    # A replica's server name is its node's.
+    _NOT_STATE = (*LockedWorld._NOT_STATE, "_replication", "server_name", "_run")
 
     def __init__(self, log_: MessageLog, replication: Replication, archive: ChannelArchive | None = None,
                  server_name: str = "chat.local", registered: Iterable[str] = ()) -> None:
         super().__init__(log_, archive, server_name, registered)
         # The network's saved channel settings come with its snapshot, not from this node's archive.
         self._saved = {}
+        # Private history is the network's (server/shared/network_history.py): a connection's history
+        # identity must read alike on every node, and its id, which names its node's incarnation, is
+        # already unique across nodes and restarts.
+        self._run = "net"
         self._replication = replication
-        replication.add_home("world", World, self)
+        replication.add_home("world", LockedWorld, self)
 
 
 def replicate_operations(cls: type, kind: type, home: str, operations: Iterable[str]) -> None:
@@ -284,19 +337,30 @@ def replicate_operations(cls: type, kind: type, home: str, operations: Iterable[
         setattr(cls, name, functools.wraps(local)(operation))
 
 
-replicate_operations(ReplicatedWorld, World, "world", OPERATIONS)
+replicate_operations(ReplicatedWorld, LockedWorld, "world", OPERATIONS)
 
 
 class ReplicatedAccounts(AccountStore):
     """An AccountStore whose changes go through the stream, so that every node holds every account.
 
-    Reads, and the login throttles (each node counts its own), stay local.
+    Reads stay local; the login and registration throttles count in Redis, for the whole network.
     """
 
     def __init__(self, path: Path, replication: Replication, policy: LoginPolicy | None = None) -> None:
-        super().__init__(path, policy)
         self._replication = replication
+        super().__init__(path, policy)
         replication.add_home("accounts", AccountStore, self)
+
+    def configure(self, policy: LoginPolicy) -> None:
+        changed = getattr(self, "policy", None) != policy
+        super().configure(policy)
+        if changed:
+            client = self._replication.client
+            with self._throttle_lock:
+                self._by_address = SharedThrottle(client, "address", policy.failures_per_address, policy.window)
+                self._by_account = SharedThrottle(client, "account", policy.failures_per_account, policy.window)
+                self._registrations = SharedThrottle(client, "register", policy.registrations,
+                                                     policy.register_window)
 
 
 replicate_operations(ReplicatedAccounts, AccountStore, "accounts", ACCOUNT_OPERATIONS)

@@ -62,6 +62,7 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
             Capabilities.MESSAGE_REDACTION,
             Capabilities.MESSAGE_TAGS,
             Capabilities.MULTI_PREFIX,
+            Capabilities.MULTILINE,
             Capabilities.READ_MARKER,
             Capabilities.SERVER_TIME,
             Capabilities.SETNAME,

@@ -23,11 +23,12 @@ from typing import Any
 from server.accounts import AccountStore
 from server.delivery import Fanout, Outbound
 from server.dispatch.core import ConnectionCore
-from server.domain import ServerSettings, Session, World
+from server.domain import ServerSettings, Session
 from server.domain.context import Deferred, ServerHooks
 from server.domain.flood import FloodPolicy
 from server.log.durable import DurableLog
 from server.protocol import Message, parse_line
+from server.shared.locked import LockedWorld
 
 
 class NetUser:
@@ -125,7 +126,7 @@ class Net:
     def __init__(self, flood: FloodPolicy | None = None, **settings: object) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="chat-net-")
         self.log = DurableLog(Path(self._dir.name) / "history.sqlite3")
-        self.world = World(self.log, archive=self.log)
+        self.world = LockedWorld(self.log, archive=self.log)
         self.accounts: AccountStore | None = AccountStore(Path(self._dir.name) / "accounts.sqlite3")
         self.fanout: Fanout[NetUser] = Fanout()
         self.settings = ServerSettings(**settings)  # type: ignore[arg-type]

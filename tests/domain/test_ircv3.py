@@ -10,7 +10,7 @@ from .harness import Net, NetUser
 
 ALL_CAPS = ("server-time message-tags echo-message batch labeled-response draft/chathistory away-notify "
             "extended-join multi-prefix setname extended-monitor userhost-in-names draft/message-redaction "
-            "draft/read-marker draft/metadata-3 invite-notify draft/channel-rename")
+            "draft/read-marker draft/metadata-3 invite-notify draft/channel-rename draft/multiline")
 
 
 def capable(net: Net, nick: str, caps: str = ALL_CAPS) -> NetUser:
@@ -34,6 +34,7 @@ def test_cap_ls_offers_what_the_server_implements_and_isupport_says_the_rest() -
     accounts = {"account-notify", "account-tag", "draft/account-registration", "sasl"}
     assert set(offered) == set(ALL_CAPS.split()) | {"cap-notify"} | accounts
     assert offered["draft/metadata-3"] == "maxsub=50,maxkey=20"
+    assert offered["draft/multiline"] == "max-bytes=4096,max-lines=100"
     assert offered["sasl"] == "PLAIN,SCRAM-SHA-256"
     assert offered["draft/account-registration"] == "before-connect"
     u.say("NICK a")

@@ -114,3 +114,18 @@ def test_metadata_goes_with_its_user_and_its_channel() -> None:
     foo.say("METADATA * SET display-name :x")
     foo.say("QUIT")
     assert not net.world._user_meta and not net.world._channel_meta
+
+
+def test_a_value_that_is_not_utf8_is_refused_with_fail_metadata_invalid_utf8() -> None:
+    net = Net()
+    foo, bar = capable(net, "foo", CAPS), capable(net, "bar", CAPS)
+    for user in (foo, bar):
+        user.say("JOIN #c")
+    bar.say("METADATA * SUB display-name")
+    foo.lines(), bar.lines()
+    foo.send_raw(b"METADATA * SET display-name :invalid UTF-8 ->\xc3<-\r\n")
+    foo.send_raw(b":foo METADATA * SET display-name :\xff\r\n")  # a source prefix does not hide the command
+    assert [m.params[:2] for m in foo.messages()] == [("METADATA", "INVALID_UTF8"), ("METADATA", "INVALID_UTF8")]
+    assert bar.lines() == []
+    foo.say("METADATA * GET display-name")
+    assert "761" not in foo.numerics()

@@ -40,7 +40,7 @@ def test_invalid_utf8_and_nul_cannot_inject_lines_into_other_streams(server: Run
             client.expect(" 366 ")
         evil.expect("JOIN #safe")
         evil.send(b"PRIVMSG #safe :bad \xff\xfe utf8\r\n")  # UTF8ONLY: refused, not relayed
-        evil.expect("FAIL \\* INVALID_UTF8")
+        evil.expect("FAIL PRIVMSG INVALID_UTF8")
         evil.send(b"PRIVMSG #safe :nul\x00QUIT :injected\r\n")
         evil.expect("FAIL \\* BAD_CHARACTER")
         evil.send(b"PRIVMSG #safe :before\rQUIT :forged\r\n")  # a lone CR does not end a line

@@ -15,6 +15,7 @@ from server.protocol import (
     escape_tag_value,
     parse_line,
     unescape_tag_value,
+    wrap_batch,
 )
 
 SIMPLE_CASES = [
@@ -87,6 +88,17 @@ def test_a_line_too_long_or_not_utf8_is_told_so_before_its_tags_are_judged() -> 
         parse_line(bad_tag + b"PRIVMSG #a :ok")
 
 
+@pytest.mark.parametrize(("line", "command"), [
+    (b"metadata * SET k :\xc3", "METADATA"),
+    (b"@label=x :nick PRIVMSG #a :\xff", "PRIVMSG"),
+    (b"PRIV\xc3MSG #a :hi", "*"),
+])
+def test_invalid_utf8_names_the_command_it_could_read(line: bytes, command: str) -> None:
+    with pytest.raises(InvalidUtf8) as refused:
+        parse_line(line, strict_utf8=True)
+    assert refused.value.command == command
+
+
 def test_tags_do_not_count_against_the_body_limit_but_have_their_own() -> None:
     body = b"PRIVMSG #a :" + b"x" * 400
     assert parse_line(b"@+a=" + b"v" * 4000 + b" " + body).params[1] == "x" * 400
@@ -133,3 +145,17 @@ def test_last_param_gets_a_colon_only_when_needed() -> None:
     assert Message("PRIVMSG", ("#a", "hi there")).to_line() == "PRIVMSG #a :hi there"
     assert Message("PRIVMSG", ("#a", "")).to_line() == "PRIVMSG #a :"
     assert Message("PRIVMSG", ("#a", ":)")).to_line() == "PRIVMSG #a ::)"
+
+
+def test_wrap_batch_tags_the_lines_not_yet_in_a_batch_and_nests_inside_an_outer_one() -> None:
+    nested = wrap_batch("in", "draft/multiline", ("#a",), [Message("PRIVMSG", ("#a", "hi"), "n!u@h")], "n!u@h",
+                        {"msgid": "m1"}, outer="out")
+    lines = [m.to_line() for m in wrap_batch("out", "chathistory", ("#a",), [*nested, Message("PING", ("x",))], "srv")]
+    assert lines == [
+        ":srv BATCH +out chathistory #a",
+        "@batch=out;msgid=m1 :n!u@h BATCH +in draft/multiline #a",
+        "@batch=in :n!u@h PRIVMSG #a hi",
+        "@batch=out :n!u@h BATCH -in",
+        "@batch=out PING x",
+        ":srv BATCH -out",
+    ]

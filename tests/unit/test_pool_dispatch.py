@@ -14,7 +14,7 @@ from server.dispatch.connection import Connection
 from server.dispatch.pool import PoolDispatcher
 from server.dispatch.serve import build_dispatcher
 from server.dispatch.worker import Listener
-from server.domain import World
+from server.shared.locked import LockedWorld
 from server.wiring import open_log
 from tests.support.servers import wait_for
 
@@ -24,7 +24,7 @@ def pool(tmp_path: Path) -> Iterator[PoolDispatcher]:
     config = Config(mode="pool", pool=2, data_dir=str(tmp_path))
     log = open_log(config)
     listener = socket.socket()  # never started: the test hands the connections over itself
-    dispatcher, stop_delivery = build_dispatcher(config, World(log, archive=log), log, [Listener(listener)])
+    dispatcher, stop_delivery = build_dispatcher(config, LockedWorld(log, archive=log), log, [Listener(listener)])
     assert isinstance(dispatcher, PoolDispatcher)
     yield dispatcher
     dispatcher.stop()

@@ -10,6 +10,7 @@ from . import (
     messaging,
     metadata,
     monitor,
+    multiline,
     nickserv,
     operators,
     queries,
@@ -20,5 +21,5 @@ from . import (
     sasl,
 )
 
-__all__ = ["account_registration", "channels", "chanserv", "history", "messaging", "metadata", "monitor", "nickserv",
-           "operators", "queries", "read_markers", "redaction", "registration", "rename", "sasl"]
+__all__ = ["account_registration", "channels", "chanserv", "history", "messaging", "metadata", "monitor", "multiline",
+           "nickserv", "operators", "queries", "read_markers", "redaction", "registration", "rename", "sasl"]

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from server.log import Entry
 from server.log.events import format_time, parse_time
 from server.log.history import HistoryQuery, identity_name, pair_key, pairs_with_nick
-from server.protocol import Message, casefold, is_channel
+from server.log.multiline import MULTILINE, batch_capable, multiline_messages
+from server.protocol import Message, casefold, is_channel, wrap_batch
 
 from ..commands import command
 from ..context import Context
@@ -19,13 +20,15 @@ SUBCOMMANDS = ("LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", "TARGETS")
 def send_history(ctx: Context, target: str, entries: Sequence[Entry], batch_type: str = "chathistory") -> None:
     """Send entries as this client can take them: in a batch, with time and msgid tags if it asked."""
     batch = ctx.session.new_batch_id() if ctx.has("batch") else ""
-    if batch:
-        ctx.send(Message("BATCH", (f"+{batch}", batch_type, target), ctx.settings.name))
+    lines: list[Message] = []
     for entry in entries:
-        ctx.send(entry.message(ctx.has("server-time"), ctx.has("message-tags"), batch=batch,
-                               account_tag=ctx.has("account-tag")))
-    if batch:
-        ctx.send(Message("BATCH", (f"-{batch}",), ctx.settings.name))
+        if entry.event.command == MULTILINE:  # its own batch, nested in this one, or its lines
+            lines += multiline_messages(entry, ctx.has("server-time"), ctx.has("message-tags"),
+                                        ctx.has("account-tag"), batch_capable(ctx.session.caps), batch)
+            continue
+        lines.append(entry.message(ctx.has("server-time"), ctx.has("message-tags"), batch=batch,
+                                   account_tag=ctx.has("account-tag")))
+    ctx.out += wrap_batch(batch, batch_type, (target,), lines, ctx.settings.name) if batch else lines
 
 
 def history_query(ctx: Context, target: str, sub: str, limit: int, first: tuple[str, str] | None,
@@ -124,10 +127,7 @@ def _targets(ctx: Context, first: float, second: float, limit: int) -> None:
            for them, when in ctx.history.conversations(me, min(first, second), max(first, second), limit)]
     found = [(channels.get(key, key), when) for key, when in rows] + dms
     batch = ctx.session.new_batch_id() if ctx.has("batch") else ""
-    if batch:
-        ctx.send(Message("BATCH", (f"+{batch}", "draft/chathistory-targets"), ctx.settings.name))
-    for name, when in sorted(found, key=lambda item: item[1])[:limit]:
-        tags = {"batch": batch} if batch else {}
-        ctx.send(Message("CHATHISTORY", ("TARGETS", name, format_time(when)), ctx.settings.name, tags))
-    if batch:
-        ctx.send(Message("BATCH", (f"-{batch}",), ctx.settings.name))
+    tags = {"batch": batch} if batch else {}
+    lines = [Message("CHATHISTORY", ("TARGETS", name, format_time(when)), ctx.settings.name, tags)
+             for name, when in sorted(found, key=lambda item: item[1])[:limit]]
+    ctx.out += wrap_batch(batch, "draft/chathistory-targets", (), lines, ctx.settings.name) if batch else lines

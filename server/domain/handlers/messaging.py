@@ -11,7 +11,7 @@ from .chanserv import run_chanserv
 from .nickserv import run_nickserv
 
 MAX_TARGETS = 4
-_SERVICES = {"nickserv": run_nickserv, "chanserv": run_chanserv}
+SERVICES = {"nickserv": run_nickserv, "chanserv": run_chanserv}
 
 
 def _relay(ctx: Context, msg: Message) -> None:
@@ -33,7 +33,7 @@ def _relay(ctx: Context, msg: Message) -> None:
     client_tags = {k: v for k, v in msg.tags.items() if k.startswith("+")}
     for target in targets:
         text = None if tagmsg else msg.params[1]
-        service = _SERVICES.get(casefold(target))
+        service = SERVICES.get(casefold(target))
         if service is not None:
             if msg.command == "PRIVMSG" and text is not None:
                 service(ctx, text)

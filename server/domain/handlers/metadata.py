@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from server.protocol import Message
+from server.protocol import Message, wrap_batch
 from server.protocol import numerics as n
 
 from ..commands import command
@@ -32,14 +32,11 @@ def _fail(ctx: Context, code: str, target: str, key: str = "") -> None:
 def _batch(ctx: Context, target: str, values: list[tuple[str, str, str | None]]) -> None:
     """Send (target, key, value) replies in a ``metadata`` batch if the client takes batches."""
     batch = ctx.session.new_batch_id() if ctx.has("batch") else ""
-    if batch:
-        ctx.send(Message("BATCH", (f"+{batch}", "metadata", target), ctx.settings.name))
     start = len(ctx.out)
     for owner, key, value in values:
         _value(ctx, owner, key, value)
     if batch:
-        ctx.out[start:] = [m.with_tags({**m.tags, "batch": batch}) for m in ctx.out[start:]]
-        ctx.send(Message("BATCH", (f"-{batch}",), ctx.settings.name))
+        ctx.out[start:] = wrap_batch(batch, "metadata", (target,), ctx.out[start:], ctx.settings.name)
 
 
 def _value(ctx: Context, target: str, key: str, value: str | None) -> None:

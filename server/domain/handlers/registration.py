@@ -6,6 +6,7 @@ from server.accounts import Account
 from server.protocol import CHANNELLEN, CHANTYPES, NICKLEN, Message, casefold, is_valid_nick
 from server.protocol import numerics as n
 
+from ..client_batch import CAP_VALUE as MULTILINE_CAP_VALUE
 from ..commands import command
 from ..context import Context
 from ..identity import check_then, failure_text, log_in, nick_reserved, nickserv_notice, start_nick_grace
@@ -32,6 +33,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     "draft/chathistory": "",
     "draft/message-redaction": "",
     METADATA_CAP: METADATA_CAP_VALUE,
+    "draft/multiline": MULTILINE_CAP_VALUE,
     "draft/read-marker": "",
     "echo-message": "",
     "extended-join": "",

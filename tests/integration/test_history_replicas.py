@@ -1,0 +1,88 @@
+"""History of a network, driven in-process on a real redis-server: a node that starts from a snapshot, after
+the stream it came from was trimmed, applied none of what was said before it, and serves it from Redis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from server.log import Entry
+from server.log.durable import DurableLog
+from server.log.history import HistoryQuery
+from server.shared.network_history import HistoryWriter, NetworkHistory
+from server.shared.network_log import NetworkLog, StampedLog
+from server.shared.replication import STREAM, ReplicatedWorld, Replication
+from tests.support.redis_server import redis_server
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    with redis_server() as server:
+        yield server.url
+
+
+class Node:
+    def __init__(self, url: str, name: str, data: Path) -> None:
+        client = redis.Redis.from_url(url)
+        self.replication = Replication(client, f"{name}~0", on_lost=[].append)
+        writer = HistoryWriter(client, None, None)
+        self.replication.rider = writer
+        self.store = DurableLog(data / f"{name}.sqlite3", fsync="everysec")
+        self.world = ReplicatedWorld(StampedLog(self.store, self.replication, writer), self.replication,
+                                     archive=self.store)
+        self.log = NetworkLog(self.store, NetworkHistory(client))
+        self.replication.start()
+
+    def user(self, conn: str, nick: str, now: float) -> None:
+        self.world.set_nick(conn, nick, "h", now)
+        self.world.register(conn, nick, nick, now)
+
+    def stop(self) -> None:
+        self.replication.stop()
+        self.store.close()
+
+
+def said(entries: list[Entry]) -> list[str]:
+    return [entry.event.params[1] for entry in entries]
+
+
+@pytest.mark.timeout(30)
+def test_a_node_started_from_a_snapshot_serves_history_said_before_it_from_redis(redis_url: str,
+                                                                                 tmp_path: Path) -> None:
+    first = Node(redis_url, "first", tmp_path)
+    try:
+        first.user("first~0/w0:1", "ann", 1.0)
+        first.world.join("first~0/w0:1", "#kept", "", 2.0)
+        for n in range(3):
+            first.world.message("first~0/w0:1", "PRIVMSG", "#kept", f"before {n}")
+        client = redis.Redis.from_url(redis_url)
+        deadline = time.monotonic() + 5
+        while client.zcard("chat:hist:{#kept}") < 3:
+            assert time.monotonic() < deadline, "the history was not written"
+            time.sleep(0.05)
+        first.replication._snapshot_at = 0.0  # as if 30 s had passed
+        first.replication._maybe_snapshot()
+        client.xtrim(STREAM, minid="9999999999999-0")  # the snapshot holds it all: the stream need not
+
+        second = Node(redis_url, "second", tmp_path)
+        try:
+            latest = HistoryQuery("LATEST", "#kept", 10)
+            assert second.store.history(latest) == []  # it applied none of it...
+            assert said(second.log.history(latest)) == ["before 0", "before 1", "before 2"]  # ...Redis has it
+            second.user("second~0/w0:1", "bea", 3.0)
+            outcome, _ = second.world.join("second~0/w0:1", "#kept", "", 4.0)
+            first.world.message("first~0/w0:1", "PRIVMSG", "#kept", "after the join")
+            replay = HistoryQuery("LATEST", "#kept", 2, up_to_seq=outcome.seq)
+            assert said(second.log.history(replay)) == ["before 1", "before 2"]
+            deadline = time.monotonic() + 5
+            while said(second.log.history(latest))[-1:] != ["after the join"]:
+                assert time.monotonic() < deadline, "the message after the join did not reach history"
+                time.sleep(0.05)
+        finally:
+            second.stop()
+    finally:
+        first.stop()
