@@ -27,7 +27,7 @@ class ServicesWorld(MonitorWorld, ChannelModeWorld):
         user = self._users.get(conn_id)
         if user is None or user.account == account:
             return 0
-        user.account, user.account_key = account, key
+        self._log_in(user, account, key)
         if not user.registered:
             return 0
         event = Event("ACCOUNT", user.source, (account or "*",), conn_id, tuple(sorted(user.channels)))

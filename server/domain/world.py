@@ -112,6 +112,7 @@ class World(RenameWorld, ServicesWorld, RedactionWorld, ReadMarkerWorld, Multili
         self._metadata_forget_user(user)
         self._nicks.pop(casefold(user.nick), None)
         self._wallopers.discard(conn_id)
+        self._unindex_login(user)
         channels = tuple(sorted(user.channels))
         for key in channels:
             self._leave(user, key)

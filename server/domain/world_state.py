@@ -58,6 +58,7 @@ class WorldState:
         self._nicks: dict[str, str] = {}  # casefolded nick -> conn_id
         self._channels: dict[str, Channel] = {}  # casefolded name -> channel
         self._wallopers: set[str] = set()  # conn ids with user mode +w: WALLOPS goes to them
+        self._by_account: dict[str, set[str]] = {}  # account key -> the conn ids logged in to it
         self._was: deque[WasUser] = deque(maxlen=WHOWAS_KEPT)
         self._registered = 0  # registered users now, and the most there have been (LUSERS)
         self._peak = 0
@@ -79,6 +80,20 @@ class WorldState:
         self._saved[key] = settings
         if self._archive is not None:
             self._archive.remember_channel(key, settings)
+
+    def _log_in(self, user: User, account: str, key: str) -> None:
+        """Move ``user`` to ``account`` (or out, with ""), keeping the index of each account's connections."""
+        self._unindex_login(user)
+        user.account, user.account_key = account, key
+        if key:
+            self._by_account.setdefault(key, set()).add(user.conn_id)
+
+    def _unindex_login(self, user: User) -> None:
+        sessions = self._by_account.get(user.account_key)
+        if sessions is not None:
+            sessions.discard(user.conn_id)
+            if not sessions:
+                del self._by_account[user.account_key]
 
     def _identity(self, user: User) -> str:
         """Whose private history ``user``'s messages join (see server.log.history.pair_key)."""

@@ -1,8 +1,8 @@
-"""MARKREAD (draft/read-marker): markers per nick that only move forward, and sent on JOIN."""
+"""MARKREAD (draft/read-marker): markers per account (else per connection) that only move forward, sent on JOIN."""
 
 from __future__ import annotations
 
-from server.domain.read_markers import MARKS_PER_NICK
+from server.domain.read_markers import MARKS_PER_OWNER
 
 from .harness import Net
 from .test_ircv3 import capable
@@ -50,16 +50,16 @@ def test_bad_requests_fail() -> None:
                                                      ("MARKREAD", "INVALID_PARAMS")]
 
 
-def test_markers_are_bounded_per_nick() -> None:
+def test_markers_are_bounded_per_owner() -> None:
     net = Net()
     a = capable(net, "alice", CAP)
-    for i in range(MARKS_PER_NICK + 1):
+    for i in range(MARKS_PER_OWNER + 1):
         a.say(f"MARKREAD #c{i} timestamp=2020-01-01T00:00:00.000Z")
     a.lines()
     a.say("MARKREAD #c0")
     assert a.lines() == [":chat.local MARKREAD #c0 *"]
-    a.say(f"MARKREAD #c{MARKS_PER_NICK}")
-    assert a.lines() == [f":chat.local MARKREAD #c{MARKS_PER_NICK} timestamp=2020-01-01T00:00:00.000Z"]
+    a.say(f"MARKREAD #c{MARKS_PER_OWNER}")
+    assert a.lines() == [f":chat.local MARKREAD #c{MARKS_PER_OWNER} timestamp=2020-01-01T00:00:00.000Z"]
 
 
 def test_a_marker_moved_by_one_session_reaches_the_accounts_other_sessions_only() -> None:
@@ -88,3 +88,36 @@ def test_a_marker_moved_by_one_session_reaches_the_accounts_other_sessions_only(
     assert phone.lines() == []
     laptop.say("MARKREAD #t")
     assert laptop.lines() == [":chat.local MARKREAD #t timestamp=2024-01-02T03:04:05.678Z"]
+
+
+def test_a_nick_does_not_pass_its_markers_to_whoever_takes_it_next() -> None:
+    net = Net()
+    bob = capable(net, "bob", CAP)
+    bob.say("MARKREAD alice timestamp=2024-05-06T07:08:09.000Z")
+    bob.lines()
+    bob.say("QUIT")
+    mallory = capable(net, "bob", CAP)
+    mallory.say("MARKREAD alice")
+    assert mallory.lines() == [":chat.local MARKREAD alice *"]
+
+
+def test_logging_out_or_quitting_stops_the_copies() -> None:
+    from .test_accounts import registered
+
+    net = Net()
+    phone = registered(net, "alice")
+    phone.say("CAP REQ draft/read-marker")
+    laptop = capable(net, "laptop", CAP)
+    laptop.say("NS IDENTIFY alice correct-horse")
+    tablet = capable(net, "tablet", CAP)
+    tablet.say("NS IDENTIFY alice correct-horse")
+    for user in (phone, laptop, tablet):
+        user.lines()
+    laptop.say("NS LOGOUT")
+    tablet.say("QUIT")
+    laptop.lines()
+    phone.say("MARKREAD #t timestamp=2024-01-02T03:04:05.678Z")
+    assert phone.lines() == [":chat.local MARKREAD #t timestamp=2024-01-02T03:04:05.678Z"]
+    assert laptop.lines() == []
+    laptop.say("MARKREAD #t")  # its own markers now, not the account's
+    assert laptop.lines() == [":chat.local MARKREAD #t *"]
