@@ -37,9 +37,14 @@ def mask_matches(mask: str, source: str) -> bool:
     return fnmatchcase(casefold(source), casefold(mask).replace("[", "[[]"))
 
 
+def _is(mask: str, kind: str) -> bool:
+    """Whether ``mask`` is an extban of that kind (``m:``, ``a:``); the letter's case does not matter."""
+    return mask[:len(kind)].lower() == kind
+
+
 def _matches(mask: str, user: User) -> bool:
     """A ``nick!user@host`` mask against the user's source, an ``a:<account mask>`` against their account."""
-    if mask[:2].lower() == ACCOUNT:
+    if _is(mask, ACCOUNT):
         return bool(user.account) and mask_matches(mask[2:], user.account)
     return mask_matches(mask, user.source)
 
@@ -48,9 +53,9 @@ def _listed(channel: Channel, letter: str, user: User, kind: str = "") -> bool:
     """Whether a ``letter`` entry of that kind (``""``: a plain mask, ``MUTE``: a mute) matches ``user``."""
     for mask, _, _ in channel.lists.get(letter, ()):
         if kind:
-            if mask.startswith(kind) and _matches(mask[len(kind):], user):
+            if _is(mask, kind) and _matches(mask[len(kind):], user):
                 return True
-        elif not mask.startswith(MUTE) and _matches(mask, user):
+        elif not _is(mask, MUTE) and _matches(mask, user):
             return True
     return False
 

@@ -70,6 +70,17 @@ def test_mute_extban_silences_until_voiced_or_excepted() -> None:
     assert op.lines()[-1].endswith("PRIVMSG #c :voiced")
 
 
+def test_an_extban_prefix_means_the_same_in_either_case() -> None:
+    net = Net()
+    op = opped_channel(net, "+b M:qux!*@*")  # a mute, not a ban of the mask "M:qux!*@*"
+    qux = net.user("qux")
+    qux.say("JOIN #c")
+    assert qux.messages()[0].command == "JOIN"
+    op.lines(), qux.lines()
+    qux.say("PRIVMSG #c :hi")
+    assert qux.numerics() == ["404"] and op.lines() == []
+
+
 def test_no_ctcp_mode_lets_action_through_only() -> None:
     net = Net()
     op = opped_channel(net, "+C")
