@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.domain.read_markers import MARKS_PER_OWNER
 
-from .harness import Net
+from .harness import Net, NetUser
 from .test_ircv3 import capable
 
 CAP = "draft/read-marker"
@@ -62,14 +62,20 @@ def test_markers_are_bounded_per_owner() -> None:
     assert a.lines() == [f":chat.local MARKREAD #c{MARKS_PER_OWNER} timestamp=2020-01-01T00:00:00.000Z"]
 
 
-def test_a_marker_moved_by_one_session_reaches_the_accounts_other_sessions_only() -> None:
+def alices_sessions(net: Net) -> tuple[NetUser, NetUser]:
+    """Alice registered on her phone, and logged in to the same account from her laptop; both with the cap."""
     from .test_accounts import registered
 
-    net = Net()
     phone = registered(net, "alice")
     phone.say("CAP REQ draft/read-marker")
     laptop = capable(net, "laptop", CAP)
     laptop.say("NS IDENTIFY alice correct-horse")
+    return phone, laptop
+
+
+def test_a_marker_moved_by_one_session_reaches_the_accounts_other_sessions_only() -> None:
+    net = Net()
+    phone, laptop = alices_sessions(net)
     old = net.user("oldclient")  # the same account without the cap: told nothing
     old.say("NS IDENTIFY alice correct-horse")
     tagged = capable(net, "tablet")  # with every cap, server-time among them
@@ -102,13 +108,8 @@ def test_a_nick_does_not_pass_its_markers_to_whoever_takes_it_next() -> None:
 
 
 def test_logging_out_or_quitting_stops_the_copies() -> None:
-    from .test_accounts import registered
-
     net = Net()
-    phone = registered(net, "alice")
-    phone.say("CAP REQ draft/read-marker")
-    laptop = capable(net, "laptop", CAP)
-    laptop.say("NS IDENTIFY alice correct-horse")
+    phone, laptop = alices_sessions(net)
     tablet = capable(net, "tablet", CAP)
     tablet.say("NS IDENTIFY alice correct-horse")
     for user in (phone, laptop, tablet):
