@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .base import CommitFollower
 from .events import ChannelSettings, Entry
-from .history import HistoryQuery, history_key, redaction_of
+from .history import HISTORY_COMMANDS, HistoryQuery, history_key, redaction_of
 from .memory import MemoryLog
 from .sqlite import HistoryStore
 
@@ -111,12 +111,12 @@ class DurableLog(MemoryLog):
             with self._changed:  # everything before the bound must be on disk first
                 self._changed.wait_for(lambda: self._visible >= query.up_to_seq - 1, 5.0)
                 if query.kind == "LATEST" and query.first is None:
-                    recent = self._latest_in_memory(query.key, query.up_to_seq, query.limit)
+                    recent = self._latest_in_memory(query.key, query.up_to_seq, query.limit, query.playback)
                     if recent is not None:
                         return recent
         return self.store.query(query)
 
-    def _latest_in_memory(self, key: str, before_seq: int, limit: int) -> list[Entry] | None:
+    def _latest_in_memory(self, key: str, before_seq: int, limit: int, playback: bool) -> list[Entry] | None:
         """The last ``limit`` history entries of ``key`` before ``before_seq``, from memory (lock held).
 
         What a JOIN replays: in a busy channel they are among the newest entries,
@@ -143,6 +143,8 @@ class DurableLog(MemoryLog):
                     redacted.add(redaction[2])
                 continue
             if entry.seq >= before_seq or entry.seq > self._visible or history_key(entry.event) != key:
+                continue
+            if not playback and entry.event.command not in HISTORY_COMMANDS:
                 continue
             if entry.msgid in redacted:
                 continue

@@ -9,11 +9,15 @@ from server.protocol import casefold
 from .events import Event, msgid_seq
 from .multiline import MULTILINE
 
-__all__ = ["HISTORY_COMMANDS", "HistoryQuery", "dm_key", "history_key", "identity_name", "pair_key",
-           "pairs_with_nick", "redaction_of"]
+__all__ = ["HISTORY_COMMANDS", "KEPT_TAGMSG_TAGS", "PLAYBACK_COMMANDS", "HistoryQuery", "dm_key", "history_key",
+           "identity_name", "pair_key", "pairs_with_nick", "redaction_of"]
 
-# Events that history keeps and replays: what people said.
+# Events that history keeps and replays to everyone: what people said.
 HISTORY_COMMANDS = frozenset({"PRIVMSG", "NOTICE", MULTILINE})
+# What else it keeps, for clients with draft/event-playback only: topic changes, and the TAGMSGs
+# that ask to be kept (reactions; Ergo's default list plus the persist tags), not typing notices.
+PLAYBACK_COMMANDS = frozenset({"TOPIC", "TAGMSG"})
+KEPT_TAGMSG_TAGS = ("+draft/react", "+react", "+draft/persist", "+persist")
 
 
 def dm_key(nick_a: str, nick_b: str) -> str:
@@ -54,7 +58,12 @@ def identity_name(identity: str) -> str:
 
 def history_key(event: Event) -> str | None:
     """Where an event is filed in history, or None if history does not keep it."""
-    if event.command not in HISTORY_COMMANDS or event.params[0].startswith(("@", "+")):  # STATUSMSG: not for all
+    command = event.command
+    if command not in HISTORY_COMMANDS and (
+            command not in PLAYBACK_COMMANDS
+            or (command == "TAGMSG" and not any(tag in event.tags for tag in KEPT_TAGMSG_TAGS))):
+        return None
+    if event.params[0].startswith(("@", "+")):  # STATUSMSG: not for all
         return None
     if event.channels:
         return event.channels[0]
@@ -92,6 +101,7 @@ class HistoryQuery:
     first: tuple[str, str] | None = None
     second: tuple[str, str] | None = None
     up_to_seq: int = 0  # only entries before this seq (0: no bound); e.g. a join's replay
+    playback: bool = False  # also the PLAYBACK_COMMANDS (draft/event-playback), not only what was said
     # Instead of ``key``: any of these SQL LIKE patterns (escape "\\"), e.g. every conversation
     # of one party with whoever, not logged in, held a nick (history_key_for).
     key_patterns: tuple[str, ...] = ()

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .events import ChannelSettings, Entry, Event, msgid_seq
-from .history import HistoryQuery, history_key, redaction_of
+from .history import HISTORY_COMMANDS, HistoryQuery, history_key, redaction_of
 
 __all__ = ["FSYNC_POLICIES", "HistoryStore"]
 
@@ -196,7 +196,7 @@ class HistoryStore:
             if (first and first[0] == "missing") or (second and second[0] == "missing"):
                 return []
             clause, key_args = _key_clause(q)
-            where = [clause]
+            where = [clause] if q.playback else [clause, _SAID]
             args: list[object] = list(key_args)
             if q.up_to_seq:
                 where.append("seq < ?")
@@ -267,6 +267,10 @@ class HistoryStore:
 
 # An entry's time to the millisecond, as its server-time tag shows it (events.format_time).
 _MS = "CAST(time * 1000 AS INTEGER)"
+
+
+# What was said, for a query without the playback events (draft/event-playback).
+_SAID = "command IN (" + ",".join(f"'{command}'" for command in sorted(HISTORY_COMMANDS)) + ")"
 
 
 def _key_clause(q: HistoryQuery) -> tuple[str, tuple[str, ...]]:

@@ -39,7 +39,7 @@ def test_stalled_reader_is_disconnected_and_others_receive_every_message(mode: s
         reading.start()
         for n in range(total):
             if n % 100 == 0:  # the reader stays within 100 lines (30 KB) of the senders, however loaded the machine
-                assert wait_for(lambda: len(reader.seen) >= n - 100, 30)
+                assert wait_for(lambda sent=n: len(reader.seen) >= sent - 100, 30)
             senders[n % 2].send(f"PRIVMSG #busy :message {n} " + "x" * 250)
         reading.join(70)
         assert not errors and not reading.is_alive()

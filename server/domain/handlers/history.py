@@ -15,6 +15,7 @@ from ..context import Context
 from ..identity import account_identity
 
 SUBCOMMANDS = ("LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", "TARGETS")
+PLAYBACK_CAP = "draft/event-playback"
 
 
 def send_history(ctx: Context, target: str, entries: Sequence[Entry], batch_type: str = "chathistory") -> None:
@@ -35,13 +36,15 @@ def history_query(ctx: Context, target: str, sub: str, limit: int, first: tuple[
                   second: tuple[str, str] | None) -> HistoryQuery | None:
     """The query for ``target``'s history as this client may read it, or None if it may read none."""
     key = history_key_for(ctx, target)
+    playback = ctx.has(PLAYBACK_CAP)
     if key is not None:
-        return HistoryQuery(sub, key, limit, first, second)
+        return HistoryQuery(sub, key, limit, first, second, playback=playback)
     if is_channel(target):
         return None
     me, _ = ctx.world.history_identities(ctx.session.conn_id, "")
     # Nobody holds the nick and no account has it: conversations with whoever held it, not logged in.
-    return HistoryQuery(sub, "", limit, first, second, key_patterns=pairs_with_nick(me, target)) if me else None
+    return HistoryQuery(sub, "", limit, first, second, key_patterns=pairs_with_nick(me, target),
+                        playback=playback) if me else None
 
 
 def history_key_for(ctx: Context, target: str) -> str | None:

@@ -14,8 +14,8 @@ def _author(ctx: Context, key: str, msgid: str) -> str | None:
     """The nick that sent ``msgid`` in the history ``key``, or None if history holds no such message."""
     if ctx.history is None:
         return None
-    # AROUND with room for two: the one before and the message itself.
-    for entry in ctx.history.history(HistoryQuery("AROUND", key, 2, ("msgid", msgid))):
+    # AROUND with room for two: the one before and the message itself (a kept TAGMSG, a reaction, too).
+    for entry in ctx.history.history(HistoryQuery("AROUND", key, 2, ("msgid", msgid), playback=True)):
         if entry.msgid == msgid:
             return entry.event.source.split("!", 1)[0]
     return None

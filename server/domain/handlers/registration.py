@@ -31,6 +31,7 @@ SUPPORTED_CAPS: dict[str, str] = {
     "draft/account-registration": "",  # its value depends on the settings: account_registration.cap_value
     "draft/channel-rename": "",
     "draft/chathistory": "",
+    "draft/event-playback": "",  # CHATHISTORY also plays back topics and kept TAGMSGs (server/log/history.py)
     "draft/message-redaction": "",
     METADATA_CAP: METADATA_CAP_VALUE,
     "draft/multiline": MULTILINE_CAP_VALUE,
