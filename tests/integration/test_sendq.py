@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 
@@ -37,9 +38,12 @@ def test_stalled_reader_is_disconnected_and_others_receive_every_message(mode: s
 
         reading = threading.Thread(target=read_all)
         reading.start()
+        def caught_up_to(sent: int) -> bool:
+            return len(reader.seen) >= sent - 100
+
         for n in range(total):
             if n % 100 == 0:  # the reader stays within 100 lines (30 KB) of the senders, however loaded the machine
-                assert wait_for(lambda sent=n: len(reader.seen) >= sent - 100, 30)
+                assert wait_for(functools.partial(caught_up_to, n), 30)
             senders[n % 2].send(f"PRIVMSG #busy :message {n} " + "x" * 250)
         reading.join(70)
         assert not errors and not reading.is_alive()
