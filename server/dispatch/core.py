@@ -22,7 +22,14 @@ from typing import Any, Protocol
 
 from server.accounts import AccountStore
 from server.domain import Context, ServerSettings, Session, World, dispatch
-from server.domain.client_batch import end_for_refused_line, in_open_batch, raw_batch_tag, take_line, with_label
+from server.domain.client_batch import (
+    end_for_refused_line,
+    in_open_batch,
+    is_batch_line,
+    raw_batch_tag,
+    take_line,
+    with_label,
+)
 from server.domain.context import Deferred, HistoryReader, ServerHooks
 from server.domain.errors import Unavailable
 from server.domain.flood import FREE_COMMANDS, FloodGate, FloodPolicy
@@ -243,7 +250,7 @@ class ConnectionCore:
             return
         ctx = self._context()
         tags = item.tags
-        if tags and "batch" in tags:
+        if tags and "batch" in tags and is_batch_line(self.session, item):
             self._take_batched(ctx, item)
             return
         if item.command == "BATCH":

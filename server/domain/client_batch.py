@@ -24,14 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from server.log.multiline import CONCAT
+from server.log.multiline import CAP, CONCAT
 from server.protocol import Message, casefold, unescape_tag_value
 
 from .context import Context
+from .flood import FREE_COMMANDS
 from .session import Session
 
 __all__ = ["CAP_VALUE", "MAX_BYTES", "MAX_LINES", "OpenBatch", "batch_of", "end_for_refused_line", "in_open_batch",
-           "raw_batch_tag", "take_line", "with_label"]
+           "is_batch_line", "raw_batch_tag", "take_line", "with_label"]
 
 MAX_BYTES = 4096  # the message's text, a line feed counted between lines that are not concatenated
 MAX_LINES = 100
@@ -70,6 +71,16 @@ def in_open_batch(session: Session, msg: Message) -> bool:
     if msg.command == "BATCH":
         return msg.params[:1] == (f"-{batch.ref}",)
     return msg.tags.get("batch") == batch.ref
+
+
+def is_batch_line(session: Session, msg: Message) -> bool:
+    """Whether ``msg``, tagged ``batch``, is taken as a line of a client batch: when the client has one open, or
+    has draft/multiline and sends a line a batch holds. Elsewhere the tag means nothing (as before multiline), and
+    PING, PONG and QUIT always run as themselves. (The multiline spec says nothing of a tag naming no open batch;
+    a multiline client's PRIVMSG so tagged gets FAIL BATCH MULTILINE_INVALID, as Ergo answers it.)"""
+    if msg.command in FREE_COMMANDS:
+        return False
+    return session.multiline is not None or (msg.command in COMMANDS and CAP in session.caps)
 
 
 def with_label(session: Session, msg: Message) -> Message:
