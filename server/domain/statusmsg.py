@@ -36,7 +36,8 @@ class StatusMessageWorld(WorldState):
             return refusal, 0
         params = (prefix + channel.name, *extra)
         wanted = STATUS_PREFIXES[prefix]
-        events = [Event(command, user.source, params, "", target_conn=cid, tags=tags)
+        events = [Event(command, user.source, params, "", target_conn=cid, tags=tags, account=user.account)
                   for cid, modes in channel.members.items() if cid != conn_id and modes & wanted]
-        events.append(Event(command, user.source, params, conn_id, target_conn=conn_id, tags=tags))  # the echo
+        events.append(Event(command, user.source, params, conn_id, target_conn=conn_id, tags=tags,
+                            account=user.account))  # the echo
         return None, self._publish(events)
