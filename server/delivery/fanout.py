@@ -40,7 +40,8 @@ REQUIRED_CAP = {"TAGMSG": "message-tags", "AWAY": "away-notify", "SETNAME": "set
                 "REDACT": "draft/message-redaction", "ACCOUNT": "account-notify", "MARKREAD": "draft/read-marker"}
 MESSAGES = ("PRIVMSG", "NOTICE", "TAGMSG", MULTILINE)
 RENAME_CAP = "draft/channel-rename"
-# Events whose lines depend on more than the wire format: each recipient's are made apart.
+# Events that do not take the one-line-per-wire-format path: RENAME's lines depend on more than the wire
+# format (each recipient's are made apart); a multiline message has a wire format of its own.
 QUEUED_APART: Final = frozenset({"RENAME", MULTILINE})
 
 
@@ -57,14 +58,22 @@ class Recipient(Protocol):
 R = TypeVar("R", bound=Recipient)
 
 
-# How a recipient wants lines: server-time, message-tags, extended-join, account-tag.
+# How a recipient wants lines: server-time, message-tags, extended-join (for a multiline message: as one
+# batch), account-tag.
 Wire = tuple[bool, bool, bool, bool]
 
 
-def _wire_formats(caps: AbstractSet[str]) -> tuple[Wire, Wire]:
-    """A recipient's wire format for a JOIN, and for any other line (where extended-join changes nothing)."""
+def _wire_formats(caps: AbstractSet[str]) -> tuple[Wire, Wire, Wire]:
+    """A recipient's wire format for a JOIN, for a multiline message, and for any other line (where
+    extended-join changes nothing)."""
     time, tags, account = "server-time" in caps, "message-tags" in caps, "account-tag" in caps
-    return (time, tags, "extended-join" in caps, account), (time, tags, False, account)
+    return (time, tags, "extended-join" in caps, account), (time, tags, batch_capable(caps), account), (
+        time, tags, False, account)
+
+
+def _multiline_bytes(entry: Entry, wire: Wire) -> bytes:
+    """A multiline message's lines in ``wire``'s format: a batch, or the lines one by one."""
+    return b"".join(m.to_bytes() for m in multiline_messages(entry, wire[0], wire[1], wire[3], wire[2]))
 
 
 class _Hold:
@@ -89,7 +98,7 @@ class Fanout(Generic[R]):
         self._holds: dict[str, _Hold] = {}  # conn id -> its held delivery, during a labelled command
         # conn id -> (the caps they were read from, its wire format for a JOIN, for anything else): a
         # session's caps are replaced, never changed in place, so "is" tells when to read them again.
-        self._wires: dict[str, tuple[AbstractSet[str], Wire, Wire]] = {}
+        self._wires: dict[str, tuple[AbstractSet[str], Wire, Wire, Wire]] = {}
         self._delivered = 0
         self._progress = threading.Condition(threading.Lock())
 
@@ -150,8 +159,7 @@ class Fanout(Generic[R]):
         seq = entry.seq
         if seq > hold.after_seq and seq != hold.own_seq and entry.event.origin == conn_id:
             if entry.event.command == MULTILINE:
-                as_batch = batch_capable(self._conns[conn_id].caps)
-                hold.own.extend(multiline_messages(entry, wire[0], wire[1], wire[3], as_batch))
+                hold.own.extend(multiline_messages(entry, wire[0], wire[1], wire[3], wire[2]))
             else:
                 hold.own.append(entry.message(wire[0], wire[1], wire[2], account_tag=wire[3]))
             hold.own_seq = seq
@@ -202,16 +210,17 @@ class Fanout(Generic[R]):
             wires = self._wires
             for entry in entries:
                 command = entry.event.command
+                multiline = False
                 if command in QUEUED_APART:
-                    if command == MULTILINE:
-                        self._queue_multiline(entry, queued)
-                    else:
+                    if command != MULTILINE:
                         self._queue_rename(entry, queued)
-                    continue
+                        continue
+                    multiline = True  # one batch for clients with draft/multiline, separate lines for others
                 required = REQUIRED_CAP.get(command)
                 if required is None and entry.event.channels and command == "INVITE":
                     required = "invite-notify"  # a copy for the channel's operators (invite-notify)
                 is_join = command == "JOIN"
+                plain = not (is_join or multiline)
                 lines: dict[Wire, bytes] = {}  # encoded once per wire format
                 for conn_id in self._route(entry):
                     conn = conns.get(conn_id)
@@ -223,10 +232,14 @@ class Fanout(Generic[R]):
                     known = wires.get(conn_id)
                     if known is None or known[0] is not caps:
                         known = wires[conn_id] = (caps, *_wire_formats(caps))
-                    wire = known[1] if is_join else known[2]
+                    wire = known[3] if plain else (known[1] if is_join else known[2])
                     line = lines.get(wire)
                     if line is None:
-                        line = lines[wire] = entry.message(wire[0], wire[1], wire[2], account_tag=wire[3]).to_bytes()
+                        if multiline:
+                            line = lines[wire] = _multiline_bytes(entry, wire)
+                        else:
+                            line = lines[wire] = entry.message(wire[0], wire[1], wire[2],
+                                                               account_tag=wire[3]).to_bytes()
                     if holds:
                         hold = holds.get(conn_id)
                         if hold is not None:
@@ -259,36 +272,6 @@ class Fanout(Generic[R]):
         if killed is not None:
             for conn, reason in killed:
                 conn.abort(reason)  # its close says ERROR :<reason>; others get the QUIT logged after the KILL
-
-    def _queue_multiline(self, entry: Entry, queued: dict[str, list[bytes]]) -> None:
-        """A multiline message (lock held): one batch for each recipient with draft/multiline, separate
-        lines for the others, each rendered once per wire format; a held connection's own copy is kept
-        for its labelled response, as for any message."""
-        rendered: dict[tuple[Wire, bool], bytes] = {}
-        wires = self._wires
-        for conn_id in self._route(entry):
-            conn = self._conns.get(conn_id)
-            if conn is None:
-                continue
-            caps = conn.caps
-            known = wires.get(conn_id)
-            if known is None or known[0] is not caps:
-                known = wires[conn_id] = (caps, *_wire_formats(caps))
-            wire = known[2]
-            key = (wire, batch_capable(caps))
-            line = rendered.get(key)
-            if line is None:
-                line = rendered[key] = b"".join(
-                    m.to_bytes() for m in multiline_messages(entry, wire[0], wire[1], wire[3], key[1]))
-            hold = self._holds.get(conn_id) if self._holds else None
-            if hold is not None:
-                instead = self._held_back(hold, entry, conn_id, line, wire, conn.outbound.limit)
-                if instead is not None:
-                    if instead:
-                        queued.setdefault(conn_id, []).extend(instead)
-                    continue
-            if line:
-                queued.setdefault(conn_id, []).append(line)
 
     def _queue_rename(self, entry: Entry, queued: dict[str, list[bytes]]) -> None:
         """A channel's new name (lock held): its local members move in the index, and each gets

@@ -22,7 +22,14 @@ from typing import Any, Protocol
 
 from server.accounts import AccountStore
 from server.domain import Context, ServerSettings, Session, World, dispatch
-from server.domain.client_batch import in_open_batch, take_line, with_label
+from server.domain.client_batch import (
+    end_for_refused_line,
+    in_open_batch,
+    is_batch_line,
+    raw_batch_tag,
+    take_line,
+    with_label,
+)
 from server.domain.context import Deferred, HistoryReader, ServerHooks
 from server.domain.errors import Unavailable
 from server.domain.flood import FREE_COMMANDS, FloodGate, FloodPolicy
@@ -191,6 +198,7 @@ class ConnectionCore:
         try:
             return parse_line(item, strict_utf8=True)
         except ProtocolError as exc:
+            exc.batch = raw_batch_tag(item)
             return exc
 
     def _may_run(self, item: Message | ProtocolError, now: float) -> bool:
@@ -242,7 +250,7 @@ class ConnectionCore:
             return
         ctx = self._context()
         tags = item.tags
-        if tags and "batch" in tags:
+        if tags and "batch" in tags and is_batch_line(self.session, item):
             self._take_batched(ctx, item)
             return
         if item.command == "BATCH":
@@ -308,4 +316,9 @@ class ConnectionCore:
         else:
             msg = Message("FAIL", (error.command, error.fail_code, f"Line dropped: {error}"), settings.name,
                           force_trailing=True)
-        self.port.send([msg.to_bytes()], self.last_seq)
+        lines = [msg.to_bytes()]
+        if self.session.multiline is not None:
+            ctx = self._context()
+            end_for_refused_line(ctx, error.batch)
+            lines += [m.to_bytes() for m in ctx.out]
+        self.port.send(lines, self.last_seq)

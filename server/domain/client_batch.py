@@ -9,6 +9,11 @@ quietly. A connection has at most one batch open, bounded by those limits,
 and a batch never closed goes with its connection. Other commands may come
 in between and run as usual.
 
+A line the parser refuses never reaches the batch; if it was one of the
+batch's lines (its raw tags say ``batch=<ref>``, or it was dropped unread)
+the batch ends with ``FAIL BATCH MULTILINE_INVALID`` rather than go out
+with that line missing (``end_for_refused_line``).
+
 The connection core asks three things of it: whether a line belongs to the
 open batch (``in_open_batch``: such lines are collected at once, their flood
 control cost owed), the lines themselves (``take_line``), and the label a
@@ -19,14 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from server.log.multiline import CONCAT
-from server.protocol import Message, casefold
+from server.log.multiline import CAP, CONCAT
+from server.protocol import Message, casefold, unescape_tag_value
 
 from .context import Context
+from .flood import FREE_COMMANDS
 from .session import Session
 
-__all__ = ["CAP_VALUE", "MAX_BYTES", "MAX_LINES", "OpenBatch", "batch_of", "in_open_batch", "take_line",
-           "with_label"]
+__all__ = ["CAP_VALUE", "MAX_BYTES", "MAX_LINES", "OpenBatch", "batch_of", "end_for_refused_line", "in_open_batch",
+           "is_batch_line", "raw_batch_tag", "take_line", "with_label"]
 
 MAX_BYTES = 4096  # the message's text, a line feed counted between lines that are not concatenated
 MAX_LINES = 100
@@ -65,6 +71,16 @@ def in_open_batch(session: Session, msg: Message) -> bool:
     if msg.command == "BATCH":
         return msg.params[:1] == (f"-{batch.ref}",)
     return msg.tags.get("batch") == batch.ref
+
+
+def is_batch_line(session: Session, msg: Message) -> bool:
+    """Whether ``msg``, tagged ``batch``, is taken as a line of a client batch: when the client has one open, or
+    has draft/multiline and sends a line a batch holds. Elsewhere the tag means nothing (as before multiline), and
+    PING, PONG and QUIT always run as themselves. (The multiline spec says nothing of a tag naming no open batch;
+    a multiline client's PRIVMSG so tagged gets FAIL BATCH MULTILINE_INVALID, as Ergo answers it.)"""
+    if msg.command in FREE_COMMANDS:
+        return False
+    return session.multiline is not None or (msg.command in COMMANDS and CAP in session.caps)
 
 
 def with_label(session: Session, msg: Message) -> Message:
@@ -112,3 +128,23 @@ def take_line(ctx: Context, msg: Message) -> None:
     batch.texts.append(text)
     batch.concat.append(joined)
     batch.size = size
+
+
+def raw_batch_tag(line: bytes) -> str:
+    """The ``batch`` tag of a line the parser refused, read from its raw tag section ("" if it names none)."""
+    if not line.startswith(b"@"):
+        return ""
+    for item in line[1:].split(b" ", 1)[0].split(b";"):
+        key, _, value = item.partition(b"=")
+        if key == b"batch":
+            return unescape_tag_value(value.decode("utf-8", "replace"))
+    return ""
+
+
+def end_for_refused_line(ctx: Context, ref: str | None) -> None:
+    """A line was refused unparsed: if it was a line of the open batch (``ref``), or may have been (None: it was
+    dropped unread), the batch ends, so that it never goes out with that line missing."""
+    batch = batch_of(ctx.session)
+    if batch is None or batch.failed or (ref is not None and ref != batch.ref):
+        return
+    batch.abandon(ctx, "MULTILINE_INVALID", f"A line of batch {batch.ref} was refused; the batch is dropped")

@@ -18,6 +18,7 @@ class Session:
     registered: bool = False
     cap_negotiating: bool = False
     caps: frozenset[str] = frozenset()  # replaced, not mutated: most clients never ask for one
+    cap_302: bool = False  # sent CAP LS 302: reads CAP LS and CAP LIST continuation lines
     password: str | None = None
     closing: str | None = None  # the reason, once the connection is on its way out
     oper: str = ""  # the operator block's name once OPER succeeded (exempt from flood control)

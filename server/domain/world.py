@@ -11,11 +11,10 @@ modes), from a Manager process (process mode) and as a replica on Redis
 from __future__ import annotations
 
 from server.log import Event
-from server.log.history import pair_key
 from server.protocol import casefold, is_valid_channel
 from server.protocol import numerics as n
 
-from .channel_rules import invite_notices, join_refusal, speak_refusal
+from .channel_rules import invite_notices, join_refusal
 from .model import Channel, ChannelView, Refusal, User, UserView, WasUser
 from .multiline import MultilineWorld
 from .outcome import CHANSERV, Outcome, refused
@@ -24,7 +23,7 @@ from .redaction import RedactionWorld
 from .relay import fit_line
 from .rename import RenameWorld
 from .services_world import ServicesWorld
-from .statusmsg import STATUS_PREFIXES, StatusMessageWorld
+from .statusmsg import StatusMessageWorld
 from .world_state import WHOWAS_KEPT, ChannelArchive, WorldState
 
 __all__ = ["OPERATIONS", "WHOWAS_KEPT", "ChannelArchive", "Outcome", "World"]
@@ -35,7 +34,8 @@ class World(RenameWorld, ServicesWorld, RedactionWorld, ReadMarkerWorld, Multili
 
     The state and its read-only views are WorldState's; MONITOR's are MonitorWorld's, METADATA's
     MetadataWorld's, RENAME's RenameWorld's, REDACT's RedactionWorld's, MARKREAD's ReadMarkerWorld's,
-    draft/multiline's MultilineWorld's, STATUSMSG's StatusMessageWorld's.
+    draft/multiline's MultilineWorld's, STATUSMSG's StatusMessageWorld's; where a message goes, for PRIVMSG and
+    multiline alike, MessageTargetWorld's.
     """
 
     # -- helpers (within an operation) ----------------------------------------
@@ -307,32 +307,11 @@ class World(RenameWorld, ServicesWorld, RedactionWorld, ReadMarkerWorld, Multili
 
         Returns the outcome and the target's away text.
         """
-        folded = casefold(target)
         user = self._users[conn_id]
         if "B" in user.modes:  # IRCv3 bot-mode: a bot's messages carry the bot tag
             tags = {**(tags or {}), "bot": ""}
-        extra = (fit_line(text, f":{user.source} {command} {target} :"),) if text is not None else ()
-        channel = self._channels.get(folded)
-        if channel is not None:
-            refusal = speak_refusal(channel, user, text)
-            if refusal:
-                return Outcome((refusal,)), ""
-            event = Event(command, user.source, (channel.name, *extra), conn_id, (folded,), tags=tags or {},
-                          account=user.account)
-            return Outcome(seq=self._publish([event])), ""
-        if target[:1] in STATUS_PREFIXES:
-            refusal, seq = self._status_message(conn_id, command, target, extra, tags or {})
-            if seq >= 0:
-                return (Outcome((refusal,)) if refusal else Outcome(seq=seq)), ""
-        target_id = self._nicks.get(folded)
-        if target_id is None or not self._users[target_id].registered:
-            return refused(n.ERR_NOSUCHNICK, target, "No such nick/channel"), ""
-        recipient = self._users[target_id]
-        params = (recipient.nick, *extra)
-        event = Event(command, user.source, params, conn_id, target_conn=target_id, tags=tags or {},
-                      account=user.account, history=pair_key(self._identity(user), self._identity(recipient)))
-        return Outcome(seq=self._publish([event])), recipient.away
-
+        body = (fit_line(text, f":{user.source} {command} {target} :"),) if text is not None else ()
+        return self._send_to_target(conn_id, command, target, body, (text,), tags or {})
 
 
 # The operations that change the network: what World has beyond WorldState's read-only views and its

@@ -29,6 +29,8 @@ class ProtocolError(ValueError):
     numeric: str | None = None
     fail_code: str = "INVALID_MESSAGE"
     command: str = "*"  # the command the line named, where it could be read: the FAIL names it
+    # The line's batch tag ("" for none), where its raw tags could be read; None for a line dropped unread.
+    batch: str | None = None
 
 
 class InputTooLong(ProtocolError):

@@ -11,7 +11,7 @@ from ..commands import command
 from ..context import Context
 from ..identity import log_refusal
 from ..settings import ServerSettings
-from .nickserv import create_account, log_in_new, password_problem
+from .nickserv import create_account, email_problem, log_in_new, password_problem
 
 CAP = "draft/account-registration"
 
@@ -50,10 +50,8 @@ def handle_register(ctx: Context, msg: Message) -> None:
         _fail(ctx, "ALREADY_AUTHENTICATED", account, f"You are already logged in as {session.account}")
     elif casefold(account) != casefold(session.nick):
         _fail(ctx, "ACCOUNT_NAME_MUST_BE_NICK", account, "The account must be named after your current nick")
-    elif email and ("@" not in email or len(email) > 200):
-        _fail(ctx, "INVALID_EMAIL", account, "That is not an email address")
-    elif not email and ctx.settings.register_email_required:
-        _fail(ctx, "INVALID_EMAIL", account, "This server needs an email address to register an account")
+    elif problem := email_problem(ctx, email):
+        _fail(ctx, "INVALID_EMAIL", account, problem)
     elif problem := password_problem(ctx, password):
         _fail(ctx, "WEAK_PASSWORD" if len(password) < ctx.settings.password_min else "UNACCEPTABLE_PASSWORD",
               account, problem)

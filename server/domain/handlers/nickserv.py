@@ -20,6 +20,7 @@ __all__ = ["create_account", "log_in_new", "password_problem", "run_nickserv"]
 log = logging.getLogger(__name__)
 
 MAX_PASSWORD = 1000
+MAX_EMAIL = 200
 
 HELP = (
     "NickServ keeps accounts; an account owns the nick it was registered with.",
@@ -39,6 +40,16 @@ def password_problem(ctx: Context, password: str) -> str:
         return f"Password too short: use at least {ctx.settings.password_min} characters"
     if len(password) > MAX_PASSWORD:
         return f"Password too long: at most {MAX_PASSWORD} characters"
+    return ""
+
+
+def email_problem(ctx: Context, email: str) -> str:
+    """Why ``email`` ("" for none given) will not do for a new account ("" if it will): NickServ REGISTER's and
+    draft/account-registration's REGISTER's rule."""
+    if email and ("@" not in email or len(email) > MAX_EMAIL):
+        return f"{email[:50]} is not an email address"
+    if not email and ctx.settings.register_email_required:
+        return "This server needs an email address to register an account"
     return ""
 
 
@@ -81,10 +92,8 @@ def _register(ctx: Context, args: list[str]) -> None:
     problem = password_problem(ctx, password)
     if not problem and session.account:
         problem = f"You are already logged in as {session.account}"
-    if not problem and email and ("@" not in email or len(email) > 200):
-        problem = f"{email[:50]} is not an email address"
-    if not problem and not email and ctx.settings.register_email_required:
-        problem = "This server needs an email address: REGISTER <password> <email>"
+    if not problem:
+        problem = email_problem(ctx, email)
     if not problem and accounts.exists(session.nick):
         problem = f"{session.nick} is already registered"
     if not problem and accounts.register_wait(session.host, ctx.now) > 0:

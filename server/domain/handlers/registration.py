@@ -6,6 +6,7 @@ from server.accounts import Account
 from server.protocol import CHANNELLEN, CHANTYPES, NICKLEN, Message, casefold, is_valid_nick
 from server.protocol import numerics as n
 
+from ..cap_lines import cap_lines
 from ..client_batch import CAP_VALUE as MULTILINE_CAP_VALUE
 from ..commands import command
 from ..context import Context
@@ -136,11 +137,15 @@ def handle_cap(ctx: Context, msg: Message) -> None:
             ctx.session.cap_negotiating = True
         version = msg.params[1] if len(msg.params) > 1 else ""
         with_values = version.isdigit() and int(version) >= 302
+        if with_values:
+            ctx.session.cap_302 = True
         values = {**SUPPORTED_CAPS, REGISTRATION_CAP: registration_cap_value(ctx.settings)}
-        listing = " ".join(f"{cap}={value}" if value and with_values else cap for cap, value in values.items())
-        ctx.send(Message("CAP", (nick, "LS", listing), ctx.settings.name))
+        listing = [f"{cap}={value}" if value and with_values else cap for cap, value in values.items()]
+        for line in cap_lines(ctx.settings.name, nick, "LS", listing, with_values):
+            ctx.send(line)
     elif sub == "LIST":
-        ctx.send(Message("CAP", (nick, "LIST", " ".join(sorted(ctx.session.caps))), ctx.settings.name))
+        for line in cap_lines(ctx.settings.name, nick, "LIST", sorted(ctx.session.caps), ctx.session.cap_302):
+            ctx.send(line)
     elif sub == "REQ":
         if not ctx.session.registered:
             ctx.session.cap_negotiating = True
