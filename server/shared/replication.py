@@ -151,7 +151,7 @@ class Replication:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=3)
-        self._send_riders()  # the history of what was applied last
+        self._send_riders()  # the history of what was applied last: one try (a fenced node may have no Redis)
 
     def applying(self) -> bool:
         """True on the thread that applies operations: an operation calling another runs it in place."""
@@ -176,12 +176,19 @@ class Replication:
             raise Unavailable("the network did not answer in time") from None
 
     def _append_pending(self) -> None:
-        """Append what waits, batch after batch, until nothing does; a failed batch fails its commands."""
+        """Append what waits, batch after batch, until nothing does.
+
+        A failed round fails its commands and those that came meanwhile, and ends: Redis out of reach
+        gets each command a prompt refusal, not a retry loop, and the writes riding along wait for the
+        applying thread's next successful read.
+        """
+        rode = False  # the writes riding along go once: what they left waits for the next read
         while True:
             rider = self.rider
             with self._append_lock:
                 batch, self._pending = self._pending, []
-                riding = rider is not None and rider.waiting()
+                riding = not rode and rider is not None and rider.waiting()
+                rode = rode or riding
                 if not batch and not riding:
                     self._appending = False
                     return
@@ -201,10 +208,14 @@ class Replication:
             except redis.RedisError as exc:
                 if settle is not None and not isinstance(exc, redis.ResponseError):
                     settle(None)
-                for request, _ in batch:
+                with self._append_lock:
+                    failed_batch, self._pending = batch + self._pending, []
+                    self._appending = False
+                for request, _ in failed_batch:
                     future = self._waiting.pop(request, None)
                     if future is not None:
                         future.set_exception(Unavailable(f"cannot reach Redis: {exc}"))
+                return
 
     # -- the applying thread -------------------------------------------------------
 
