@@ -247,8 +247,8 @@ def sort_key(entry: Entry) -> str:
 
 
 class HistoryWriter:
-    """Writes the history entries of this node's own operations to Redis, riding along the node's
-    next pipeline to the stream (Replication's ``rider``): one command per channel message."""
+    """Writes the history entries of this node's own operations to Redis, sent by the node's applying
+    thread right after each read it applied (Replication's ``rider``): one command per channel message."""
 
     def __init__(self, client: redis.Redis, days: float | None, max_per_target: int | None) -> None:
         self._redis = client

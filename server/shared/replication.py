@@ -10,7 +10,7 @@ replica has applied it and answers its client with that result. A replica
 logs the events its operations produce into the node's own log, from which
 the node delivers to its own connections; the node that submitted an
 operation also writes its history entries to Redis (network_history.py),
-riding along its next pipeline, where every node reads history.
+right after applying it, where every node reads history.
 
 A node joining a running network starts from the newest snapshot (a
 replica's state and the stream id it had reached) and reads on from there.
@@ -78,7 +78,7 @@ return 1
 
 
 class Rider(Protocol):
-    """Writes that ride along the node's next pipeline to the stream (the history of what it applied)."""
+    """Writes the applying thread sends after each read (the history of what this node's operations did)."""
 
     def waiting(self) -> bool: ...
 
@@ -115,6 +115,7 @@ class Replication:
         self._pending: list[tuple[int, bytes]] = []
         self._appending = False
         self._append_lock = threading.Lock()
+        self._rider_lock = threading.Lock()
         self._requests = itertools.count(1)
         self._cursor = "0-0"
         self._applied = 0  # entries of the stream applied since it began, this replica's or its snapshot's
@@ -179,35 +180,22 @@ class Replication:
         """Append what waits, batch after batch, until nothing does.
 
         A failed round fails its commands and those that came meanwhile, and ends: Redis out of reach
-        gets each command a prompt refusal, not a retry loop, and the writes riding along wait for the
-        applying thread's next successful read.
+        gets each command a prompt refusal, not a retry loop.
         """
-        rode = False  # the writes riding along go once: what they left waits for the next read
         while True:
-            rider = self.rider
             with self._append_lock:
                 batch, self._pending = self._pending, []
-                riding = not rode and rider is not None and rider.waiting()
-                rode = rode or riding
-                if not batch and not riding:
+                if not batch:
                     self._appending = False
                     return
-            settle: Callable[[list[Any] | None], None] | None = None
             try:
                 pipe = self._redis.pipeline(transaction=False)
                 for _, payload in batch:
                     pipe.xadd(STREAM, {b"op": payload})
-                if riding and rider is not None:
-                    settle = rider.add_to(pipe)
-                replies = pipe.execute(raise_on_error=False)
-                if settle is not None:
-                    settle(replies[len(batch):])
-                failed = [reply for reply in replies[:len(batch)] if isinstance(reply, Exception)]
+                failed = [reply for reply in pipe.execute(raise_on_error=False) if isinstance(reply, Exception)]
                 if failed:
                     raise failed[0]
             except redis.RedisError as exc:
-                if settle is not None and not isinstance(exc, redis.ResponseError):
-                    settle(None)
                 with self._append_lock:
                     failed_batch, self._pending = batch + self._pending, []
                     self._appending = False
@@ -242,19 +230,28 @@ class Replication:
             self._maybe_snapshot()
 
     def _send_riders(self) -> None:
-        """Send what rides along unless a command's append is about to take it (after each read)."""
-        if self.rider is None or not self.rider.waiting():
+        """Send the history writes of what was applied, in one round trip (after each read, and at stop()).
+
+        Only this: the commands waiting to be appended are their submitters' to send (the applying
+        thread leading their appends would apply nothing meanwhile). What a failed round leaves waits
+        for the next successful read.
+        """
+        rider = self.rider
+        if rider is None or not rider.waiting():
             return
-        with self._append_lock:
-            if self._appending:
-                return
-            self._appending = True
-        try:
-            self._append_pending()
-        except Exception:  # a bug here must not stop the applying thread
-            log.exception("sending the writes riding along failed")
-            with self._append_lock:
-                self._appending = False
+        with self._rider_lock:  # one round at a time, so that a REDACT's write never overtakes its message's
+            try:
+                pipe = self._redis.pipeline(transaction=False)
+                settle = rider.add_to(pipe)
+                try:
+                    replies = pipe.execute(raise_on_error=False)
+                except redis.RedisError as exc:
+                    settle(None)
+                    log.warning("history writes wait for Redis: %s", exc)
+                    return
+                settle(replies)
+            except Exception:  # a bug here must not stop the applying thread
+                log.exception("sending the history writes failed")
 
     def _apply(self, entry_id: str, payload: bytes) -> None:
         self._cursor = entry_id

@@ -3,9 +3,11 @@ the stream it came from was trimmed, applied none of what was said before it, an
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 import redis
@@ -86,3 +88,28 @@ def test_a_node_started_from_a_snapshot_serves_history_said_before_it_from_redis
             second.stop()
     finally:
         first.stop()
+
+
+@pytest.mark.timeout(30)
+def test_the_applying_thread_sends_history_and_leaves_commands_to_their_submitters(redis_url: str,
+                                                                                    tmp_path: Path) -> None:
+    node = Node(redis_url, "busy", tmp_path)
+    try:
+        node.user("busy~0/w0:1", "ann", 1.0)
+        node.world.join("busy~0/w0:1", "#busy", "", 2.0)
+        client = redis.Redis.from_url(redis_url)
+        node.replication._stop.set()  # the applying thread stops reading: this test runs its step itself
+        node.replication._thread.join(5)
+        before = client.xlen(STREAM)
+        queued = (10**9, pickle.dumps(("busy~0", 10**9, "world", "set_nick", ("busy~0/w0:2", "bea", "h", 3.0), {})))
+        with node.replication._append_lock:  # a command its submitter is about to append
+            node.replication._pending.append(queued)
+        said_ = pickle.dumps(("busy~0", 0, "world", "message", ("busy~0/w0:1", "PRIVMSG", "#busy", "applied"), {}))
+        node.replication._apply(cast(bytes, client.xadd(STREAM, {b"op": said_})).decode(), said_)  # one read
+        assert node.replication.rider is not None and node.replication.rider.waiting()
+        node.replication._send_riders()  # what the applying thread does after each read
+        assert client.zcard("chat:hist:{#busy}") == 1  # the history went...
+        assert node.replication._pending == [queued]  # ...and the command was left to its submitter
+        assert client.xlen(STREAM) == before + 1
+    finally:
+        node.stop()
