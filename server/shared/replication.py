@@ -42,7 +42,7 @@ from server.domain.world_state import ChannelArchive
 from server.log import MessageLog
 from server.shared.locked import LockedWorld
 
-from .network_throttle import SharedThrottle
+from .network_throttle import NetworkThrottles, SharedThrottle
 
 __all__ = ["OPERATIONS", "SNAPSHOT", "STREAM", "ReplicatedAccounts", "ReplicatedWorld", "Replication"]
 
@@ -348,10 +348,11 @@ def replicate_operations(cls: type, kind: type, home: str, operations: Iterable[
 replicate_operations(ReplicatedWorld, LockedWorld, "world", OPERATIONS)
 
 
-class ReplicatedAccounts(AccountStore):
+class ReplicatedAccounts(NetworkThrottles, AccountStore):
     """An AccountStore whose changes go through the stream, so that every node holds every account.
 
-    Reads stay local; the login and registration throttles count in Redis, for the whole network.
+    Reads stay local; the login and registration throttles count in Redis, for the whole network, with
+    no lock held meanwhile (NetworkThrottles).
     """
 
     def __init__(self, path: Path, replication: Replication, policy: LoginPolicy | None = None) -> None:
