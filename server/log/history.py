@@ -76,7 +76,7 @@ def redaction_of(event: Event) -> tuple[str, int, str] | None:
     """What a REDACT event removes from history: (key, seq, msgid), or None for any other event.
 
     The seq is 0 for a msgid that names no place in this log (one a network gave, see
-    server/shared/network_history.py): the entry is then found by its msgid alone.
+    server/shared/network_history.py): the entry is then found by its msgid and the millisecond it carries.
     """
     if event.command != "REDACT" or len(event.params) < 2:
         return None

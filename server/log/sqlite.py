@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -29,6 +30,10 @@ CREATE TABLE IF NOT EXISTS entries (
     account TEXT NOT NULL DEFAULT ''  -- the sender's account (account-tag in history), '' if none
 );
 CREATE INDEX IF NOT EXISTS entries_by_key ON entries (key, seq) WHERE key IS NOT NULL;
+-- A network's msgids name no seq here but carry their millisecond: a REDACT finds its entry by
+-- it. On an expression no history query uses, so that their plans stay on entries_by_key.
+-- (Made on opening a database from before, too.)
+CREATE INDEX IF NOT EXISTS entries_by_ms ON entries (key, round(time * 1000)) WHERE key IS NOT NULL;
 -- A msgid names its entry's seq (events.make_msgid), so no index of msgids is kept:
 -- it cost a WAL page per commit. Databases from before drop theirs.
 DROP INDEX IF EXISTS entries_by_msgid;
@@ -43,6 +48,17 @@ CREATE TABLE IF NOT EXISTS channels (
     chan_limit INTEGER NOT NULL DEFAULT 0
 );
 """
+
+
+DELETE_BY_TIME = "DELETE FROM entries WHERE key = ? AND round(time * 1000) = ? AND msgid = ?"
+
+_NETWORK_MSGID = re.compile(r"(\d{1,13})-\d{1,12}\.\d{1,6}")  # server/shared/network_history.network_msgid
+
+
+def network_msgid_ms(msgid: str) -> int | None:
+    """The millisecond of the entry a network's msgid (``<ms>-<seq>.<n>``) names; None for any other msgid."""
+    found = _NETWORK_MSGID.fullmatch(msgid)
+    return None if found is None else int(found.group(1))
 
 
 # How a commit reaches the disk (chat-server --fsync):
@@ -141,8 +157,12 @@ class HistoryStore:
                 if redactions:  # a redacted message leaves history (message-redaction)
                     self._db.executemany("DELETE FROM entries WHERE key = ? AND seq = ? AND msgid = ?",
                                          [found for found in redactions if found[1]])
+                    by_time = [(key, ms, msgid) for key, seq, msgid in redactions
+                               if not seq and (ms := network_msgid_ms(msgid)) is not None]
+                    self._db.executemany(DELETE_BY_TIME, by_time)
                     self._db.executemany("DELETE FROM entries WHERE key = ? AND msgid = ?",
-                                         [(key, msgid) for key, seq, msgid in redactions if not seq])
+                                         [(key, msgid) for key, seq, msgid in redactions
+                                          if not seq and network_msgid_ms(msgid) is None])
                 self._db.executemany(
                     "INSERT INTO channels VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET name=excluded.name,"
                     " topic=excluded.topic, topic_by=excluded.topic_by, topic_time=excluded.topic_time,"

@@ -33,7 +33,7 @@ import redis
 from server.log import Entry, Event
 from server.log.history import HistoryQuery, history_key, redaction_of
 
-__all__ = ["HistoryWriter", "NetworkHistory", "history_set", "network_msgid", "position_of"]
+__all__ = ["HistoryWriter", "NetworkHistory", "descending", "history_set", "network_msgid", "position_of", "sort_key"]
 
 log = logging.getLogger("chat-server.history")
 
@@ -158,7 +158,7 @@ class NetworkHistory:
             found += self._query_one(q, key, before)
         found.sort(key=sort_key)
         if len(keys) > 1 and len(found) > q.limit:  # each key gave its best; keep the query's
-            found = found[:q.limit] if q.kind in ("AFTER", "BETWEEN") and not _descending(q) else found[-q.limit:]
+            found = found[:q.limit] if q.kind in ("AFTER", "BETWEEN") and not descending(q) else found[-q.limit:]
         return found
 
     def _query_one(self, q: HistoryQuery, key: str, before: str | None) -> list[Entry]:
@@ -190,7 +190,7 @@ class NetworkHistory:
             older, newer = first, second
             if first[0] == second[0] and _bound_value(second) < _bound_value(first):
                 older, newer = second, first
-            entries = self._range(key, _lower(older, False) or "-", cap(_upper(newer)), _descending(q), q.limit)
+            entries = self._range(key, _lower(older, False) or "-", cap(_upper(newer)), descending(q), q.limit)
             return sorted(entries, key=sort_key)
         return []
 
@@ -201,6 +201,16 @@ class NetworkHistory:
         pipe = self._redis.pipeline(transaction=False)
         for key in keys:
             pipe.zrange(history_set(key), "+", "-", desc=True, bylex=True, offset=0, num=1)
+        return {key: found[0].decode().partition("|")[0]
+                for key, found in zip(keys, pipe.execute(), strict=True) if found}
+
+    def oldest(self, keys: Sequence[str]) -> dict[str, str]:
+        """The position of the oldest entry Redis still keeps of each of ``keys`` that has any."""
+        if not keys:
+            return {}
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.zrange(history_set(key), "-", "+", bylex=True, offset=0, num=1)
         return {key: found[0].decode().partition("|")[0]
                 for key, found in zip(keys, pipe.execute(), strict=True) if found}
 
@@ -230,7 +240,7 @@ class NetworkHistory:
         return [other.decode() for other in others]
 
 
-def _descending(q: HistoryQuery) -> bool:
+def descending(q: HistoryQuery) -> bool:
     """Whether a BETWEEN goes from its newer bound back (its limit then keeps the newest)."""
     if q.kind != "BETWEEN" or q.first is None or q.second is None or q.first[0] != q.second[0]:
         return False
@@ -247,8 +257,8 @@ def sort_key(entry: Entry) -> str:
 
 
 class HistoryWriter:
-    """Writes the history entries of this node's own operations to Redis, riding along the node's
-    next pipeline to the stream (Replication's ``rider``): one command per channel message."""
+    """Writes the history entries of this node's own operations to Redis, sent by the node's applying
+    thread right after each read it applied (Replication's ``rider``): one command per channel message."""
 
     def __init__(self, client: redis.Redis, days: float | None, max_per_target: int | None) -> None:
         self._redis = client

@@ -8,9 +8,10 @@ that submitted the operation hands the history entries to Redis.
 
 ``NetworkLog`` is the log the node's workers use (SharedLog): appending,
 delivery and the node's own store are its DurableLog's; history queries go
-to the network's history in Redis, and a join's replay adds what this node
-applied itself, so that nothing its write to Redis has not reached yet is
-missing. Where Redis is out of reach, the node's own store answers.
+to the network's history in Redis, merged with what this node's own store
+holds in the query's window (by msgid), so that nothing its node has not
+written to Redis yet, or never will (killed first), is missing. Where Redis
+is out of reach, the node's own store answers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 import redis
@@ -26,7 +28,7 @@ from server.log import CommitFollower, Entry, Event, LogOverrun
 from server.log.durable import DurableLog
 from server.log.history import HistoryQuery, history_key, pair_key
 
-from .network_history import HistoryWriter, NetworkHistory, network_msgid, position_of, sort_key
+from .network_history import HistoryWriter, NetworkHistory, descending, network_msgid, position_of, sort_key
 
 __all__ = ["NetworkLog", "StampedLog"]
 
@@ -111,20 +113,23 @@ class NetworkLog:
         except redis.RedisError as exc:
             log.warning("history from this node only (Redis: %s)", exc)
             return self._source.history(query)
-        if any(bound is not None and bound[0] == "msgid" for bound in (query.first, query.second)):
-            return found  # this node's store knows its entries by their place in its own log, not by msgid
-        # What this node applied after the newest entry in Redis, too: its node writes an entry just after
-        # applying it, and this node may have delivered it first. (Older ones Redis has, or trimmed.)
+        local_query = _by_time(query)
+        if local_query is None:
+            return found
+        # What this node's store holds in the query's window, too: an entry's node writes it to Redis just
+        # after applying it, so this node may have delivered it first, or its node died before writing it.
+        # Only what Redis trimmed stays out: entries older than the oldest it keeps of their target.
         try:
-            newest = self._history.newest(keys)
+            oldest = self._history.oldest(keys)
         except redis.RedisError:
             return found
-        oldest = self._history.oldest_kept()
+        kept_from = self._history.oldest_kept()
         merged = {entry.msgid: entry for entry in found}
-        for entry in self._source.history(query):
+        low, high = _msgid_bounds(query)
+        for entry in self._source.history(local_query):
             key = history_key(entry.event)
             place = sort_key(entry)
-            if key is not None and place > newest.get(key, "") and place >= oldest:
+            if key is not None and place >= oldest.get(key, "") and place >= kept_from and low < place < high:
                 merged.setdefault(entry.msgid, entry)
         return _window(sorted(merged.values(), key=sort_key), query)
 
@@ -162,10 +167,51 @@ class NetworkLog:
             return self._source.conversations(nick, after, before, limit)
 
 
+def _by_time(query: HistoryQuery) -> HistoryQuery | None:
+    """``query`` for this node's store, which knows its entries by its own seqs, not by network msgid: each
+    msgid bound becomes its millisecond, widened by one (``_msgid_bounds`` then cuts exactly), with room in
+    the limit for entries of those milliseconds. None: a bound the store cannot place (AROUND a msgid, or a
+    msgid not the network's)."""
+    if not any(bound is not None and bound[0] == "msgid" for bound in (query.first, query.second)):
+        return query
+    if query.kind == "AROUND":
+        return None
+    low, _ = _lower_upper(query)
+    bounds: dict[str, tuple[str, str] | None] = {}
+    for name, bound in (("first", query.first), ("second", query.second)):
+        if bound is not None and bound[0] == "msgid":
+            position = position_of(bound[1])
+            if position is None:
+                return None
+            widen = -1 if bound is low else 1
+            bound = ("time", str((int(position[:13]) + widen) / 1000))
+        bounds[name] = bound
+    return replace(query, first=bounds["first"], second=bounds["second"], limit=query.limit + 64)
+
+
+def _lower_upper(query: HistoryQuery) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+    """The bounds of ``query`` as (what its entries come after, what they come before); None: unbounded."""
+    if query.kind in ("LATEST", "AFTER"):
+        return query.first, None
+    if query.kind == "BEFORE":
+        return None, query.first
+    if query.kind == "BETWEEN":
+        return (query.second, query.first) if descending(query) else (query.first, query.second)
+    return None, None
+
+
+def _msgid_bounds(query: HistoryQuery) -> tuple[str, str]:
+    """The positions a network msgid bound of ``query`` puts its entries strictly between."""
+    low, high = _lower_upper(query)
+    low_at = (position_of(low[1]) if low is not None and low[0] == "msgid" else None) or ""
+    high_at = (position_of(high[1]) if high is not None and high[0] == "msgid" else None) or "~"
+    return low_at, high_at
+
+
 def _window(entries: list[Entry], query: HistoryQuery) -> list[Entry]:
     """The ``query.limit`` of ``entries`` (in order, all within the query's bounds) that the query answers."""
     limit = query.limit
-    if query.kind == "AFTER" or (query.kind == "BETWEEN" and _ascending(query)):
+    if query.kind == "AFTER" or (query.kind == "BETWEEN" and not descending(query)):
         return entries[:limit]
     if query.kind == "AROUND" and query.first is not None:
         at = f"{round(float(query.first[1]) * 1000):013d}"
@@ -173,11 +219,6 @@ def _window(entries: list[Entry], query: HistoryQuery) -> list[Entry]:
         earlier = earlier[len(earlier) - limit // 2:] if limit // 2 else []
         return earlier + [e for e in entries if sort_key(e) >= at][:limit - len(earlier)]
     return entries[-limit:]
-
-
-def _ascending(query: HistoryQuery) -> bool:
-    first, second = query.first, query.second
-    return first is None or second is None or float(first[1]) <= float(second[1])
 
 
 def _unlike(pattern: str) -> str:

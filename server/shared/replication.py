@@ -10,7 +10,7 @@ replica has applied it and answers its client with that result. A replica
 logs the events its operations produce into the node's own log, from which
 the node delivers to its own connections; the node that submitted an
 operation also writes its history entries to Redis (network_history.py),
-riding along its next pipeline, where every node reads history.
+right after applying it, where every node reads history.
 
 A node joining a running network starts from the newest snapshot (a
 replica's state and the stream id it had reached) and reads on from there.
@@ -42,7 +42,7 @@ from server.domain.world_state import ChannelArchive
 from server.log import MessageLog
 from server.shared.locked import LockedWorld
 
-from .network_throttle import SharedThrottle
+from .network_throttle import NetworkThrottles, SharedThrottle
 
 __all__ = ["OPERATIONS", "SNAPSHOT", "STREAM", "ReplicatedAccounts", "ReplicatedWorld", "Replication"]
 
@@ -78,7 +78,7 @@ return 1
 
 
 class Rider(Protocol):
-    """Writes that ride along the node's next pipeline to the stream (the history of what it applied)."""
+    """Writes the applying thread sends after each read (the history of what this node's operations did)."""
 
     def waiting(self) -> bool: ...
 
@@ -115,6 +115,7 @@ class Replication:
         self._pending: list[tuple[int, bytes]] = []
         self._appending = False
         self._append_lock = threading.Lock()
+        self._rider_lock = threading.Lock()
         self._requests = itertools.count(1)
         self._cursor = "0-0"
         self._applied = 0  # entries of the stream applied since it began, this replica's or its snapshot's
@@ -151,7 +152,7 @@ class Replication:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=3)
-        self._send_riders()  # the history of what was applied last
+        self._send_riders()  # the history of what was applied last: one try (a fenced node may have no Redis)
 
     def applying(self) -> bool:
         """True on the thread that applies operations: an operation calling another runs it in place."""
@@ -176,35 +177,33 @@ class Replication:
             raise Unavailable("the network did not answer in time") from None
 
     def _append_pending(self) -> None:
-        """Append what waits, batch after batch, until nothing does; a failed batch fails its commands."""
+        """Append what waits, batch after batch, until nothing does.
+
+        A failed round fails its commands and those that came meanwhile, and ends: Redis out of reach
+        gets each command a prompt refusal, not a retry loop.
+        """
         while True:
-            rider = self.rider
             with self._append_lock:
                 batch, self._pending = self._pending, []
-                riding = rider is not None and rider.waiting()
-                if not batch and not riding:
+                if not batch:
                     self._appending = False
                     return
-            settle: Callable[[list[Any] | None], None] | None = None
             try:
                 pipe = self._redis.pipeline(transaction=False)
                 for _, payload in batch:
                     pipe.xadd(STREAM, {b"op": payload})
-                if riding and rider is not None:
-                    settle = rider.add_to(pipe)
-                replies = pipe.execute(raise_on_error=False)
-                if settle is not None:
-                    settle(replies[len(batch):])
-                failed = [reply for reply in replies[:len(batch)] if isinstance(reply, Exception)]
+                failed = [reply for reply in pipe.execute(raise_on_error=False) if isinstance(reply, Exception)]
                 if failed:
                     raise failed[0]
             except redis.RedisError as exc:
-                if settle is not None and not isinstance(exc, redis.ResponseError):
-                    settle(None)
-                for request, _ in batch:
+                with self._append_lock:
+                    failed_batch, self._pending = batch + self._pending, []
+                    self._appending = False
+                for request, _ in failed_batch:
                     future = self._waiting.pop(request, None)
                     if future is not None:
                         future.set_exception(Unavailable(f"cannot reach Redis: {exc}"))
+                return
 
     # -- the applying thread -------------------------------------------------------
 
@@ -231,19 +230,28 @@ class Replication:
             self._maybe_snapshot()
 
     def _send_riders(self) -> None:
-        """Send what rides along unless a command's append is about to take it (after each read)."""
-        if self.rider is None or not self.rider.waiting():
+        """Send the history writes of what was applied, in one round trip (after each read, and at stop()).
+
+        Only this: the commands waiting to be appended are their submitters' to send (the applying
+        thread leading their appends would apply nothing meanwhile). What a failed round leaves waits
+        for the next successful read.
+        """
+        rider = self.rider
+        if rider is None or not rider.waiting():
             return
-        with self._append_lock:
-            if self._appending:
-                return
-            self._appending = True
-        try:
-            self._append_pending()
-        except Exception:  # a bug here must not stop the applying thread
-            log.exception("sending the writes riding along failed")
-            with self._append_lock:
-                self._appending = False
+        with self._rider_lock:  # one round at a time, so that a REDACT's write never overtakes its message's
+            try:
+                pipe = self._redis.pipeline(transaction=False)
+                settle = rider.add_to(pipe)
+                try:
+                    replies = pipe.execute(raise_on_error=False)
+                except redis.RedisError as exc:
+                    settle(None)
+                    log.warning("history writes wait for Redis: %s", exc)
+                    return
+                settle(replies)
+            except Exception:  # a bug here must not stop the applying thread
+                log.exception("sending the history writes failed")
 
     def _apply(self, entry_id: str, payload: bytes) -> None:
         self._cursor = entry_id
@@ -340,10 +348,11 @@ def replicate_operations(cls: type, kind: type, home: str, operations: Iterable[
 replicate_operations(ReplicatedWorld, LockedWorld, "world", OPERATIONS)
 
 
-class ReplicatedAccounts(AccountStore):
+class ReplicatedAccounts(NetworkThrottles, AccountStore):
     """An AccountStore whose changes go through the stream, so that every node holds every account.
 
-    Reads stay local; the login and registration throttles count in Redis, for the whole network.
+    Reads stay local; the login and registration throttles count in Redis, for the whole network, with
+    no lock held meanwhile (NetworkThrottles).
     """
 
     def __init__(self, path: Path, replication: Replication, policy: LoginPolicy | None = None) -> None:

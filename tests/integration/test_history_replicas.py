@@ -3,9 +3,11 @@ the stream it came from was trimmed, applied none of what was said before it, an
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 import redis
@@ -86,3 +88,69 @@ def test_a_node_started_from_a_snapshot_serves_history_said_before_it_from_redis
             second.stop()
     finally:
         first.stop()
+
+
+@pytest.mark.timeout(30)
+def test_the_applying_thread_sends_history_and_leaves_commands_to_their_submitters(redis_url: str,
+                                                                                    tmp_path: Path) -> None:
+    node = Node(redis_url, "busy", tmp_path)
+    try:
+        node.user("busy~0/w0:1", "ann", 1.0)
+        node.world.join("busy~0/w0:1", "#busy", "", 2.0)
+        client = redis.Redis.from_url(redis_url)
+        node.replication._stop.set()  # the applying thread stops reading: this test runs its step itself
+        node.replication._thread.join(5)
+        before = client.xlen(STREAM)
+        queued = (10**9, pickle.dumps(("busy~0", 10**9, "world", "set_nick", ("busy~0/w0:2", "bea", "h", 3.0), {})))
+        with node.replication._append_lock:  # a command its submitter is about to append
+            node.replication._pending.append(queued)
+        said_ = pickle.dumps(("busy~0", 0, "world", "message", ("busy~0/w0:1", "PRIVMSG", "#busy", "applied"), {}))
+        node.replication._apply(cast(bytes, client.xadd(STREAM, {b"op": said_})).decode(), said_)  # one read
+        assert node.replication.rider is not None and node.replication.rider.waiting()
+        node.replication._send_riders()  # what the applying thread does after each read
+        assert client.zcard("chat:hist:{#busy}") == 1  # the history went...
+        assert node.replication._pending == [queued]  # ...and the command was left to its submitter
+        assert client.xlen(STREAM) == before + 1
+    finally:
+        node.stop()
+
+
+@pytest.mark.timeout(30)
+def test_a_message_whose_node_died_before_writing_its_history_is_still_in_history(redis_url: str,
+                                                                                   tmp_path: Path) -> None:
+    writes = Node(redis_url, "writes", tmp_path)
+    dies = Node(redis_url, "dies", tmp_path)
+    try:
+        dies.replication.rider = None  # as if killed -9 between applying its message and writing its history
+        writes.user("writes~0/w0:1", "ann", 1.0)
+        dies.user("dies~0/w0:1", "bea", 2.0)
+        writes.world.join("writes~0/w0:1", "#gap", "", 3.0)
+        dies.world.join("dies~0/w0:1", "#gap", "", 4.0)
+        writes.world.message("writes~0/w0:1", "PRIVMSG", "#gap", "kept 0")
+        writes.world.message("writes~0/w0:1", "PRIVMSG", "#gap", "kept 1")
+        dies.world.message("dies~0/w0:1", "PRIVMSG", "#gap", "never written")
+        writes.world.message("writes~0/w0:1", "PRIVMSG", "#gap", "later")
+        client = redis.Redis.from_url(redis_url)
+        deadline = time.monotonic() + 5
+        while client.zcard("chat:hist:{#gap}") < 3:
+            assert time.monotonic() < deadline, "the history was not written"
+            time.sleep(0.05)
+        latest = HistoryQuery("LATEST", "#gap", 10)
+        assert said(writes.log.history(latest)) == ["kept 0", "kept 1", "never written", "later"]
+        assert said(writes.log.history(HistoryQuery("LATEST", "#gap", 2))) == ["never written", "later"]
+        kept0, kept1, gap, later = (entry.msgid for entry in writes.log.history(latest))
+        by_msgid = {  # a client paging by msgid, as it does with what it already has
+            HistoryQuery("BEFORE", "#gap", 2, ("msgid", later)): ["kept 1", "never written"],
+            HistoryQuery("AFTER", "#gap", 2, ("msgid", kept1)): ["never written", "later"],
+            HistoryQuery("LATEST", "#gap", 10, ("msgid", kept1)): ["never written", "later"],
+            HistoryQuery("BETWEEN", "#gap", 10, ("msgid", kept0), ("msgid", later)): ["kept 1", "never written"],
+            HistoryQuery("BETWEEN", "#gap", 1, ("msgid", later), ("msgid", kept0)): ["never written"],
+            HistoryQuery("AFTER", "#gap", 10, ("msgid", gap)): ["later"],
+        }
+        for query, expected in by_msgid.items():
+            assert said(writes.log.history(query)) == expected, query
+        client.zremrangebyrank("chat:hist:{#gap}", 0, 0)  # Redis trimmed its oldest: so does the answer
+        assert said(writes.log.history(latest)) == ["kept 1", "never written", "later"]
+    finally:
+        dies.stop()
+        writes.stop()
