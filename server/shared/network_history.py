@@ -31,7 +31,7 @@ from typing import Any, cast
 import redis
 
 from server.log import Entry, Event
-from server.log.history import HistoryQuery, history_key, redaction_of
+from server.log.history import HISTORY_COMMANDS, HistoryQuery, history_key, redaction_of
 
 __all__ = ["HistoryWriter", "NetworkHistory", "descending", "history_set", "network_msgid", "position_of", "sort_key"]
 
@@ -131,17 +131,26 @@ class NetworkHistory:
         """The lower bound retention sets (a set not written to lately may still hold older entries)."""
         return "-" if self._days is None else f"[{_time_position(self._clock() - self._days * 86400)}"
 
-    def _range(self, key: str, low: str, high: str, newest: bool, limit: int) -> list[Entry]:
+    def _range(self, key: str, low: str, high: str, newest: bool, limit: int, playback: bool = True) -> list[Entry]:
+        """Up to ``limit`` entries between two lex bounds, newest or oldest first; without ``playback``, only
+        what was said (the set also holds topics and kept TAGMSGs), read on until ``limit`` of those."""
         floor = self._floor()
         if floor != "-" and (low == "-" or low[1:] < floor[1:]):
             low = floor
         if low != "-" and high != "+" and low[1:] > high[1:]:
             return []
-        if newest:
-            members = self._redis.zrange(history_set(key), high, low, desc=True, bylex=True, offset=0, num=limit)
-        else:
-            members = self._redis.zrange(history_set(key), low, high, bylex=True, offset=0, num=limit)
-        return [_decode(m.decode()) for m in cast(list[bytes], members)]
+        found: list[Entry] = []
+        offset = 0
+        while len(found) < limit:
+            start, stop = (high, low) if newest else (low, high)
+            members = cast(list[bytes], self._redis.zrange(history_set(key), start, stop, desc=newest, bylex=True,
+                                                           offset=offset, num=limit))
+            entries = [_decode(m.decode()) for m in members]
+            found += entries if playback else [e for e in entries if e.event.command in HISTORY_COMMANDS]
+            if len(members) < limit:
+                break
+            offset += len(members)
+        return found[:limit]
 
     def _has(self, key: str, msgid: str) -> bool:
         position = position_of(msgid)
@@ -175,22 +184,23 @@ class NetworkHistory:
         kind, first, second = q.kind, q.first, q.second
         if kind == "LATEST":
             low = _lower(first, False) if first is not None else "-"
-            return self._range(key, low or "-", high, True, q.limit)[::-1]
+            return self._range(key, low or "-", high, True, q.limit, q.playback)[::-1]
         if first is None:
             return []
         if kind == "BEFORE":
-            return self._range(key, "-", cap(_upper(first)), True, q.limit)[::-1]
+            return self._range(key, "-", cap(_upper(first)), True, q.limit, q.playback)[::-1]
         if kind == "AFTER":
-            return self._range(key, _lower(first, False) or "-", high, False, q.limit)
+            return self._range(key, _lower(first, False) or "-", high, False, q.limit, q.playback)
         if kind == "AROUND":
-            earlier = self._range(key, "-", cap(_upper(first)), True, q.limit // 2)[::-1]
-            later = self._range(key, _lower(first, True) or "-", high, False, q.limit - len(earlier))
+            earlier = self._range(key, "-", cap(_upper(first)), True, q.limit // 2, q.playback)[::-1]
+            later = self._range(key, _lower(first, True) or "-", high, False, q.limit - len(earlier), q.playback)
             return earlier + later
         if kind == "BETWEEN" and second is not None:
             older, newer = first, second
             if first[0] == second[0] and _bound_value(second) < _bound_value(first):
                 older, newer = second, first
-            entries = self._range(key, _lower(older, False) or "-", cap(_upper(newer)), descending(q), q.limit)
+            entries = self._range(key, _lower(older, False) or "-", cap(_upper(newer)), descending(q), q.limit,
+                                  q.playback)
             return sorted(entries, key=sort_key)
         return []
 

@@ -15,7 +15,7 @@ from redis.cluster import RedisCluster
 from server.protocol import Message
 from server.shared.network import connect_bus
 from tests.integration.test_accounts import PASSWORD, register
-from tests.integration.test_history import history_client
+from tests.integration.test_history import HISTORY_CAPS, history_client
 from tests.integration.test_network import NODE_TIMEOUT, join
 from tests.support.client import LineClient
 from tests.support.redis_server import RedisServer, redis_cluster, redis_server
@@ -260,3 +260,30 @@ def test_history_on_a_three_master_redis_cluster_is_spread_over_its_masters() ->
                 join(west, channel)
                 assert texts(history(west, "LATEST", channel, "*", "10")) == [f"in {channel}"]
             assert texts(history(west, "LATEST", "east", "*", "10")) == ["privately"]
+
+
+@pytest.mark.timeout(60)
+def test_topics_in_redis_history_are_played_back_only_to_clients_that_ask() -> None:
+    with redis_server() as redis_:
+        with node(redis_, "one") as a, history_client(a.address, "alice") as alice:
+            join(alice, "#t")
+            for i in range(3):
+                alice.send(f"TOPIC #t :topic {i}")
+                alice.expect(f"TOPIC #t :topic {i}$")
+                say(alice, "#t", [f"message {i}"])
+            settled(redis_, "chat:hist:{#t}", 6)
+        with node(redis_, "two") as b, history_client(b.address, "plain") as plain, \
+                LineClient(b.address) as playback:
+            playback.send("CAP LS 302")
+            playback.send(f"{HISTORY_CAPS} draft/event-playback")
+            playback.expect(" ACK ")
+            playback.register_after_cap("player")
+            for client in (plain, playback):
+                join(client, "#t")
+            # Without the cap the limit counts what was said: three messages, not the last three events.
+            assert texts(history(plain, "LATEST", "#t", "*", "3")) == [f"message {i}" for i in range(3)]
+            playback.send("CHATHISTORY LATEST #t * 4")
+            events = [(m.command, m.params[1]) for m in playback.expect_until(r"^:\S+ BATCH -")
+                      if m.command in ("TOPIC", "PRIVMSG")]
+            assert events == [("TOPIC", "topic 1"), ("PRIVMSG", "message 1"), ("TOPIC", "topic 2"),
+                              ("PRIVMSG", "message 2")]
