@@ -83,7 +83,8 @@ def open_log(config: Config) -> DurableLog:
     """The log, written ahead to SQLite under the data directory (created if need be)."""
     path = Path(config.data_dir).expanduser() / "history.sqlite3"
     source = DurableLog(path, config.log_memory, history_days=config.history_days or None,
-                        history_max_per_target=config.history_max_per_target or None, fsync=config.fsync)
+                        history_max_per_target=config.history_max_per_target or None, fsync=config.fsync,
+                        network=bool(config.bus))
     log.info("history in %s (%d entries so far, fsync %s)", path, source.last_seq(), config.fsync)
     return source
 

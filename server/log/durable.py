@@ -47,9 +47,10 @@ CHECKPOINT_EVERY = {"always": 1.0, "everysec": 0.02}
 class DurableLog(MemoryLog):
     def __init__(self, path: Path, capacity: int = 100_000, clock: Callable[[], float] = time.time,
                  history_days: float | None = None, history_max_per_target: int | None = None,
-                 prune_every: float = 60.0, fsync: str = "always", checkpoint_every: float | None = None) -> None:
+                 prune_every: float = 60.0, fsync: str = "always", checkpoint_every: float | None = None,
+                 network: bool = False) -> None:
         super().__init__(capacity, clock)
-        self.store = HistoryStore(path, fsync)
+        self.store = HistoryStore(path, fsync, network=network)
         self._last = self._visible = self.store.max_seq()
         self._pending: list[Entry] = []
         self._channels: dict[str, ChannelSettings] = {}

@@ -30,10 +30,6 @@ CREATE TABLE IF NOT EXISTS entries (
     account TEXT NOT NULL DEFAULT ''  -- the sender's account (account-tag in history), '' if none
 );
 CREATE INDEX IF NOT EXISTS entries_by_key ON entries (key, seq) WHERE key IS NOT NULL;
--- A network's msgids name no seq here but carry their millisecond: a REDACT finds its entry by
--- it. On an expression no history query uses, so that their plans stay on entries_by_key.
--- (Made on opening a database from before, too.)
-CREATE INDEX IF NOT EXISTS entries_by_ms ON entries (key, round(time * 1000)) WHERE key IS NOT NULL;
 -- A msgid names its entry's seq (events.make_msgid), so no index of msgids is kept:
 -- it cost a WAL page per commit. Databases from before drop theirs.
 DROP INDEX IF EXISTS entries_by_msgid;
@@ -61,6 +57,9 @@ def network_msgid_ms(msgid: str) -> int | None:
     return None if found is None else int(found.group(1))
 
 
+_NETWORK_INDEX = ("CREATE INDEX IF NOT EXISTS entries_by_ms ON entries (key, round(time * 1000))"
+                  " WHERE key IS NOT NULL")
+
 # How a commit reaches the disk (chat-server --fsync):
 #   always    every commit waits for fsync of the WAL: nothing acknowledged is lost,
 #             even to a power cut or a kernel crash.
@@ -84,7 +83,8 @@ class HistoryStore:
     owner calls ``checkpoint`` from a thread of its own, on a second connection.
     """
 
-    def __init__(self, path: Path, fsync: str = "always", wal_restart_frames: int = WAL_RESTART_FRAMES) -> None:
+    def __init__(self, path: Path, fsync: str = "always", wal_restart_frames: int = WAL_RESTART_FRAMES,
+                 network: bool = False) -> None:
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"fsync must be one of {', '.join(FSYNC_POLICIES)}, not {fsync!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,6 +97,10 @@ class HistoryStore:
         self._db.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
         self._wal_restart_frames = wal_restart_frames
         self._db.executescript(SCHEMA)
+        # A network's msgids name no seq here but carry their millisecond: a REDACT finds its entry by it,
+        # through an index on an expression no history query uses (so their plans stay on entries_by_key).
+        # Only a node of a network keeps it: it is one more page written by every commit.
+        self._db.execute(_NETWORK_INDEX if network else "DROP INDEX IF EXISTS entries_by_ms")
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(entries)")}
         if "account" not in columns:  # a database from before accounts
             self._db.execute("ALTER TABLE entries ADD COLUMN account TEXT NOT NULL DEFAULT ''")
