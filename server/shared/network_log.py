@@ -43,7 +43,22 @@ class Applying(Protocol):
     def applying(self) -> bool: ...
 
 
-class StampedLog:
+class _NodeLogReads:
+    """What both logs read as the node's own DurableLog has it: the entries after a cursor, and the last seq."""
+
+    _source: DurableLog
+
+    def read_after(self, cursor: int, limit: int = 1000) -> list[Entry]:
+        return self._source.read_after(cursor, limit)
+
+    def wait_after(self, cursor: int, timeout: float, limit: int = 1000) -> list[Entry]:
+        return self._source.wait_after(cursor, timeout, limit)
+
+    def last_seq(self) -> int:
+        return self._source.last_seq()
+
+
+class StampedLog(_NodeLogReads):
     """The MessageLog of a replica: names and times each event by its operation's place in the stream."""
 
     def __init__(self, source: DurableLog, replication: Applying, writer: HistoryWriter) -> None:
@@ -67,17 +82,8 @@ class StampedLog:
             self._writer.note(entries)
         return entries
 
-    def read_after(self, cursor: int, limit: int = 1000) -> list[Entry]:
-        return self._source.read_after(cursor, limit)
 
-    def wait_after(self, cursor: int, timeout: float, limit: int = 1000) -> list[Entry]:
-        return self._source.wait_after(cursor, timeout, limit)
-
-    def last_seq(self) -> int:
-        return self._source.last_seq()
-
-
-class NetworkLog:
+class NetworkLog(_NodeLogReads):
     """A node's SharedLog on a network: its DurableLog, with the network's history (see the module)."""
 
     def __init__(self, source: DurableLog, history: NetworkHistory) -> None:
@@ -89,15 +95,6 @@ class NetworkLog:
 
     def append(self, events: Sequence[Event]) -> list[Entry]:
         return self._source.append(events)
-
-    def read_after(self, cursor: int, limit: int = 1000) -> list[Entry]:
-        return self._source.read_after(cursor, limit)
-
-    def wait_after(self, cursor: int, timeout: float, limit: int = 1000) -> list[Entry]:
-        return self._source.wait_after(cursor, timeout, limit)
-
-    def last_seq(self) -> int:
-        return self._source.last_seq()
 
     def follow(self, after: int, follower: CommitFollower) -> Callable[[], None]:
         return self._source.follow(after, follower)
