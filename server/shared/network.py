@@ -68,7 +68,7 @@ def open_network(config: Config, source: DurableLog,
         return world, accounts, source, accounts.close
     import redis
 
-    from .network_history import HistoryWriter, NetworkHistory
+    from .network_history import HistoryWriter, NetworkHistory, rewrite_history_of
     from .network_log import NetworkLog, StampedLog
     from .nodes import NodeWatch
     from .replication import ReplicatedAccounts, ReplicatedWorld, Replication
@@ -82,7 +82,8 @@ def open_network(config: Config, source: DurableLog,
     world = ReplicatedWorld(StampedLog(source, replication, writer), replication, archive=source,
                             server_name=config.server_name, registered=accounts.channel_names())
     served = NetworkLog(source, NetworkHistory(client, days))
-    watch = NodeWatch(client, world, config.incarnation, fence, config.node_timeout)
+    watch = NodeWatch(client, world, config.incarnation, fence, config.node_timeout,
+                      on_reaped=rewrite_history_of(source, writer))
     try:
         watch.start()
         replication.start()

@@ -30,16 +30,19 @@ from typing import Any, cast
 
 import redis
 
-from server.log import Entry, Event
+from server.log import Entry, Event, LogOverrun
+from server.log.durable import DurableLog
 from server.log.history import HISTORY_COMMANDS, HistoryQuery, history_key, redaction_of
 
-__all__ = ["HistoryWriter", "NetworkHistory", "descending", "history_set", "network_msgid", "position_of", "sort_key"]
+__all__ = ["RECOVER_SCAN", "HistoryWriter", "NetworkHistory", "descending", "history_set", "network_msgid",
+           "position_of", "rewrite_history_of", "sort_key", "unwritten_of"]
 
 log = logging.getLogger("chat-server.history")
 
 HISTORY = "chat:hist:{{{}}}"
 CONVERSATIONS = "chat:dms:{{{}}}"
 PENDING_MAX = 100_000  # history entries kept for Redis while it is out of reach; past that the oldest go
+RECOVER_SCAN = 10_000  # the newest entries a node that reaps another looks through for what it left unwritten
 
 _MSGID = re.compile(r"(\d{1,13})-(\d{1,12})\.(\d{1,6})")
 
@@ -351,3 +354,32 @@ class HistoryWriter:
     def _load_scripts(self) -> None:
         self._shas = {"add": str(self._redis.script_load(_ADD)),
                       "conversation": str(self._redis.script_load(_CONVERSATION))}
+
+
+def unwritten_of(recent: Sequence[Entry], prefix: str) -> list[Entry]:
+    """What the users whose connection ids start with ``prefix`` (a dead node's) said among ``recent``
+    entries (in log order), and their REDACTs: their node may have applied them without writing them to
+    Redis. Written again by whoever reaps that node; adding an entry Redis has changes nothing. Not a
+    message someone else redacted later: its REDACT already left Redis and is not written again."""
+    redacted = {found[2] for entry in recent if (found := redaction_of(entry.event)) is not None}
+    return [entry for entry in recent
+            if entry.event.origin.startswith(prefix) and entry.msgid not in redacted
+            and (history_key(entry.event) is not None or redaction_of(entry.event) is not None)]
+
+
+def rewrite_history_of(source: DurableLog, writer: HistoryWriter) -> Callable[[str], None]:
+    """What a node does for a node it reaped: write again what that node's users said lately, which it may
+    have applied without writing to Redis (killed in between); Redis keeps one copy of each."""
+
+    def rewrite(incarnation: str) -> None:
+        scan = RECOVER_SCAN
+        while scan:
+            try:  # the newest entries memory holds, up to RECOVER_SCAN (fewer just after a start)
+                recent = source.read_after(max(0, source.last_seq() - scan), scan)
+            except LogOverrun:
+                scan //= 2
+                continue
+            writer.note(unwritten_of(recent, f"{incarnation}/"))
+            return
+
+    return rewrite

@@ -45,13 +45,14 @@ def new_incarnation(node_name: str) -> str:
 
 class NodeWatch:
     def __init__(self, client: redis.Redis, world: World, incarnation: str, fence: Callable[[str], None],
-                 dead_after: float = DEAD_AFTER) -> None:
+                 dead_after: float = DEAD_AFTER, on_reaped: Callable[[str], None] | None = None) -> None:
         self._redis = client
         self._dead_after = dead_after
         self._every = dead_after / 5
         self._world = world
         self.incarnation = incarnation
         self._fence = fence
+        self._on_reaped = on_reaped  # given the incarnation whose users this node quit
         self._stop = threading.Event()
         self._last_beat = 0.0
         self._thread = threading.Thread(target=self._run, name="node-watch", daemon=True)
@@ -91,3 +92,5 @@ class NodeWatch:
             gone = self._world.reap(f"{incarnation}/", f"{node} went away")
             if gone:
                 log.warning("node %s stopped answering: quit its %d users", incarnation, gone)
+                if self._on_reaped is not None:
+                    self._on_reaped(incarnation)

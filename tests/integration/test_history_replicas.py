@@ -15,8 +15,9 @@ import redis
 from server.log import Entry
 from server.log.durable import DurableLog
 from server.log.history import HistoryQuery
-from server.shared.network_history import HistoryWriter, NetworkHistory
+from server.shared.network_history import HistoryWriter, NetworkHistory, rewrite_history_of
 from server.shared.network_log import NetworkLog, StampedLog
+from server.shared.nodes import NodeWatch
 from server.shared.replication import STREAM, ReplicatedWorld, Replication
 from tests.support.redis_server import redis_server
 
@@ -31,7 +32,7 @@ class Node:
     def __init__(self, url: str, name: str, data: Path) -> None:
         client = redis.Redis.from_url(url)
         self.replication = Replication(client, f"{name}~0", on_lost=[].append)
-        writer = HistoryWriter(client, None, None)
+        self.writer = writer = HistoryWriter(client, None, None)
         self.replication.rider = writer
         self.store = DurableLog(data / f"{name}.sqlite3", fsync="everysec")
         self.world = ReplicatedWorld(StampedLog(self.store, self.replication, writer), self.replication,
@@ -152,5 +153,38 @@ def test_a_message_whose_node_died_before_writing_its_history_is_still_in_histor
         client.zremrangebyrank("chat:hist:{#gap}", 0, 0)  # Redis trimmed its oldest: so does the answer
         assert said(writes.log.history(latest)) == ["kept 1", "never written", "later"]
     finally:
+        dies.stop()
+        writes.stop()
+
+
+@pytest.mark.timeout(30)
+def test_the_node_that_reaps_a_dead_one_writes_what_that_one_left_unwritten(redis_url: str, tmp_path: Path) -> None:
+    writes = Node(redis_url, "writes", tmp_path)
+    dies = Node(redis_url, "dies", tmp_path)
+    client = redis.Redis.from_url(redis_url)
+    watch = NodeWatch(client, writes.world, "writes~0", [].append, dead_after=1.0,
+                      on_reaped=rewrite_history_of(writes.store, writes.writer))
+    try:
+        dies.replication.rider = None  # as if killed -9 between applying its message and writing its history
+        writes.user("writes~0/w0:1", "ann", 1.0)
+        dies.user("dies~0/w0:1", "bea", 2.0)
+        writes.world.join("writes~0/w0:1", "#gap", "", 3.0)
+        dies.world.join("dies~0/w0:1", "#gap", "", 4.0)
+        dies.world.message("dies~0/w0:1", "PRIVMSG", "#gap", "never written")
+        writes.world.message("writes~0/w0:1", "PRIVMSG", "#gap", "later")
+        deadline = time.monotonic() + 5
+        while client.zcard("chat:hist:{#gap}") < 1:
+            assert time.monotonic() < deadline, "the history was not written"
+            time.sleep(0.05)
+        assert [m for m in client.zrange("chat:hist:{#gap}", 0, -1) if b"never written" in m] == []
+        watch.start()  # "dies" has no heartbeat: reaped at the first look, and its message written again
+        deadline = time.monotonic() + 10
+        while not [m for m in client.zrange("chat:hist:{#gap}", 0, -1) if b"never written" in m]:
+            assert time.monotonic() < deadline, "the reaper did not write what the dead node left unwritten"
+            time.sleep(0.05)
+        assert writes.world.user("dies~0/w0:1") is None
+        assert client.zcard("chat:hist:{#gap}") == 2  # "later" was not written twice
+    finally:
+        watch.stop()
         dies.stop()
         writes.stop()

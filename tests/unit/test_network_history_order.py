@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import random
 
+from server.log import Entry, Event
 from server.log.history import pair_key, pairs_with_nick
-from server.shared.network_history import _lower, _upper, network_msgid, position_of
+from server.shared.network_history import _lower, _upper, network_msgid, position_of, unwritten_of
 from server.shared.network_log import _like_regex, _unlike
 
 
@@ -70,3 +71,22 @@ def test_the_conversations_with_whoever_held_a_nick_are_found_by_its_patterns() 
     other = pair_key(me, "bobby!net/one~ab12cd/w0:4")
     account = pair_key(me, "=bob%@1765000000001")
     assert [any(r.fullmatch(key) for r in regexes) for key in (held, other, account)] == [True, False, False]
+
+
+def test_what_a_dead_node_left_unwritten_is_its_users_messages_and_redactions_not_what_others_took_back() -> None:
+    def entry(n: int, origin: str, command: str, params: tuple[str, ...]) -> Entry:
+        return Entry(n, network_msgid(f"170000000000{n}-0", 0), 1.7e9 + n, Event(command, "x!u@h", params, origin,
+                                                                                 ("#c",)))
+
+    said = entry(1, "dead~1/w0:1", "PRIVMSG", ("#c", "kept"))
+    taken_back = entry(2, "dead~1/w0:1", "PRIVMSG", ("#c", "taken back by an op"))
+    own_redact = entry(3, "dead~1/w0:1", "PRIVMSG", ("#c", "taken back by its author"))
+    recent = [
+        said, taken_back, own_redact,
+        entry(4, "alive~2/w0:1", "PRIVMSG", ("#c", "someone else's")),
+        entry(5, "dead~1/w0:1", "JOIN", ("#c",)),  # not history
+        entry(6, "alive~2/w0:1", "REDACT", ("#c", taken_back.msgid)),
+        entry(7, "dead~1/w0:1", "REDACT", ("#c", own_redact.msgid)),
+        entry(8, "dead~10/w0:1", "PRIVMSG", ("#c", "another incarnation")),
+    ]
+    assert unwritten_of(recent, "dead~1/") == [said, recent[6]]
