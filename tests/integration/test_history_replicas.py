@@ -49,6 +49,16 @@ class Node:
         self.store.close()
 
 
+def ann_and_bea_in_gap(writes: Node, dies: Node) -> None:
+    """Ann on the node that writes its history, Bea on one that never will (as if killed -9 between applying
+    its operations and writing their history), both in #gap."""
+    dies.replication.rider = None
+    writes.user("writes~0/w0:1", "ann", 1.0)
+    dies.user("dies~0/w0:1", "bea", 2.0)
+    writes.world.join("writes~0/w0:1", "#gap", "", 3.0)
+    dies.world.join("dies~0/w0:1", "#gap", "", 4.0)
+
+
 def said(entries: list[Entry]) -> list[str]:
     return [entry.event.params[1] for entry in entries]
 
@@ -122,11 +132,7 @@ def test_a_message_whose_node_died_before_writing_its_history_is_still_in_histor
     writes = Node(redis_url, "writes", tmp_path)
     dies = Node(redis_url, "dies", tmp_path)
     try:
-        dies.replication.rider = None  # as if killed -9 between applying its message and writing its history
-        writes.user("writes~0/w0:1", "ann", 1.0)
-        dies.user("dies~0/w0:1", "bea", 2.0)
-        writes.world.join("writes~0/w0:1", "#gap", "", 3.0)
-        dies.world.join("dies~0/w0:1", "#gap", "", 4.0)
+        ann_and_bea_in_gap(writes, dies)
         writes.world.message("writes~0/w0:1", "PRIVMSG", "#gap", "kept 0")
         writes.world.message("writes~0/w0:1", "PRIVMSG", "#gap", "kept 1")
         dies.world.message("dies~0/w0:1", "PRIVMSG", "#gap", "never written")
@@ -165,11 +171,7 @@ def test_the_node_that_reaps_a_dead_one_writes_what_that_one_left_unwritten(redi
     watch = NodeWatch(client, writes.world, "writes~0", [].append, dead_after=1.0,
                       on_reaped=rewrite_history_of(writes.store, writes.writer))
     try:
-        dies.replication.rider = None  # as if killed -9 between applying its message and writing its history
-        writes.user("writes~0/w0:1", "ann", 1.0)
-        dies.user("dies~0/w0:1", "bea", 2.0)
-        writes.world.join("writes~0/w0:1", "#gap", "", 3.0)
-        dies.world.join("dies~0/w0:1", "#gap", "", 4.0)
+        ann_and_bea_in_gap(writes, dies)
         dies.world.message("dies~0/w0:1", "PRIVMSG", "#gap", "never written")
         writes.world.message("writes~0/w0:1", "PRIVMSG", "#gap", "later")
         deadline = time.monotonic() + 5
