@@ -16,11 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -30,10 +26,11 @@ import redis
 
 from loadtest import RunResult, run
 from loadtest.runner import RunError
+from tests.support.redis_server import RedisMissing, running_redis
 
 from .markdown import machine, median_range, write_section
 from .modes import params_for
-from .servers import HOST, Server, chat_server, free_port
+from .servers import HOST, Server, chat_server
 
 LAYOUTS = ("alone", "1 node", "2 nodes")
 WORKLOADS = ("fanout", "rooms")
@@ -41,29 +38,11 @@ WORKLOADS = ("fanout", "rooms")
 
 @contextmanager
 def redis_server() -> Iterator[int]:
-    exe = shutil.which("redis-server")
-    if exe is None:
-        raise SystemExit("redis-server is not installed (apt-get install -y redis-server)")
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="bench-redis-") as directory:
-        proc = subprocess.Popen([exe, "--port", str(port), "--bind", HOST, "--dir", directory, "--save", "",
-                                 "--appendonly", "yes", "--appendfsync", "everysec"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            client = redis.Redis(host=HOST, port=port)
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
-            yield port
-        finally:
-            proc.kill()
-            proc.wait(5)
+    try:
+        with running_redis() as server:
+            yield server.port
+    except RedisMissing as exc:
+        raise SystemExit(str(exc)) from None
 
 
 @contextmanager

@@ -4,7 +4,6 @@ the stream it came from was trimmed, applied none of what was said before it, an
 from __future__ import annotations
 
 import pickle
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
@@ -20,6 +19,7 @@ from server.shared.network_log import NetworkLog, StampedLog
 from server.shared.nodes import NodeWatch
 from server.shared.replication import STREAM, ReplicatedWorld, Replication
 from tests.support.redis_server import redis_server
+from tests.support.servers import wait_for
 
 
 @pytest.fixture
@@ -73,10 +73,7 @@ def test_a_node_started_from_a_snapshot_serves_history_said_before_it_from_redis
         for n in range(3):
             first.world.message("first~0/w0:1", "PRIVMSG", "#kept", f"before {n}")
         client = redis.Redis.from_url(redis_url)
-        deadline = time.monotonic() + 5
-        while client.zcard("chat:hist:{#kept}") < 3:
-            assert time.monotonic() < deadline, "the history was not written"
-            time.sleep(0.05)
+        assert wait_for(lambda: client.zcard("chat:hist:{#kept}") >= 3, 5), "the history was not written"
         first.replication._snapshot_at = 0.0  # as if 30 s had passed
         first.replication._maybe_snapshot()
         client.xtrim(STREAM, minid="9999999999999-0")  # the snapshot holds it all: the stream need not
@@ -91,10 +88,8 @@ def test_a_node_started_from_a_snapshot_serves_history_said_before_it_from_redis
             first.world.message("first~0/w0:1", "PRIVMSG", "#kept", "after the join")
             replay = HistoryQuery("LATEST", "#kept", 2, up_to_seq=outcome.seq)
             assert said(second.log.history(replay)) == ["before 1", "before 2"]
-            deadline = time.monotonic() + 5
-            while said(second.log.history(latest))[-1:] != ["after the join"]:
-                assert time.monotonic() < deadline, "the message after the join did not reach history"
-                time.sleep(0.05)
+            assert wait_for(lambda: said(second.log.history(latest))[-1:] == ["after the join"], 5), \
+                "the message after the join did not reach history"
         finally:
             second.stop()
     finally:
@@ -138,10 +133,7 @@ def test_a_message_whose_node_died_before_writing_its_history_is_still_in_histor
         dies.world.message("dies~0/w0:1", "PRIVMSG", "#gap", "never written")
         writes.world.message("writes~0/w0:1", "PRIVMSG", "#gap", "later")
         client = redis.Redis.from_url(redis_url)
-        deadline = time.monotonic() + 5
-        while client.zcard("chat:hist:{#gap}") < 3:
-            assert time.monotonic() < deadline, "the history was not written"
-            time.sleep(0.05)
+        assert wait_for(lambda: client.zcard("chat:hist:{#gap}") >= 3, 5), "the history was not written"
         latest = HistoryQuery("LATEST", "#gap", 10)
         assert said(writes.log.history(latest)) == ["kept 0", "kept 1", "never written", "later"]
         assert said(writes.log.history(HistoryQuery("LATEST", "#gap", 2))) == ["never written", "later"]
@@ -174,16 +166,11 @@ def test_the_node_that_reaps_a_dead_one_writes_what_that_one_left_unwritten(redi
         ann_and_bea_in_gap(writes, dies)
         dies.world.message("dies~0/w0:1", "PRIVMSG", "#gap", "never written")
         writes.world.message("writes~0/w0:1", "PRIVMSG", "#gap", "later")
-        deadline = time.monotonic() + 5
-        while client.zcard("chat:hist:{#gap}") < 1:
-            assert time.monotonic() < deadline, "the history was not written"
-            time.sleep(0.05)
+        assert wait_for(lambda: client.zcard("chat:hist:{#gap}") >= 1, 5), "the history was not written"
         assert [m for m in client.zrange("chat:hist:{#gap}", 0, -1) if b"never written" in m] == []
         watch.start()  # "dies" has no heartbeat: reaped at the first look, and its message written again
-        deadline = time.monotonic() + 10
-        while not [m for m in client.zrange("chat:hist:{#gap}", 0, -1) if b"never written" in m]:
-            assert time.monotonic() < deadline, "the reaper did not write what the dead node left unwritten"
-            time.sleep(0.05)
+        assert wait_for(lambda: any(b"never written" in m for m in client.zrange("chat:hist:{#gap}", 0, -1)), 10), \
+            "the reaper did not write what the dead node left unwritten"
         assert writes.world.user("dies~0/w0:1") is None
         assert client.zcard("chat:hist:{#gap}") == 2  # "later" was not written twice
     finally:

@@ -12,6 +12,7 @@ import pytest
 import redis
 from redis.cluster import RedisCluster
 
+from server.log.events import parse_time
 from server.protocol import Message
 from server.shared.network import connect_bus
 from tests.integration.test_accounts import PASSWORD, register
@@ -19,7 +20,7 @@ from tests.integration.test_history import HISTORY_CAPS, history_client
 from tests.integration.test_network import NODE_TIMEOUT, join
 from tests.support.client import LineClient
 from tests.support.redis_server import RedisServer, redis_cluster, redis_server
-from tests.support.servers import NO_FLOOD_CONTROL, RunningServer, chat_server
+from tests.support.servers import NO_FLOOD_CONTROL, RunningServer, chat_server, wait_for
 
 FLAGS = (*NO_FLOOD_CONTROL, "--hash-workers", "1", "--register-throttle", "0/0", "--node-timeout", NODE_TIMEOUT)
 
@@ -52,11 +53,13 @@ def say(client: LineClient, target: str, lines: list[str]) -> list[Message]:
 def settled(redis_: RedisServer, key: str, count: int) -> None:
     """Wait until the history set ``key`` holds ``count`` entries (they are written just after delivery)."""
     client = redis.Redis.from_url(redis_.url)
-    for _ in range(100):
-        if client.zcard(key) >= count:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{key} holds {client.zcard(key)} entries, not {count}")
+    assert wait_for(lambda: client.zcard(key) >= count, 5), f"{key} holds {client.zcard(key)} entries, not {count}"
+
+
+def newest_says(client: redis.Redis, key: str, word: bytes) -> bool:
+    """Whether the newest entry of the history set ``key`` holds ``word``."""
+    newest = client.zrange(key, -1, -1)
+    return bool(newest) and word in newest[0]
 
 
 @pytest.mark.timeout(90)
@@ -130,11 +133,7 @@ def test_history_in_redis_keeps_at_most_max_per_target() -> None:
         say(alice, "#short", [f"line {n}" for n in range(6)])
         say(alice, "#short", ["last"])
         client = redis.Redis.from_url(redis_.url)
-        for _ in range(100):
-            newest = client.zrange("chat:hist:{#short}", -1, -1)
-            if newest and b"last" in newest[0]:
-                break
-            time.sleep(0.05)
+        assert wait_for(lambda: newest_says(client, "chat:hist:{#short}", b"last"), 5)
         assert client.zcard("chat:hist:{#short}") == 3
         with node(redis_, "two") as b, history_client(b.address, "reader") as reader:
             join(reader, "#short")
@@ -206,10 +205,7 @@ def test_a_message_redacted_on_one_node_leaves_history_on_every_node() -> None:
         alice.send(f"REDACT #oops {msgid}")
         assert bob.expect(" REDACT ").params == ("#oops", msgid)  # the msgid bob's node gave it too
         client = redis.Redis.from_url(redis_.url)
-        for _ in range(100):
-            if client.zcard("chat:hist:{#oops}") == 1:
-                break
-            time.sleep(0.05)
+        assert wait_for(lambda: client.zcard("chat:hist:{#oops}") == 1, 5)
         assert texts(history(bob, "LATEST", "#oops", "*", "10")) == ["keep"]
         with node(redis_, "three") as c, history_client(c.address, "carol") as carol:
             join(carol, "#oops")
@@ -222,16 +218,13 @@ def test_history_in_redis_forgets_what_is_older_than_history_days() -> None:
     with redis_server() as redis_, node(redis_, "one", "--history-days", repr(days)) as a, \
             history_client(a.address, "alice") as alice:
         join(alice, "#brief")
-        say(alice, "#brief", ["old"])
+        (old,) = say(alice, "#brief", ["old"])
         settled(redis_, "chat:hist:{#brief}", 1)
-        time.sleep(2.5)
+        # until "old" is older than the two seconds kept (by its time tag: Redis's clock, this machine's)
+        assert wait_for(lambda: time.time() > parse_time(old.tags["time"]) + days * 86400 + 0.05, 5)
         say(alice, "#brief", ["new"])
         client = redis.Redis.from_url(redis_.url)
-        for _ in range(100):
-            newest = client.zrange("chat:hist:{#brief}", -1, -1)
-            if newest and b"new" in newest[0]:
-                break
-            time.sleep(0.05)
+        assert wait_for(lambda: newest_says(client, "chat:hist:{#brief}", b"new"), 5)
         assert client.zcard("chat:hist:{#brief}") == 1
         assert 0 < client.pttl("chat:hist:{#brief}") <= 2000  # a target nobody speaks in goes as a whole
         assert texts(history(alice, "LATEST", "#brief", "*", "10")) == ["new"]
@@ -251,10 +244,7 @@ def test_history_on_a_three_master_redis_cluster_is_spread_over_its_masters() ->
             west.expect("PRIVMSG west :privately$")
             cluster = cast(RedisCluster, connect_bus(url))
             keys = [f"chat:hist:{{{channel}}}" for channel in channels]
-            deadline = time.monotonic() + 5
-            while any(cluster.zcard(key) != 1 for key in keys):
-                assert time.monotonic() < deadline, "the history was not written"
-                time.sleep(0.05)
+            assert wait_for(lambda: all(cluster.zcard(key) == 1 for key in keys), 5), "the history was not written"
             assert len({cluster.get_node_from_key(key).name for key in keys}) > 1
             for channel in channels:
                 join(west, channel)

@@ -21,6 +21,7 @@ from server.shared.replication import ReplicatedWorld, Replication
 from tests.integration.test_network import NODE_TIMEOUT, join, network
 from tests.support.client import LineClient
 from tests.support.redis_server import RedisServer, redis_server
+from tests.support.servers import wait_for
 
 
 @pytest.fixture
@@ -75,10 +76,8 @@ def test_while_redis_is_down_commands_are_refused_promptly_and_history_waits_for
             assert finished_within(4, submit), "a command stayed stuck while Redis was down"
         assert len(refusals) == 3 and time.monotonic() - started < 12
         server.start()  # same port and files
-        deadline = time.monotonic() + 10
-        while not node.client.zcard("chat:hist:{#outage}"):
-            assert time.monotonic() < deadline, "the history was not written once Redis was back"
-            time.sleep(0.1)
+        assert wait_for(lambda: node.client.zcard("chat:hist:{#outage}"), 10), \
+            "the history was not written once Redis was back"
         assert not node.writer.waiting()
     finally:
         server.start() if server.proc is None or server.proc.poll() is not None else None

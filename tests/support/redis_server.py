@@ -1,4 +1,4 @@
-"""Start a real redis-server on a free loopback port, and stop it."""
+"""Start a real redis-server on a free loopback port, and stop it (for the tests, and for bench.network)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 
-import pytest
+
+class RedisMissing(RuntimeError):
+    """redis-server (or redis-cli) is not installed: a test skips, a benchmark says so."""
+
+
+def _skip_without(*programs: str) -> None:
+    if any(shutil.which(program) is None for program in programs):
+        import pytest  # only a test skips
+
+        pytest.skip(f"{' and '.join(programs)} not installed (`make test` installs Debian's redis-server)")
 
 
 def free_port() -> int:
@@ -48,7 +57,7 @@ class RedisServer:
         """Start (or start again, on the same port and files: its append-only file keeps what it acknowledged)."""
         exe = shutil.which("redis-server")
         if exe is None:
-            pytest.skip("redis-server is not installed (`make test` installs Debian's redis-server)")
+            raise RedisMissing("redis-server is not installed (apt-get install -y redis-server)")
         self.proc = subprocess.Popen(
             [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory, "--save", "",
              "--appendonly", "yes", "--appendfsync", "everysec", *extra],
@@ -73,7 +82,9 @@ class RedisServer:
 
 
 @contextmanager
-def redis_server() -> Iterator[RedisServer]:
+def running_redis() -> Iterator[RedisServer]:
+    """A redis-server of its own on a free loopback port, with its files in a fresh directory (append-only
+    file, fsynced every second); raises RedisMissing without redis-server."""
     with tempfile.TemporaryDirectory(prefix="chat-redis-") as directory:
         server = RedisServer(free_port(), directory)
         server.start()
@@ -84,11 +95,18 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    """running_redis(), for a test: it skips where redis-server is not installed."""
+    _skip_without("redis-server")
+    with running_redis() as server:
+        yield server
+
+
+@contextmanager
 def redis_cluster(masters: int = 3) -> Iterator[str]:
     """A Redis Cluster of ``masters`` masters on loopback ports; yields its redis-cluster:// URL."""
-    cli = shutil.which("redis-cli")
-    if cli is None or shutil.which("redis-server") is None:
-        pytest.skip("redis-server and redis-cli are not installed (`make test` installs Debian's redis-server)")
+    _skip_without("redis-server", "redis-cli")
+    cli = str(shutil.which("redis-cli"))
     with tempfile.TemporaryDirectory(prefix="chat-redis-cluster-") as directory:
         servers = [RedisServer(free_cluster_port(), directory) for _ in range(masters)]
         try:
