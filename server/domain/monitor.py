@@ -23,10 +23,6 @@ __all__ = ["MONITOR_LIMIT", "MonitorWorld"]
 # Nicks one client may monitor (ISUPPORT MONITOR=).
 MONITOR_LIMIT = 100
 
-# Events an extended-monitor watcher gets of the users it monitors (with the cap each needs).
-EXTENDED = ("AWAY", "SETNAME")
-
-
 class MonitorWorld(WorldState):
     """WorldState plus the MONITOR lists and the operations on them (the World composes this)."""
 
