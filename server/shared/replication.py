@@ -1,10 +1,11 @@
-"""The network on Redis: each node's World is a replica, changed only by operations read back from one stream.
+"""The network on Redis: each node's World is a replica, changed only by operations read back in one order.
 
 A node never changes its World directly. An operation (a nick claim, a
-JOIN, a PRIVMSG...) is appended to one Redis stream; every node reads the
-stream in order and applies each operation to its replica by the same
+JOIN, a PRIVMSG...) is appended to one of the partitions of the network's
+stream of operations (partitions.py); every node reads every partition and
+applies their operations in one merged order to its replica by the same
 rules (the World's own code), so every replica makes the same decisions: of
-two nodes claiming one nick, the claim that comes first in the stream wins
+two nodes claiming one nick, the claim that comes first in that order wins
 on every node. The node that submitted an operation waits until its own
 replica has applied it and answers its client with that result. A replica
 logs the events its operations produce into the node's own log, from which
@@ -13,7 +14,7 @@ operation also writes its history entries to Redis (network_history.py),
 right after applying it, where every node reads history.
 
 A node joining a running network starts from the newest snapshot (a
-replica's state and the stream id it had reached) and reads on from there.
+replica's state and the stream id it had applied up to) and reads on from there.
 DEVELOPING.md has the whole model and what it costs.
 """
 
@@ -43,23 +44,20 @@ from server.log import MessageLog
 from server.shared.locked import LockedWorld
 
 from .network_throttle import NetworkThrottles, SharedThrottle
+from .partitions import PartitionedLog, format_id
 
-__all__ = ["OPERATIONS", "SNAPSHOT", "STREAM", "ReplicatedAccounts", "ReplicatedWorld", "Replication"]
+__all__ = ["OPERATIONS", "SNAPSHOT", "ReplicatedAccounts", "ReplicatedWorld", "Replication"]
 
 log = logging.getLogger("chat-server.replication")
 
-# One hash tag, so that the stream and its snapshot are in one slot of a Redis Cluster
-# and the script that saves a snapshot and trims the stream may touch both.
-STREAM = "{chat}:ops"
 SNAPSHOT = "{chat}:snapshot"
 
 SNAPSHOT_EVERY = 30.0  # seconds between snapshots, while operations arrive
 SUBMIT_TIMEOUT = 5.0  # how long a command waits for its operation to come back before it is refused
-READ_BATCH = 512
 LOSS_CHECK_EVERY = 1.0
 
-# Saves a snapshot unless a newer one is there, and trims the stream up to the snapshot it
-# replaces: a node that has just loaded that one still finds everything after it.
+# Saves a snapshot unless a newer one is there; returns the id of the one it replaces ('' if none), up to
+# which the partitions are then trimmed: a node that has just loaded that one still finds everything after it.
 _SAVE_SNAPSHOT = """
 local function newer(a, b)
   local am, as = string.match(a, '(%d+)-(%d+)')
@@ -68,12 +66,9 @@ local function newer(a, b)
   return am > bm or (am == bm and as > bs)
 end
 local current = redis.call('HGET', KEYS[1], 'id')
-if current then
-  if not newer(ARGV[2], current) then return 0 end
-  redis.call('XTRIM', KEYS[2], 'MINID', current)
-end
+if current and not newer(ARGV[2], current) then return false end
 redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1
+return current or ''
 """
 
 
@@ -95,12 +90,8 @@ class Replica(Protocol):
     def import_state(self, state: bytes) -> None: ...
 
 
-# What XREAD answers: per stream, its entries as (id, fields).
-_Batches = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None
-
-
 class Replication:
-    """Submits a node's operations to the stream and applies everyone's, in stream order, to its replica."""
+    """Submits a node's operations to the partitions and applies everyone's, in their merged order, to its replica."""
 
     def __init__(self, client: redis.Redis, incarnation: str, on_lost: Callable[[str], None]) -> None:
         self._redis = self.client = client
@@ -117,8 +108,7 @@ class Replication:
         self._append_lock = threading.Lock()
         self._rider_lock = threading.Lock()
         self._requests = itertools.count(1)
-        self._cursor = "0-0"
-        self._applied = 0  # entries of the stream applied since it began, this replica's or its snapshot's
+        self._log = PartitionedLog(client, incarnation)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="replication", daemon=True)
         self._save_snapshot = client.register_script(_SAVE_SNAPSHOT)
@@ -144,9 +134,8 @@ class Replication:
                 state = snapshot.get(f"state:{home}".encode())
                 if state is not None:
                     replica.import_state(state)
-            self._cursor = snapshot[b"id"].decode()
-            self._applied = int(snapshot[b"applied"])
-        log.info("joined the network at %s as %s", self._cursor, self.incarnation)
+            self._log.resume(snapshot[b"id"].decode(), [int(n) for n in snapshot[b"applied"].split(b",")])
+        log.info("joined the network at %s as %s", format_id(self._log.merge.applied), self.incarnation)
         self._thread.start()
 
     def stop(self) -> None:
@@ -189,12 +178,7 @@ class Replication:
                     self._appending = False
                     return
             try:
-                pipe = self._redis.pipeline(transaction=False)
-                for _, payload in batch:
-                    pipe.xadd(STREAM, {b"op": payload})
-                failed = [reply for reply in pipe.execute(raise_on_error=False) if isinstance(reply, Exception)]
-                if failed:
-                    raise failed[0]
+                self._log.append([payload for _, payload in batch])
             except redis.RedisError as exc:
                 with self._append_lock:
                     failed_batch, self._pending = batch + self._pending, []
@@ -212,7 +196,7 @@ class Replication:
         while not self._stop.is_set():
             try:
                 self._check_nothing_lost()
-                batches = cast(_Batches, self._redis.xread({STREAM: self._cursor}, count=READ_BATCH, block=1000))
+                self._log.read(self._stop)
             except redis.RedisError as exc:
                 if not self._down_since:
                     self._down_since = time.monotonic()
@@ -223,9 +207,8 @@ class Replication:
             if self._down_since:
                 log.warning("Redis is back after %.1f s", time.monotonic() - self._down_since)
                 self._down_since, backoff = 0.0, 0.05
-            for _stream, entries in batches or ():
-                for entry_id, fields in entries:
-                    self._apply(entry_id.decode(), fields[b"op"])
+            for stream_id, payload in self._log.merge.ready():
+                self._apply(format_id(stream_id), payload)
             self._send_riders()
             self._maybe_snapshot()
 
@@ -254,8 +237,6 @@ class Replication:
                 log.exception("sending the history writes failed")
 
     def _apply(self, entry_id: str, payload: bytes) -> None:
-        self._cursor = entry_id
-        self._applied += 1
         self._dirty = True
         try:
             origin, request, home, name, args, kwargs = pickle.loads(payload)
@@ -281,30 +262,29 @@ class Replication:
             self.current_op = None
 
     def _check_nothing_lost(self) -> None:
-        """Stop the node if the stream was trimmed past what it has applied: its replica would be wrong."""
+        """Stop the node if a partition was trimmed past what it has applied: its replica would be wrong."""
         now = time.monotonic()
         if now - self._checked_at < LOSS_CHECK_EVERY:
             return
         self._checked_at = now
-        try:
-            info = self._redis.xinfo_stream(STREAM)
-        except redis.ResponseError:  # no stream yet
-            return
-        trimmed = int(info["entries-added"]) - int(info["length"])  # a stream is only ever trimmed oldest first
-        if trimmed > self._applied:
+        lost = self._log.trimmed_past_applied()
+        if lost:
             self._stop.set()
-            self._on_lost(f"{trimmed - self._applied} operations were trimmed before this node applied them")
+            self._on_lost(f"{lost} operations were trimmed before this node applied them")
 
     def _maybe_snapshot(self) -> None:
         now = time.monotonic()
         if not self._dirty or now - self._snapshot_at < SNAPSHOT_EVERY:
             return
         self._snapshot_at, self._dirty = now, False
-        fields: list[Any] = ["id", self._cursor, "applied", self._applied]
+        merge = self._log.merge
+        fields: list[Any] = ["id", format_id(merge.applied), "applied", ",".join(map(str, merge.released))]
         for home, (_, replica) in self._homes.items():
             fields += [f"state:{home}", replica.export_state()]
         try:
-            self._save_snapshot(keys=[SNAPSHOT, STREAM], args=fields)
+            replaced = self._save_snapshot(keys=[SNAPSHOT], args=fields)
+            if replaced:
+                self._log.trim(replaced.decode() if isinstance(replaced, bytes) else str(replaced))
         except redis.RedisError as exc:
             log.warning("could not save a snapshot: %s", exc)
 

@@ -17,7 +17,8 @@ from server.log.history import HistoryQuery
 from server.shared.network_history import HistoryWriter, NetworkHistory, rewrite_history_of
 from server.shared.network_log import NetworkLog, StampedLog
 from server.shared.nodes import NodeWatch
-from server.shared.replication import STREAM, ReplicatedWorld, Replication
+from server.shared.partitions import PARTITION_KEYS
+from server.shared.replication import ReplicatedWorld, Replication
 from tests.support.redis_server import redis_server
 from tests.support.servers import wait_for
 
@@ -76,7 +77,8 @@ def test_a_node_started_from_a_snapshot_serves_history_said_before_it_from_redis
         assert wait_for(lambda: client.zcard("chat:hist:{#kept}") >= 3, 5), "the history was not written"
         first.replication._snapshot_at = 0.0  # as if 30 s had passed
         first.replication._maybe_snapshot()
-        client.xtrim(STREAM, minid="9999999999999-0")  # the snapshot holds it all: the stream need not
+        for key in PARTITION_KEYS:  # the snapshot holds it all: the stream need not
+            client.xtrim(key, minid="9999999999999-0")
 
         second = Node(redis_url, "second", tmp_path)
         try:
@@ -106,17 +108,17 @@ def test_the_applying_thread_sends_history_and_leaves_commands_to_their_submitte
         client = redis.Redis.from_url(redis_url)
         node.replication._stop.set()  # the applying thread stops reading: this test runs its step itself
         node.replication._thread.join(5)
-        before = client.xlen(STREAM)
+        before = sum(client.xlen(key) for key in PARTITION_KEYS)
         queued = (10**9, pickle.dumps(("busy~0", 10**9, "world", "set_nick", ("busy~0/w0:2", "bea", "h", 3.0), {})))
         with node.replication._append_lock:  # a command its submitter is about to append
             node.replication._pending.append(queued)
         said_ = pickle.dumps(("busy~0", 0, "world", "message", ("busy~0/w0:1", "PRIVMSG", "#busy", "applied"), {}))
-        node.replication._apply(cast(bytes, client.xadd(STREAM, {b"op": said_})).decode(), said_)  # one read
+        node.replication._apply(cast(bytes, client.xadd(PARTITION_KEYS[0], {b"op": said_})).decode(), said_)  # one read
         assert node.replication.rider is not None and node.replication.rider.waiting()
         node.replication._send_riders()  # what the applying thread does after each read
         assert client.zcard("chat:hist:{#busy}") == 1  # the history went...
         assert node.replication._pending == [queued]  # ...and the command was left to its submitter
-        assert client.xlen(STREAM) == before + 1
+        assert sum(client.xlen(key) for key in PARTITION_KEYS) == before + 1
     finally:
         node.stop()
 

@@ -9,7 +9,8 @@ import pytest
 import redis
 
 from server.log.memory import MemoryLog
-from server.shared.replication import STREAM, ReplicatedWorld, Replication
+from server.shared.partitions import PARTITION_KEYS
+from server.shared.replication import ReplicatedWorld, Replication
 from tests.support.redis_server import redis_server
 
 
@@ -37,8 +38,9 @@ def test_a_replica_started_later_begins_from_the_snapshot_and_follows_on(redis_u
         first_replication._snapshot_at = 0.0  # as if 30 s had passed
         first_replication._maybe_snapshot()
         client = redis.Redis.from_url(redis_url)
-        client.xtrim(STREAM, minid="9999999999999-0")  # nothing older than the snapshot is needed any more
-        assert client.xlen(STREAM) == 0
+        for key in PARTITION_KEYS:  # nothing older than the snapshot is needed any more
+            client.xtrim(key, minid="9999999999999-0")
+        assert sum(client.xlen(key) for key in PARTITION_KEYS) == 0
 
         second, second_replication = replica(redis_url, "second")
         try:
@@ -68,7 +70,8 @@ def test_a_replica_that_missed_trimmed_operations_stops_instead_of_diverging(red
     finally:
         replication.stop()
     client = redis.Redis.from_url(redis_url)
-    client.xtrim(STREAM, minid="9999999999999-0")  # gone, and no snapshot has them
+    for key in PARTITION_KEYS:  # gone, and no snapshot has them
+        client.xtrim(key, minid="9999999999999-0")
     lost: list[str] = []
     _, late = replica(redis_url, "late", lost)
     try:
@@ -86,7 +89,7 @@ def test_an_entry_that_cannot_be_read_is_logged_and_the_rest_still_applied(redis
                                                                             caplog: pytest.LogCaptureFixture) -> None:
     world, replication = replica(redis_url, "sturdy")
     try:
-        redis.Redis.from_url(redis_url).xadd(STREAM, {b"op": b"not an operation"})
+        redis.Redis.from_url(redis_url).xadd(PARTITION_KEYS[0], {b"op": b"not an operation"})
         assert not world.set_nick("sturdy~0/w0:1", "sturdy", "h", 1.0).refusals
         assert "cannot read operation" in caplog.text
     finally:

@@ -1,0 +1,235 @@
+"""The network's operations, partitioned over several Redis streams and merged back into one order.
+
+A single stream would put every operation on one master of a Redis Cluster.
+Each node instead appends its operations to one of ``PARTITIONS`` streams,
+each under its own hash tag, which a Cluster spreads over its masters; and
+every node reads every partition and applies their entries merged by stream
+id. That merge is the same on every node, so every replica still applies one
+order, if a node applies an entry only once no partition can still receive an
+entry with a smaller id. A partition tells that by its clock: the read script
+returns the partition's entries and its master's time in one atomic step, and
+an entry appended after it is stamped no earlier than that time (the append
+script never stamps below the master's clock), so a partition is complete up
+to the later of its last entry and the millisecond before that time
+(``Merge``).
+
+The append script also makes ids unique across partitions (partition ``p``
+of ``PARTITIONS`` uses only sequence numbers ``p`` modulo their number, so an
+entry's msgid names one operation network-wide) and stamps an operation after
+everything its node had applied when it was submitted.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import zlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import redis
+from redis.cluster import RedisCluster
+
+__all__ = ["MAX_SEQ", "PARTITIONS", "PARTITION_KEYS", "Merge", "PartitionedLog", "StreamId", "format_id",
+           "parse_id", "partition_key"]
+
+PARTITIONS = 8
+MAX_SEQ = 2**64 - 1
+READ_BATCH = 512
+TIME_WAIT = 0.0005  # what was read waits for every partition's clock to pass it
+QUIET_WAIT = 0.02  # the longest a node on a Redis Cluster waits between reads while nothing happens
+
+StreamId = tuple[int, int]
+
+
+def partition_key(p: int) -> str:
+    return f"chat:ops:{{p{p}}}"
+
+
+PARTITION_KEYS = tuple(partition_key(p) for p in range(PARTITIONS))
+
+# KEYS[1]: the partition; ARGV: its index, the number of partitions, the id its node had applied up to,
+# and the operations. Returns the id of the last one appended.
+APPEND = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local p, count = tonumber(ARGV[1]), tonumber(ARGV[2])
+local after_ms = tonumber(string.match(ARGV[3], '^(%d+)-'))
+local last_ms, last_seq = 0, -1
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then
+      local ms, seq = string.match(info[i + 1], '^(%d+)-(%d+)$')
+      last_ms, last_seq = tonumber(ms), tonumber(seq)
+    end
+  end
+end
+local ms = math.max(now, after_ms + 1)
+local seq = p
+local id
+for i = 4, #ARGV do
+  if ms <= last_ms then
+    ms = last_ms
+    seq = last_seq + 1 + ((p - (last_seq + 1)) % count)
+  end
+  id = string.format('%d-%d', ms, seq)
+  redis.call('XADD', KEYS[1], id, 'op', ARGV[i])
+  last_ms, last_seq = ms, seq
+end
+return id
+"""
+
+# KEYS: partitions; ARGV: the id to read each after, then how many entries at most. Returns the
+# master's time (ms) and each partition's entries.
+READ = """
+local t = redis.call('TIME')
+local out = {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)}
+local count = ARGV[#ARGV]
+for i, key in ipairs(KEYS) do
+  out[i + 1] = redis.call('XRANGE', key, '(' .. ARGV[i], '+', 'COUNT', count)
+end
+return out
+"""
+
+
+def parse_id(text: str | bytes) -> StreamId:
+    ms, _, seq = (text.decode() if isinstance(text, bytes) else text).partition("-")
+    return int(ms), int(seq or 0)
+
+
+def format_id(stream_id: StreamId) -> str:
+    return f"{stream_id[0]}-{stream_id[1]}"
+
+
+class Merge:
+    """Entries read from the partitions, released in one order once no partition can precede them.
+
+    Sans-I/O: the caller reads, hands each partition's entries here with its master's time, and
+    applies what ``ready`` yields.
+    """
+
+    def __init__(self, partitions: int, applied: StreamId = (0, 0), released: Sequence[int] = ()) -> None:
+        self.applied = applied  # every entry of every partition up to here has been released
+        self.released = list(released) or [0] * partitions  # how many entries of each partition, ever
+        self.read = [applied] * partitions  # the last id read of each partition
+        self._complete = [applied] * partitions
+        self._waiting: list[tuple[StreamId, int, bytes]] = []
+
+    def add(self, p: int, entries: Sequence[tuple[StreamId, bytes]], time_ms: int, full: bool) -> None:
+        """Partition ``p``'s entries after ``read[p]``, read at ``time_ms`` on its master; ``full``: the
+        read stopped at its count, so more may follow at once."""
+        for stream_id, op in entries:
+            heapq.heappush(self._waiting, (stream_id, p, op))
+        if entries:
+            self.read[p] = entries[-1][0]
+        complete = self.read[p] if full else max(self.read[p], (time_ms - 1, MAX_SEQ))
+        self._complete[p] = max(self._complete[p], complete)
+
+    def ready(self) -> Iterator[tuple[StreamId, bytes]]:
+        """The entries no partition can precede any more, in order."""
+        bound = min(self._complete)
+        while self._waiting and self._waiting[0][0] <= bound:
+            stream_id, p, op = heapq.heappop(self._waiting)
+            self.released[p] += 1
+            yield stream_id, op
+        self.applied = max(self.applied, bound)
+
+    def waiting(self) -> bool:
+        return bool(self._waiting)
+
+
+def read_replies(reply: Any) -> tuple[int, list[list[tuple[StreamId, bytes]]]]:
+    """The READ script's reply: the master's time, and each partition's entries as (id, operation)."""
+    time_ms, *streams = reply
+    return int(time_ms), [[(parse_id(entry_id), _op(fields)) for entry_id, fields in stream] for stream in streams]
+
+
+def _op(fields: list[bytes]) -> bytes:
+    pairs = dict(zip(fields[::2], fields[1::2], strict=True))
+    return pairs.get(b"op", b"")
+
+
+class PartitionedLog:
+    """A node's appends to the partitions, and its reads of them into a Merge, on one Redis or a Cluster."""
+
+    def __init__(self, client: redis.Redis, incarnation: str) -> None:
+        self._redis = client
+        self.merge = Merge(PARTITIONS)
+        self._batches = itertools.count(zlib.crc32(incarnation.encode()))  # each batch to the next partition
+        self._cluster = isinstance(client, RedisCluster)
+        self._append = client.register_script(APPEND)
+        self._read = client.register_script(READ)
+        self._found = True  # the last read found something
+        self._quiet = 0.0  # how long a node on a Cluster waits before its next read, while nothing happens
+
+    def resume(self, applied: str, released: Sequence[int]) -> None:
+        """Go on from a snapshot: every partition applied up to ``applied``, ``released`` entries of each."""
+        self.merge = Merge(PARTITIONS, parse_id(applied), released if len(released) == PARTITIONS else ())
+
+    def append(self, operations: Sequence[bytes]) -> None:
+        """Append ``operations`` in this order to the next partition, after all this node has applied."""
+        p = next(self._batches) % PARTITIONS
+        self._append(keys=[PARTITION_KEYS[p]], args=[p, PARTITIONS, format_id(self.merge.applied), *operations])
+
+    def read(self, stop: threading.Event) -> None:
+        """Read what is new in every partition into the merge.
+
+        What was read and waits only for the partitions' clocks waits half a millisecond. A node that
+        found nothing waits for something new: on one Redis in the same round trip (a blocking XREAD
+        of every partition ahead of the read); on a Cluster, whose partitions no one command may span,
+        by pausing, a little longer each time.
+        """
+        merge = self.merge
+        if not self._found and merge.waiting():
+            stop.wait(TIME_WAIT)
+        quiet = not self._found and not merge.waiting()
+        self._quiet = min(max(self._quiet * 2, 0.001), QUIET_WAIT) if quiet else 0.0
+        cursors = [format_id(stream_id) for stream_id in merge.read]
+        pipe = self._redis.pipeline(transaction=False)
+        if self._cluster:
+            if self._quiet:
+                stop.wait(self._quiet)
+            for p, key in enumerate(PARTITION_KEYS):
+                pipe.evalsha(self._read.sha, 1, key, cursors[p], READ_BATCH)
+        else:
+            if quiet:
+                pipe.xread(dict(zip(PARTITION_KEYS, cursors, strict=True)), count=1, block=1000)
+            pipe.evalsha(self._read.sha, PARTITIONS, *PARTITION_KEYS, *cursors, READ_BATCH)
+        replies = pipe.execute(raise_on_error=False)
+        if any(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
+            self._redis.script_load(READ)  # Redis lost its scripts (restarted)
+            return
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        p, self._found = 0, False
+        for reply in replies[-PARTITIONS:] if self._cluster else replies[-1:]:
+            time_ms, streams = read_replies(reply)
+            for entries in streams:
+                merge.add(p, entries, time_ms, full=len(entries) >= READ_BATCH)
+                self._found = self._found or bool(entries)
+                p += 1
+
+    def trimmed_past_applied(self) -> int:
+        """How many operations a partition lost to trimming before this node applied them (0: none)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key in PARTITION_KEYS:
+            pipe.xinfo_stream(key)
+        for info, released in zip(pipe.execute(raise_on_error=False), self.merge.released, strict=True):
+            if isinstance(info, redis.ResponseError):  # no such partition yet
+                continue
+            if isinstance(info, Exception):
+                raise info
+            trimmed = int(info["entries-added"]) - int(info["length"])  # a stream is only ever trimmed oldest first
+            if trimmed > released:
+                return trimmed - released
+        return 0
+
+    def trim(self, up_to: str) -> None:
+        """Forget every partition's operations before ``up_to`` (a snapshot's id)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key in PARTITION_KEYS:
+            pipe.xtrim(key, minid=up_to)
+        pipe.execute()
