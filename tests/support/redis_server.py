@@ -103,10 +103,12 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @contextmanager
-def redis_cluster(masters: int = 3) -> Iterator[str]:
-    """A Redis Cluster of ``masters`` masters on loopback ports; yields its redis-cluster:// URL."""
-    _skip_without("redis-server", "redis-cli")
-    cli = str(shutil.which("redis-cli"))
+def running_redis_cluster(masters: int = 3) -> Iterator[str]:
+    """A Redis Cluster of ``masters`` masters (no replicas) on loopback ports; yields its redis-cluster:// URL,
+    which names every master. Raises RedisMissing without redis-server or redis-cli."""
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        raise RedisMissing("redis-cli is not installed (apt-get install -y redis-server)")
     with tempfile.TemporaryDirectory(prefix="chat-redis-cluster-") as directory:
         servers = [RedisServer(free_cluster_port(), directory) for _ in range(masters)]
         try:
@@ -115,8 +117,12 @@ def redis_cluster(masters: int = 3) -> Iterator[str]:
                              f"--appendfilename appendonly-{server.port}.aof "
                              f"--appenddirname appendonly-{server.port}".split())
             addresses = [f"127.0.0.1:{server.port}" for server in servers]
-            subprocess.run([cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            try:
+                subprocess.run([cli, "--cluster", "create", *addresses, "--cluster-replicas", "0",
+                                "--cluster-yes"],
+                               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                raise RuntimeError(f"redis-cli --cluster create failed: {exc}") from None
             deadline = time.monotonic() + 20
             while b"cluster_state:ok" not in subprocess.run(
                     [cli, "-p", str(servers[0].port), "cluster", "info"], capture_output=True, timeout=5).stdout:
@@ -127,3 +133,11 @@ def redis_cluster(masters: int = 3) -> Iterator[str]:
         finally:
             for server in servers:
                 server.stop()
+
+
+@contextmanager
+def redis_cluster(masters: int = 3) -> Iterator[str]:
+    """running_redis_cluster(), for a test: it skips where redis-server or redis-cli is not installed."""
+    _skip_without("redis-server", "redis-cli")
+    with running_redis_cluster(masters) as url:
+        yield url
