@@ -31,8 +31,8 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
-__all__ = ["MAX_SEQ", "PARTITIONS", "PARTITION_KEYS", "Merge", "PartitionedLog", "StreamId", "format_id",
-           "parse_id", "partition_key"]
+__all__ = ["MAX_SEQ", "PARTITIONS", "PARTITION_KEYS", "Merge", "OutOfOrder", "PartitionedLog", "StreamId",
+           "format_id", "parse_id", "partition_key"]
 
 PARTITIONS = 8
 MAX_SEQ = 2**64 - 1
@@ -103,6 +103,11 @@ def format_id(stream_id: StreamId) -> str:
     return f"{stream_id[0]}-{stream_id[1]}"
 
 
+class OutOfOrder(Exception):
+    """An entry came after the merge had released its place: a master's clock went back. This node's
+    replica may no longer be the others'."""
+
+
 class Merge:
     """Entries read from the partitions, released in one order once no partition can precede them.
 
@@ -121,6 +126,8 @@ class Merge:
         """Partition ``p``'s entries after ``read[p]``, read at ``time_ms`` on its master; ``full``: the
         read stopped at its count, so more may follow at once."""
         for stream_id, op in entries:
+            if stream_id <= self.applied:
+                raise OutOfOrder(f"partition {p} got {format_id(stream_id)} after {format_id(self.applied)} went")
             heapq.heappush(self._waiting, (stream_id, p, op))
         if entries:
             self.read[p] = entries[-1][0]

@@ -44,7 +44,7 @@ from server.log import MessageLog
 from server.shared.locked import LockedWorld
 
 from .network_throttle import NetworkThrottles, SharedThrottle
-from .partitions import PartitionedLog, format_id
+from .partitions import OutOfOrder, PartitionedLog, format_id
 
 __all__ = ["OPERATIONS", "SNAPSHOT", "ReplicatedAccounts", "ReplicatedWorld", "Replication"]
 
@@ -197,6 +197,10 @@ class Replication:
             try:
                 self._check_nothing_lost()
                 self._log.read(self._stop)
+            except OutOfOrder as exc:
+                self._stop.set()
+                self._on_lost(str(exc))
+                return
             except redis.RedisError as exc:
                 if not self._down_since:
                     self._down_since = time.monotonic()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.shared.partitions import MAX_SEQ, Merge, StreamId
+from server.shared.partitions import MAX_SEQ, Merge, OutOfOrder, StreamId
 
 
 def released(merge: Merge) -> list[StreamId]:
@@ -51,6 +52,15 @@ def test_a_node_resuming_from_a_snapshot_reads_every_partition_after_it() -> Non
     merge.add(0, [((41, 0), b"a")], time_ms=45, full=False)
     merge.add(1, [], time_ms=45, full=False)
     assert released(merge) == [(41, 0)] and merge.released == [4, 4]
+
+
+def test_an_entry_stamped_before_what_was_already_released_stops_the_merge() -> None:
+    merge = Merge(2)
+    merge.add(0, [((100, 0), b"a")], time_ms=200, full=False)
+    merge.add(1, [], time_ms=200, full=False)
+    assert released(merge) == [(100, 0)]
+    with pytest.raises(OutOfOrder):  # partition 1's master said 200, then stamped 150: its clock went back
+        merge.add(1, [((150, 1), b"late")], time_ms=210, full=False)
 
 
 # A network's entries: each partition's ids increasing, every id unique (partition p's sequence numbers are
