@@ -10,11 +10,13 @@ entry with a smaller id. A partition tells that by its clock: the read script
 returns the partition's entries and its master's time in one atomic step, and
 an entry appended after it is stamped no earlier than that time (the append
 script never stamps below the master's clock), so a partition is complete up
-to the later of its last entry and the millisecond before that time
-(``Merge``).
+to the later of its last entry and that time (``Merge``).
 
-The append script also makes ids unique across partitions (partition ``p``
-of ``PARTITIONS`` uses only sequence numbers ``p`` modulo their number, so an
+Ids are stamped to the microsecond: a stream id is ``<ms>-<seq>``, and the
+append script gives microsecond ``u`` of a millisecond the sequence numbers
+from ``u * STEP``, so what was appended before a read is released by that
+read, not a millisecond later. It also makes ids unique across partitions
+(partition ``p`` uses only sequence numbers ``p`` modulo their number, so an
 entry's msgid names one operation network-wide) and stamps an operation after
 everything its node had applied when it was submitted.
 """
@@ -31,13 +33,15 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
-__all__ = ["MAX_SEQ", "PARTITIONS", "PARTITION_KEYS", "Merge", "OutOfOrder", "PartitionedLog", "StreamId",
-           "format_id", "parse_id", "partition_key"]
+__all__ = ["MAX_SEQ", "PARTITIONS", "PARTITION_KEYS", "PER_MICROSECOND", "STEP", "Merge", "OutOfOrder",
+           "PartitionedLog", "StreamId", "format_id", "parse_id", "partition_key"]
 
 PARTITIONS = 8
 MAX_SEQ = 2**64 - 1
+PER_MICROSECOND = 1024  # ids a partition has for each microsecond before it stamps into the next
+STEP = PARTITIONS * PER_MICROSECOND  # sequence numbers per microsecond: microsecond u starts at u * STEP
 READ_BATCH = 512
-TIME_WAIT = 0.0005  # what was read waits for every partition's clock to pass it
+TIME_WAIT = 0.0001  # what was read waits for every partition's clock to pass it
 QUIET_WAIT = 0.02  # the longest a node on a Redis Cluster waits between reads while nothing happens
 
 StreamId = tuple[int, int]
@@ -48,32 +52,33 @@ def partition_key(p: int) -> str:
 
 
 PARTITION_KEYS = tuple(partition_key(p) for p in range(PARTITIONS))
+_PARTITION_OF = {key.encode(): p for p, key in enumerate(PARTITION_KEYS)}
 
-# KEYS[1]: the partition; ARGV: its index, the number of partitions, the id its node had applied up to,
-# and the operations. Returns the id of the last one appended.
+# KEYS[1]: the partition; ARGV: its index, the number of partitions, the id its node had applied up to
+# (as ms and seq, seq -1 for none of that millisecond), and the operations. Returns the last id appended.
 APPEND = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local p, count = tonumber(ARGV[1]), tonumber(ARGV[2])
-local after_ms = tonumber(string.match(ARGV[3], '^(%d+)-'))
+local function above(ms, seq, floor_ms, floor_seq)
+  if ms < floor_ms or (ms == floor_ms and seq <= floor_seq) then ms, seq = floor_ms, floor_seq + 1 end
+  return ms, seq + ((p - seq) % count)
+end
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local seq = (tonumber(t[2]) % 1000) * count * tonumber(ARGV[5])
+ms, seq = above(ms, seq, tonumber(ARGV[3]), tonumber(ARGV[4]))
 local last_ms, last_seq = 0, -1
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local info = redis.call('XINFO', 'STREAM', KEYS[1])
   for i = 1, #info, 2 do
     if info[i] == 'last-generated-id' then
-      local ms, seq = string.match(info[i + 1], '^(%d+)-(%d+)$')
-      last_ms, last_seq = tonumber(ms), tonumber(seq)
+      local m, s = string.match(info[i + 1], '^(%d+)-(%d+)$')
+      last_ms, last_seq = tonumber(m), tonumber(s)
     end
   end
 end
-local ms = math.max(now, after_ms + 1)
-local seq = p
 local id
-for i = 4, #ARGV do
-  if ms <= last_ms then
-    ms = last_ms
-    seq = last_seq + 1 + ((p - (last_seq + 1)) % count)
-  end
+for i = 6, #ARGV do
+  ms, seq = above(ms, seq, last_ms, last_seq)
   id = string.format('%d-%d', ms, seq)
   redis.call('XADD', KEYS[1], id, 'op', ARGV[i])
   last_ms, last_seq = ms, seq
@@ -82,15 +87,14 @@ return id
 """
 
 # KEYS: partitions; ARGV: the id to read each after, then how many entries at most. Returns the
-# master's time (ms) and each partition's entries.
+# master's time (ms, and microseconds within it) and the partitions that have anything new, with it.
 READ = """
 local t = redis.call('TIME')
-local out = {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)}
-local count = ARGV[#ARGV]
-for i, key in ipairs(KEYS) do
-  out[i + 1] = redis.call('XRANGE', key, '(' .. ARGV[i], '+', 'COUNT', count)
-end
-return out
+local n = #KEYS
+local args = {'COUNT', ARGV[n + 1], 'STREAMS'}
+for i = 1, n do args[i + 3] = KEYS[i]; args[n + i + 3] = ARGV[i] end
+return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), tonumber(t[2]) % 1000,
+        redis.call('XREAD', unpack(args))}
 """
 
 
@@ -122,16 +126,18 @@ class Merge:
         self._complete = [applied] * partitions
         self._waiting: list[tuple[StreamId, int, bytes]] = []
 
-    def add(self, p: int, entries: Sequence[tuple[StreamId, bytes]], time_ms: int, full: bool) -> None:
-        """Partition ``p``'s entries after ``read[p]``, read at ``time_ms`` on its master; ``full``: the
-        read stopped at its count, so more may follow at once."""
+    def add(self, p: int, entries: Sequence[tuple[StreamId, bytes]], clock: StreamId, full: bool) -> None:
+        """Partition ``p``'s entries after ``read[p]``, read when its master's clock stood at ``clock`` (the
+        smallest id anything appended later gets); ``full``: the read stopped at its count, so more may
+        follow at once."""
         for stream_id, op in entries:
             if stream_id <= self.applied:
                 raise OutOfOrder(f"partition {p} got {format_id(stream_id)} after {format_id(self.applied)} went")
             heapq.heappush(self._waiting, (stream_id, p, op))
         if entries:
             self.read[p] = entries[-1][0]
-        complete = self.read[p] if full else max(self.read[p], (time_ms - 1, MAX_SEQ))
+        before_clock = (clock[0], clock[1] - 1) if clock[1] else (clock[0] - 1, MAX_SEQ)
+        complete = self.read[p] if full else max(self.read[p], before_clock)
         self._complete[p] = max(self._complete[p], complete)
 
     def ready(self) -> Iterator[tuple[StreamId, bytes]]:
@@ -147,10 +153,14 @@ class Merge:
         return bool(self._waiting)
 
 
-def read_replies(reply: Any) -> tuple[int, list[list[tuple[StreamId, bytes]]]]:
-    """The READ script's reply: the master's time, and each partition's entries as (id, operation)."""
-    time_ms, *streams = reply
-    return int(time_ms), [[(parse_id(entry_id), _op(fields)) for entry_id, fields in stream] for stream in streams]
+def read_replies(reply: Any) -> tuple[StreamId, dict[int, list[tuple[StreamId, bytes]]]]:
+    """The READ script's reply: the smallest id an entry appended later can have, and the new entries
+    (id, operation) of each partition that has any."""
+    ms, microseconds, *streams = reply
+    found = {}
+    for key, entries in (streams[0] if streams and streams[0] else ()):
+        found[_PARTITION_OF[key]] = [(parse_id(entry_id), _op(fields)) for entry_id, fields in entries]
+    return (int(ms), int(microseconds) * STEP), found
 
 
 def _op(fields: list[bytes]) -> bytes:
@@ -178,7 +188,9 @@ class PartitionedLog:
     def append(self, operations: Sequence[bytes]) -> None:
         """Append ``operations`` in this order to the next partition, after all this node has applied."""
         p = next(self._batches) % PARTITIONS
-        self._append(keys=[PARTITION_KEYS[p]], args=[p, PARTITIONS, format_id(self.merge.applied), *operations])
+        ms, seq = self.merge.applied
+        after = (ms + 1, -1) if seq == MAX_SEQ else (ms, seq)
+        self._append(keys=[PARTITION_KEYS[p]], args=[p, PARTITIONS, *after, PER_MICROSECOND, *operations])
 
     def read(self, stop: threading.Event) -> None:
         """Read what is new in every partition into the merge.
@@ -211,13 +223,15 @@ class PartitionedLog:
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
-        p, self._found = 0, False
-        for reply in replies[-PARTITIONS:] if self._cluster else replies[-1:]:
-            time_ms, streams = read_replies(reply)
-            for entries in streams:
-                merge.add(p, entries, time_ms, full=len(entries) >= READ_BATCH)
+        self._found = False
+        reads = [(reply, (p,)) for p, reply in enumerate(replies)] if self._cluster \
+            else [(replies[-1], range(PARTITIONS))]
+        for reply, partitions in reads:
+            clock, found = read_replies(reply)
+            for p in partitions:
+                entries = found.get(p, [])
+                merge.add(p, entries, clock, full=len(entries) >= READ_BATCH)
                 self._found = self._found or bool(entries)
-                p += 1
 
     def trimmed_past_applied(self) -> int:
         """How many operations a partition lost to trimming before this node applied them (0: none)."""

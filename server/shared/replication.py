@@ -108,7 +108,7 @@ class Replication:
         self._append_lock = threading.Lock()
         self._rider_lock = threading.Lock()
         self._requests = itertools.count(1)
-        self._log = PartitionedLog(client, incarnation)
+        self._partitions = PartitionedLog(client, incarnation)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="replication", daemon=True)
         self._save_snapshot = client.register_script(_SAVE_SNAPSHOT)
@@ -134,8 +134,8 @@ class Replication:
                 state = snapshot.get(f"state:{home}".encode())
                 if state is not None:
                     replica.import_state(state)
-            self._log.resume(snapshot[b"id"].decode(), [int(n) for n in snapshot[b"applied"].split(b",")])
-        log.info("joined the network at %s as %s", format_id(self._log.merge.applied), self.incarnation)
+            self._partitions.resume(snapshot[b"id"].decode(), [int(n) for n in snapshot[b"applied"].split(b",")])
+        log.info("joined the network at %s as %s", format_id(self._partitions.merge.applied), self.incarnation)
         self._thread.start()
 
     def stop(self) -> None:
@@ -178,7 +178,7 @@ class Replication:
                     self._appending = False
                     return
             try:
-                self._log.append([payload for _, payload in batch])
+                self._partitions.append([payload for _, payload in batch])
             except redis.RedisError as exc:
                 with self._append_lock:
                     failed_batch, self._pending = batch + self._pending, []
@@ -196,7 +196,7 @@ class Replication:
         while not self._stop.is_set():
             try:
                 self._check_nothing_lost()
-                self._log.read(self._stop)
+                self._partitions.read(self._stop)
             except OutOfOrder as exc:
                 self._stop.set()
                 self._on_lost(str(exc))
@@ -211,7 +211,7 @@ class Replication:
             if self._down_since:
                 log.warning("Redis is back after %.1f s", time.monotonic() - self._down_since)
                 self._down_since, backoff = 0.0, 0.05
-            for stream_id, payload in self._log.merge.ready():
+            for stream_id, payload in self._partitions.merge.ready():
                 self._apply(format_id(stream_id), payload)
             self._send_riders()
             self._maybe_snapshot()
@@ -271,7 +271,7 @@ class Replication:
         if now - self._checked_at < LOSS_CHECK_EVERY:
             return
         self._checked_at = now
-        lost = self._log.trimmed_past_applied()
+        lost = self._partitions.trimmed_past_applied()
         if lost:
             self._stop.set()
             self._on_lost(f"{lost} operations were trimmed before this node applied them")
@@ -281,14 +281,14 @@ class Replication:
         if not self._dirty or now - self._snapshot_at < SNAPSHOT_EVERY:
             return
         self._snapshot_at, self._dirty = now, False
-        merge = self._log.merge
+        merge = self._partitions.merge
         fields: list[Any] = ["id", format_id(merge.applied), "applied", ",".join(map(str, merge.released))]
         for home, (_, replica) in self._homes.items():
             fields += [f"state:{home}", replica.export_state()]
         try:
             replaced = self._save_snapshot(keys=[SNAPSHOT], args=fields)
             if replaced:
-                self._log.trim(replaced.decode() if isinstance(replaced, bytes) else str(replaced))
+                self._partitions.trim(replaced.decode() if isinstance(replaced, bytes) else str(replaced))
         except redis.RedisError as exc:
             log.warning("could not save a snapshot: %s", exc)
 

@@ -16,7 +16,7 @@ from redis.cluster import RedisCluster
 from server.domain.model import UserView
 from server.log.memory import MemoryLog
 from server.shared.network import connect_bus
-from server.shared.partitions import APPEND, PARTITION_KEYS, PARTITIONS, format_id, parse_id
+from server.shared.partitions import APPEND, PARTITION_KEYS, PARTITIONS, PER_MICROSECOND, STEP, format_id, parse_id
 from server.shared.replication import ReplicatedWorld, Replication
 from tests.support.redis_server import redis_cluster, redis_server
 from tests.support.servers import wait_for
@@ -34,16 +34,19 @@ def test_each_partition_stamps_ids_of_its_own_residue_after_what_its_node_applie
     append = client.register_script(APPEND)
     ids = []
     for p in (3, 5, 3):
-        last = append(keys=[PARTITION_KEYS[p]], args=[p, PARTITIONS, "0-0", b"x", b"y", b"z"])
+        last = append(keys=[PARTITION_KEYS[p]], args=[p, PARTITIONS, 0, 0, PER_MICROSECOND, b"x", b"y", b"z"])
         entries = client.xrange(PARTITION_KEYS[p])
         ids += [parse_id(entry_id) for entry_id, _ in entries[-3:]]
         assert format_id(ids[-1]) == last.decode()
         assert all(seq % PARTITIONS == p for _, seq in ids[-3:])
     assert len(set(ids)) == len(ids)  # unique across the partitions: a msgid names one operation
     later = (int(cast(list[bytes], client.time())[0]) + 3600) * 1000
-    stamped = append(keys=[PARTITION_KEYS[5]], args=[5, PARTITIONS, f"{later}-7", b"after"])
-    assert parse_id(stamped) == (later + 1, 5)  # never before what its node had applied, whatever the clock says
-    assert parse_id(append(keys=[PARTITION_KEYS[5]], args=[5, PARTITIONS, "0-0", b"next"])) == (later + 1, 13)
+    stamped = append(keys=[PARTITION_KEYS[5]], args=[5, PARTITIONS, later, 7, PER_MICROSECOND, b"after"])
+    assert parse_id(stamped) == (later, 13)  # never before what its node had applied, whatever the clock says
+    assert parse_id(append(keys=[PARTITION_KEYS[5]], args=[5, PARTITIONS, 0, 0, PER_MICROSECOND, b"next"])) \
+        == (later, 21)
+    _, now = parse_id(append(keys=[PARTITION_KEYS[6]], args=[6, PARTITIONS, 0, 0, PER_MICROSECOND, b"now"]))
+    assert now % PARTITIONS == 6 and now // STEP < 1000  # stamped by its microsecond within its millisecond
 
 
 def replica(client: redis.Redis, name: str) -> tuple[ReplicatedWorld, MemoryLog, Replication]:

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from server.log.memory import MemoryLog
-from server.shared.partitions import PARTITION_KEYS
+from server.shared.partitions import PARTITION_KEYS, PartitionedLog
 from server.shared.replication import ReplicatedWorld, Replication
 from tests.support.redis_server import redis_server
 
@@ -89,7 +89,7 @@ def test_an_entry_that_cannot_be_read_is_logged_and_the_rest_still_applied(redis
                                                                             caplog: pytest.LogCaptureFixture) -> None:
     world, replication = replica(redis_url, "sturdy")
     try:
-        redis.Redis.from_url(redis_url).xadd(PARTITION_KEYS[0], {b"op": b"not an operation"})
+        PartitionedLog(redis.Redis.from_url(redis_url), "broken~0").append([b"not an operation"])
         assert not world.set_nick("sturdy~0/w0:1", "sturdy", "h", 1.0).refusals
         assert "cannot read operation" in caplog.text
     finally:
