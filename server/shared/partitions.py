@@ -1,8 +1,9 @@
 """The network's operations, partitioned over several Redis streams and merged back into one order.
 
 A single stream would put every operation on one master of a Redis Cluster.
-Each node instead appends its operations to one of ``PARTITIONS`` streams,
-each under its own hash tag, which a Cluster spreads over its masters; and
+On a Cluster each node instead appends its operations to one of
+``CLUSTER_PARTITIONS`` streams, each under its own hash tag, which the
+Cluster spreads over its masters (on one Redis there is one partition); and
 every node reads every partition and applies their entries merged by stream
 id. That merge is the same on every node, so every replica still applies one
 order, if a node applies an entry only once no partition can still receive an
@@ -14,7 +15,7 @@ to the later of its last entry and that time (``Merge``).
 
 Ids are stamped to the microsecond: a stream id is ``<ms>-<seq>``, and the
 append script gives microsecond ``u`` of a millisecond the sequence numbers
-from ``u * STEP``, so what was appended before a read is released by that
+from ``u * <partitions> * PER_MICROSECOND``, so what was appended before a read is released by that
 read, not a millisecond later. It also makes ids unique across partitions
 (partition ``p`` uses only sequence numbers ``p`` modulo their number, so an
 entry's msgid names one operation network-wide) and stamps an operation after
@@ -33,13 +34,12 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
-__all__ = ["MAX_SEQ", "PARTITIONS", "PARTITION_KEYS", "PER_MICROSECOND", "STEP", "Merge", "OutOfOrder",
+__all__ = ["CLUSTER_PARTITIONS", "MAX_SEQ", "PARTITION_KEYS", "PER_MICROSECOND", "Merge", "OutOfOrder",
            "PartitionedLog", "StreamId", "format_id", "parse_id", "partition_key"]
 
-PARTITIONS = 8
+CLUSTER_PARTITIONS = 8
 MAX_SEQ = 2**64 - 1
 PER_MICROSECOND = 1024  # ids a partition has for each microsecond before it stamps into the next
-STEP = PARTITIONS * PER_MICROSECOND  # sequence numbers per microsecond: microsecond u starts at u * STEP
 READ_BATCH = 512
 TIME_WAIT = 0.0001  # what was read waits for every partition's clock to pass it
 QUIET_WAIT = 0.02  # the longest a node on a Redis Cluster waits between reads while nothing happens
@@ -51,8 +51,7 @@ def partition_key(p: int) -> str:
     return f"chat:ops:{{p{p}}}"
 
 
-PARTITION_KEYS = tuple(partition_key(p) for p in range(PARTITIONS))
-_PARTITION_OF = {key.encode(): p for p, key in enumerate(PARTITION_KEYS)}
+PARTITION_KEYS = tuple(partition_key(p) for p in range(CLUSTER_PARTITIONS))  # all a network may use
 
 # KEYS[1]: the partition; ARGV: its index, the number of partitions, the id its node had applied up to
 # (as ms and seq, seq -1 for none of that millisecond), and the operations. Returns the last id appended.
@@ -66,22 +65,21 @@ local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local seq = (tonumber(t[2]) % 1000) * count * tonumber(ARGV[5])
 ms, seq = above(ms, seq, tonumber(ARGV[3]), tonumber(ARGV[4]))
-local last_ms, last_seq = 0, -1
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  local info = redis.call('XINFO', 'STREAM', KEYS[1])
-  for i = 1, #info, 2 do
-    if info[i] == 'last-generated-id' then
-      local m, s = string.match(info[i + 1], '^(%d+)-(%d+)$')
-      last_ms, last_seq = tonumber(m), tonumber(s)
-    end
-  end
-end
 local id
 for i = 6, #ARGV do
-  ms, seq = above(ms, seq, last_ms, last_seq)
   id = string.format('%d-%d', ms, seq)
-  redis.call('XADD', KEYS[1], id, 'op', ARGV[i])
-  last_ms, last_seq = ms, seq
+  if redis.pcall('XADD', KEYS[1], id, 'op', ARGV[i])['err'] then
+    local top = redis.call('XINFO', 'STREAM', KEYS[1])  -- stamped at or below the top: go above it
+    for k = 1, #top, 2 do
+      if top[k] == 'last-generated-id' then
+        local m, q = string.match(top[k + 1], '^(%d+)-(%d+)$')
+        ms, seq = above(ms, seq, tonumber(m), tonumber(q))
+      end
+    end
+    id = string.format('%d-%d', ms, seq)
+    redis.call('XADD', KEYS[1], id, 'op', ARGV[i])
+  end
+  ms, seq = above(ms, seq, ms, seq)
 end
 return id
 """
@@ -153,14 +151,14 @@ class Merge:
         return bool(self._waiting)
 
 
-def read_replies(reply: Any) -> tuple[StreamId, dict[int, list[tuple[StreamId, bytes]]]]:
-    """The READ script's reply: the smallest id an entry appended later can have, and the new entries
-    (id, operation) of each partition that has any."""
+def read_replies(reply: Any, step: int) -> tuple[StreamId, dict[bytes, list[tuple[StreamId, bytes]]]]:
+    """The READ script's reply: the smallest id an entry appended later can have (microseconds being
+    ``step`` sequence numbers apart), and the new entries (id, operation) of each partition that has any."""
     ms, microseconds, *streams = reply
     found = {}
     for key, entries in (streams[0] if streams and streams[0] else ()):
-        found[_PARTITION_OF[key]] = [(parse_id(entry_id), _op(fields)) for entry_id, fields in entries]
-    return (int(ms), int(microseconds) * STEP), found
+        found[key] = [(parse_id(entry_id), _op(fields)) for entry_id, fields in entries]
+    return (int(ms), int(microseconds) * step), found
 
 
 def _op(fields: list[bytes]) -> bytes:
@@ -171,11 +169,14 @@ def _op(fields: list[bytes]) -> bytes:
 class PartitionedLog:
     """A node's appends to the partitions, and its reads of them into a Merge, on one Redis or a Cluster."""
 
-    def __init__(self, client: redis.Redis, incarnation: str) -> None:
+    def __init__(self, client: redis.Redis, incarnation: str, partitions: int | None = None) -> None:
         self._redis = client
-        self.merge = Merge(PARTITIONS)
-        self._batches = itertools.count(zlib.crc32(incarnation.encode()))  # each batch to the next partition
         self._cluster = isinstance(client, RedisCluster)
+        self.count = partitions or (CLUSTER_PARTITIONS if self._cluster else 1)
+        self.keys = PARTITION_KEYS[:self.count]
+        self._step = self.count * PER_MICROSECOND
+        self.merge = Merge(self.count)
+        self._batches = itertools.count(zlib.crc32(incarnation.encode()))  # each batch to the next partition
         self._append = client.register_script(APPEND)
         self._read = client.register_script(READ)
         self._found = True  # the last read found something
@@ -183,14 +184,14 @@ class PartitionedLog:
 
     def resume(self, applied: str, released: Sequence[int]) -> None:
         """Go on from a snapshot: every partition applied up to ``applied``, ``released`` entries of each."""
-        self.merge = Merge(PARTITIONS, parse_id(applied), released if len(released) == PARTITIONS else ())
+        self.merge = Merge(self.count, parse_id(applied), released if len(released) == self.count else ())
 
     def append(self, operations: Sequence[bytes]) -> None:
         """Append ``operations`` in this order to the next partition, after all this node has applied."""
-        p = next(self._batches) % PARTITIONS
+        p = next(self._batches) % self.count
         ms, seq = self.merge.applied
         after = (ms + 1, -1) if seq == MAX_SEQ else (ms, seq)
-        self._append(keys=[PARTITION_KEYS[p]], args=[p, PARTITIONS, *after, PER_MICROSECOND, *operations])
+        self._append(keys=[self.keys[p]], args=[p, self.count, *after, PER_MICROSECOND, *operations])
 
     def read(self, stop: threading.Event) -> None:
         """Read what is new in every partition into the merge.
@@ -210,12 +211,12 @@ class PartitionedLog:
         if self._cluster:
             if self._quiet:
                 stop.wait(self._quiet)
-            for p, key in enumerate(PARTITION_KEYS):
+            for p, key in enumerate(self.keys):
                 pipe.evalsha(self._read.sha, 1, key, cursors[p], READ_BATCH)
         else:
             if quiet:
-                pipe.xread(dict(zip(PARTITION_KEYS, cursors, strict=True)), count=1, block=1000)
-            pipe.evalsha(self._read.sha, PARTITIONS, *PARTITION_KEYS, *cursors, READ_BATCH)
+                pipe.xread(dict(zip(self.keys, cursors, strict=True)), count=1, block=1000)
+            pipe.evalsha(self._read.sha, self.count, *self.keys, *cursors, READ_BATCH)
         replies = pipe.execute(raise_on_error=False)
         if any(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
             self._redis.script_load(READ)  # Redis lost its scripts (restarted)
@@ -225,18 +226,18 @@ class PartitionedLog:
                 raise reply
         self._found = False
         reads = [(reply, (p,)) for p, reply in enumerate(replies)] if self._cluster \
-            else [(replies[-1], range(PARTITIONS))]
+            else [(replies[-1], range(self.count))]
         for reply, partitions in reads:
-            clock, found = read_replies(reply)
+            clock, found = read_replies(reply, self._step)
             for p in partitions:
-                entries = found.get(p, [])
+                entries = found.get(self.keys[p].encode(), [])
                 merge.add(p, entries, clock, full=len(entries) >= READ_BATCH)
                 self._found = self._found or bool(entries)
 
     def trimmed_past_applied(self) -> int:
         """How many operations a partition lost to trimming before this node applied them (0: none)."""
         pipe = self._redis.pipeline(transaction=False)
-        for key in PARTITION_KEYS:
+        for key in self.keys:
             pipe.xinfo_stream(key)
         for info, released in zip(pipe.execute(raise_on_error=False), self.merge.released, strict=True):
             if isinstance(info, redis.ResponseError):  # no such partition yet
@@ -251,6 +252,6 @@ class PartitionedLog:
     def trim(self, up_to: str) -> None:
         """Forget every partition's operations before ``up_to`` (a snapshot's id)."""
         pipe = self._redis.pipeline(transaction=False)
-        for key in PARTITION_KEYS:
+        for key in self.keys:
             pipe.xtrim(key, minid=up_to)
         pipe.execute()

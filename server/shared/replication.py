@@ -93,7 +93,8 @@ class Replica(Protocol):
 class Replication:
     """Submits a node's operations to the partitions and applies everyone's, in their merged order, to its replica."""
 
-    def __init__(self, client: redis.Redis, incarnation: str, on_lost: Callable[[str], None]) -> None:
+    def __init__(self, client: redis.Redis, incarnation: str, on_lost: Callable[[str], None],
+                 partitions: int | None = None) -> None:
         self._redis = self.client = client
         self.incarnation = incarnation
         self._on_lost = on_lost
@@ -108,7 +109,7 @@ class Replication:
         self._append_lock = threading.Lock()
         self._rider_lock = threading.Lock()
         self._requests = itertools.count(1)
-        self._partitions = PartitionedLog(client, incarnation)
+        self._partitions = PartitionedLog(client, incarnation, partitions)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="replication", daemon=True)
         self._save_snapshot = client.register_script(_SAVE_SNAPSHOT)

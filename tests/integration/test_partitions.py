@@ -16,10 +16,13 @@ from redis.cluster import RedisCluster
 from server.domain.model import UserView
 from server.log.memory import MemoryLog
 from server.shared.network import connect_bus
-from server.shared.partitions import APPEND, PARTITION_KEYS, PARTITIONS, PER_MICROSECOND, STEP, format_id, parse_id
+from server.shared.partitions import APPEND, CLUSTER_PARTITIONS, PARTITION_KEYS, PER_MICROSECOND, format_id, parse_id
 from server.shared.replication import ReplicatedWorld, Replication
 from tests.support.redis_server import redis_cluster, redis_server
 from tests.support.servers import wait_for
+
+PARTITIONS = CLUSTER_PARTITIONS
+STEP = PARTITIONS * PER_MICROSECOND
 
 
 @pytest.fixture
@@ -50,7 +53,7 @@ def test_each_partition_stamps_ids_of_its_own_residue_after_what_its_node_applie
 
 
 def replica(client: redis.Redis, name: str) -> tuple[ReplicatedWorld, MemoryLog, Replication]:
-    replication = Replication(client, f"{name}~0", on_lost=[].append)
+    replication = Replication(client, f"{name}~0", on_lost=[].append, partitions=PARTITIONS)
     log = MemoryLog()
     world = ReplicatedWorld(log, replication)
     replication.start()
