@@ -33,6 +33,8 @@ from typing import Any
 
 import redis
 from redis.cluster import RedisCluster
+from redis.crc import REDIS_CLUSTER_HASH_SLOTS as SLOTS
+from redis.crc import key_slot
 
 __all__ = ["CLUSTER_PARTITIONS", "MAX_SEQ", "PARTITION_KEYS", "PER_MICROSECOND", "Merge", "OutOfOrder",
            "PartitionedLog", "StreamId", "format_id", "parse_id", "partition_key"]
@@ -48,7 +50,12 @@ StreamId = tuple[int, int]
 
 
 def partition_key(p: int) -> str:
-    return f"chat:ops:{{p{p}}}"
+    """Partition ``p``'s stream. Its hash tag hashes near the middle of the ``p``th of CLUSTER_PARTITIONS
+    equal parts of a Cluster's slots, so the partitions spread evenly over masters that hold even ranges
+    of slots (as ``redis-cli --cluster create`` gives them)."""
+    middle = (2 * p + 1) * SLOTS // (2 * CLUSTER_PARTITIONS)
+    tags = (f"p{p}.{n}" for n in itertools.count())
+    return f"chat:ops:{{{next(tag for tag in tags if abs(key_slot(tag.encode()) - middle) < 64)}}}"
 
 
 PARTITION_KEYS = tuple(partition_key(p) for p in range(CLUSTER_PARTITIONS))  # all a network may use
