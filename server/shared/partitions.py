@@ -28,8 +28,8 @@ import heapq
 import itertools
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
 
 import redis
 from redis.cluster import RedisCluster
@@ -37,7 +37,7 @@ from redis.crc import REDIS_CLUSTER_HASH_SLOTS as SLOTS
 from redis.crc import key_slot
 
 __all__ = ["CLUSTER_PARTITIONS", "MAX_SEQ", "PARTITION_KEYS", "PER_MICROSECOND", "Merge", "OutOfOrder",
-           "PartitionedLog", "StreamId", "format_id", "parse_id", "partition_key"]
+           "PartitionedLog", "Rider", "StreamId", "format_id", "parse_id", "partition_key"]
 
 CLUSTER_PARTITIONS = 8
 MAX_SEQ = 2**64 - 1
@@ -173,6 +173,16 @@ def _op(fields: list[bytes]) -> bytes:
     return pairs.get(b"op", b"")
 
 
+class Rider(Protocol):
+    """Writes a node sends with its next read (the history of what its operations did)."""
+
+    def waiting(self) -> bool: ...
+
+    def add_to(self, pipe: Any) -> Callable[[list[Any] | None], None]:
+        """Add the commands to ``pipe``; returns what takes their replies (None: the pipeline failed)."""
+        ...
+
+
 class PartitionedLog:
     """A node's appends to the partitions, and its reads of them into a Merge, on one Redis or a Cluster."""
 
@@ -200,21 +210,25 @@ class PartitionedLog:
         after = (ms + 1, -1) if seq == MAX_SEQ else (ms, seq)
         self._append(keys=[self.keys[p]], args=[p, self.count, *after, PER_MICROSECOND, *operations])
 
-    def read(self, stop: threading.Event) -> None:
-        """Read what is new in every partition into the merge.
+    def read(self, stop: threading.Event, rider: Rider | None = None) -> None:
+        """Read what is new in every partition into the merge, with ``rider``'s writes ahead in the same
+        pipeline (a Redis error is raised after their failure is settled).
 
-        What was read and waits only for the partitions' clocks waits half a millisecond. A node that
-        found nothing waits for something new: on one Redis in the same round trip (a blocking XREAD
-        of every partition ahead of the read); on a Cluster, whose partitions no one command may span,
-        by pausing, a little longer each time.
+        What was read and waits only for the partitions' clocks waits a moment. A node that found
+        nothing and has nothing to write waits for something new: on one Redis in the same round trip
+        (a blocking XREAD of every partition behind the writes); on a Cluster, whose partitions no one
+        command may span, by pausing, a little longer each time.
         """
         merge = self.merge
-        if not self._found and merge.waiting():
+        riding = rider is not None and rider.waiting()
+        if not self._found and merge.waiting() and not riding:
             stop.wait(TIME_WAIT)
-        quiet = not self._found and not merge.waiting()
+        quiet = not self._found and not merge.waiting() and not riding
         self._quiet = min(max(self._quiet * 2, 0.001), QUIET_WAIT) if quiet else 0.0
         cursors = [format_id(stream_id) for stream_id in merge.read]
         pipe = self._redis.pipeline(transaction=False)
+        settle = rider.add_to(pipe) if rider is not None and riding else None
+        written = len(pipe)
         if self._cluster:
             if self._quiet:
                 stop.wait(self._quiet)
@@ -224,7 +238,15 @@ class PartitionedLog:
             if quiet:
                 pipe.xread(dict(zip(self.keys, cursors, strict=True)), count=1, block=1000)
             pipe.evalsha(self._read.sha, self.count, *self.keys, *cursors, READ_BATCH)
-        replies = pipe.execute(raise_on_error=False)
+        try:
+            replies = pipe.execute(raise_on_error=False)
+        except redis.RedisError:
+            if settle is not None:
+                settle(None)
+            raise
+        if settle is not None:
+            settle(replies[:written])
+        replies = replies[written:]
         if any(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
             self._redis.script_load(READ)  # Redis lost its scripts (restarted)
             return

@@ -44,9 +44,9 @@ from server.log import MessageLog
 from server.shared.locked import LockedWorld
 
 from .network_throttle import NetworkThrottles, SharedThrottle
-from .partitions import OutOfOrder, PartitionedLog, format_id
+from .partitions import OutOfOrder, PartitionedLog, Rider, format_id
 
-__all__ = ["OPERATIONS", "SNAPSHOT", "ReplicatedAccounts", "ReplicatedWorld", "Replication"]
+__all__ = ["OPERATIONS", "SNAPSHOT", "ReplicatedAccounts", "ReplicatedWorld", "Replication", "Rider"]
 
 log = logging.getLogger("chat-server.replication")
 
@@ -70,16 +70,6 @@ if current and not newer(ARGV[2], current) then return false end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return current or ''
 """
-
-
-class Rider(Protocol):
-    """Writes the applying thread sends after each read (the history of what this node's operations did)."""
-
-    def waiting(self) -> bool: ...
-
-    def add_to(self, pipe: Any) -> Callable[[list[Any] | None], None]:
-        """Add the commands to ``pipe``; returns what takes their replies (None: the pipeline failed)."""
-        ...
 
 
 class Replica(Protocol):
@@ -197,7 +187,8 @@ class Replication:
         while not self._stop.is_set():
             try:
                 self._check_nothing_lost()
-                self._partitions.read(self._stop)
+                with self._rider_lock:  # the history of what was applied last rides on the next read
+                    self._partitions.read(self._stop, self.rider)
             except OutOfOrder as exc:
                 self._stop.set()
                 self._on_lost(str(exc))
@@ -209,18 +200,22 @@ class Replication:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 2.0)
                 continue
+            except Exception:  # a bug here must not stop the applying thread
+                log.exception("reading the partitions failed")
+                self._stop.wait(backoff)
+                continue
             if self._down_since:
                 log.warning("Redis is back after %.1f s", time.monotonic() - self._down_since)
                 self._down_since, backoff = 0.0, 0.05
             for stream_id, payload in self._partitions.merge.ready():
                 self._apply(format_id(stream_id), payload)
-            self._send_riders()
             self._maybe_snapshot()
 
     def _send_riders(self) -> None:
-        """Send the history writes of what was applied, in one round trip (after each read, and at stop()).
+        """Send the history writes of what was applied, in one round trip: at stop(), and in tests. The
+        applying thread sends them in its next read's pipeline.
 
-        Only this: the commands waiting to be appended are their submitters' to send (the applying
+        Only these: the commands waiting to be appended are their submitters' to send (the applying
         thread leading their appends would apply nothing meanwhile). What a failed round leaves waits
         for the next successful read.
         """

@@ -4,6 +4,7 @@ the stream it came from was trimmed, applied none of what was said before it, an
 from __future__ import annotations
 
 import pickle
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
@@ -115,7 +116,7 @@ def test_the_applying_thread_sends_history_and_leaves_commands_to_their_submitte
         said_ = pickle.dumps(("busy~0", 0, "world", "message", ("busy~0/w0:1", "PRIVMSG", "#busy", "applied"), {}))
         node.replication._apply(cast(bytes, client.xadd(PARTITION_KEYS[0], {b"op": said_})).decode(), said_)  # one read
         assert node.replication.rider is not None and node.replication.rider.waiting()
-        node.replication._send_riders()  # what the applying thread does after each read
+        node.replication._partitions.read(threading.Event(), node.replication.rider)  # the next read
         assert client.zcard("chat:hist:{#busy}") == 1  # the history went...
         assert node.replication._pending == [queued]  # ...and the command was left to its submitter
         assert sum(client.xlen(key) for key in PARTITION_KEYS) == before + 1
