@@ -39,7 +39,7 @@ from redis.crc import key_slot
 __all__ = ["CLUSTER_PARTITIONS", "MAX_SEQ", "PARTITION_KEYS", "PER_MICROSECOND", "Merge", "OutOfOrder",
            "PartitionedLog", "Rider", "StreamId", "format_id", "parse_id", "partition_key"]
 
-CLUSTER_PARTITIONS = 8
+CLUSTER_PARTITIONS = 6  # 2 per master on 3 masters, 3 on 2, 1 on 6
 MAX_SEQ = 2**64 - 1
 PER_MICROSECOND = 1024  # ids a partition has for each microsecond before it stamps into the next
 READ_BATCH = 512
