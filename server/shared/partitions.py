@@ -29,7 +29,7 @@ import itertools
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import redis
 from redis.cluster import RedisCluster
@@ -158,6 +158,23 @@ class Merge:
         return bool(self._waiting)
 
 
+def _with_rider(pipe: Any, rider: Rider | None, add: Callable[[Any], None]) -> list[Any]:
+    """Execute ``pipe`` with ``rider``'s writes first, then what ``add`` adds; the replies to the latter.
+    A Redis error is raised once the writes' failure is settled."""
+    settle = rider.add_to(pipe) if rider is not None else None
+    written = len(pipe)
+    add(pipe)
+    try:
+        replies = pipe.execute(raise_on_error=False)
+    except redis.RedisError:
+        if settle is not None:
+            settle(None)
+        raise
+    if settle is not None:
+        settle(replies[:written])
+    return cast(list[Any], replies[written:])
+
+
 def read_replies(reply: Any, step: int) -> tuple[StreamId, dict[bytes, list[tuple[StreamId, bytes]]]]:
     """The READ script's reply: the smallest id an entry appended later can have (microseconds being
     ``step`` sequence numbers apart), and the new entries (id, operation) of each partition that has any."""
@@ -197,6 +214,7 @@ class PartitionedLog:
         self._append = client.register_script(APPEND)
         self._read = client.register_script(READ)
         self._found = True  # the last read found something
+        self._appended = threading.Event()  # this node appended something: a pausing read goes on
         self._quiet = 0.0  # how long a node on a Cluster waits before its next read, while nothing happens
 
     def resume(self, applied: str, released: Sequence[int]) -> None:
@@ -209,6 +227,7 @@ class PartitionedLog:
         ms, seq = self.merge.applied
         after = (ms + 1, -1) if seq == MAX_SEQ else (ms, seq)
         self._append(keys=[self.keys[p]], args=[p, self.count, *after, PER_MICROSECOND, *operations])
+        self._appended.set()
 
     def read(self, stop: threading.Event, rider: Rider | None = None) -> None:
         """Read what is new in every partition into the merge, with ``rider``'s writes ahead in the same
@@ -217,7 +236,7 @@ class PartitionedLog:
         What was read and waits only for the partitions' clocks waits a moment. A node that found
         nothing and has nothing to write waits for something new: on one Redis in the same round trip
         (a blocking XREAD of every partition behind the writes); on a Cluster, whose partitions no one
-        command may span, by pausing, a little longer each time.
+        command may span, by pausing, a little longer each time, unless this node appends meanwhile.
         """
         merge = self.merge
         riding = rider is not None and rider.waiting()
@@ -226,42 +245,61 @@ class PartitionedLog:
         quiet = not self._found and not merge.waiting() and not riding
         self._quiet = min(max(self._quiet * 2, 0.001), QUIET_WAIT) if quiet else 0.0
         cursors = [format_id(stream_id) for stream_id in merge.read]
-        pipe = self._redis.pipeline(transaction=False)
-        settle = rider.add_to(pipe) if rider is not None and riding else None
-        written = len(pipe)
         if self._cluster:
+            if riding:
+                _with_rider(self._redis.pipeline(transaction=False), rider, lambda pipe: None)
             if self._quiet:
-                stop.wait(self._quiet)
-            for p, key in enumerate(self.keys):
-                pipe.evalsha(self._read.sha, 1, key, cursors[p], READ_BATCH)
+                self._appended.wait(self._quiet)
+            self._appended.clear()
+            reads = self._read_masters(cursors)
         else:
-            if quiet:
-                pipe.xread(dict(zip(self.keys, cursors, strict=True)), count=1, block=1000)
-            pipe.evalsha(self._read.sha, self.count, *self.keys, *cursors, READ_BATCH)
-        try:
-            replies = pipe.execute(raise_on_error=False)
-        except redis.RedisError:
-            if settle is not None:
-                settle(None)
-            raise
-        if settle is not None:
-            settle(replies[:written])
-        replies = replies[written:]
-        if any(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
-            self._redis.script_load(READ)  # Redis lost its scripts (restarted)
-            return
-        for reply in replies:
+            def add(pipe: Any) -> None:
+                if quiet:  # behind the writes: they go at once
+                    pipe.xread(dict(zip(self.keys, cursors, strict=True)), count=1, block=1000)
+                pipe.evalsha(self._read.sha, self.count, *self.keys, *cursors, READ_BATCH)
+
+            reply = _with_rider(self._redis.pipeline(transaction=False), rider if riding else None, add)[-1]
+            if isinstance(reply, redis.exceptions.NoScriptError):
+                self._redis.script_load(READ)  # Redis lost its scripts (restarted)
+                return
             if isinstance(reply, Exception):
                 raise reply
+            reads = [(reply, range(self.count))]
         self._found = False
-        reads = [(reply, (p,)) for p, reply in enumerate(replies)] if self._cluster \
-            else [(replies[-1], range(self.count))]
         for reply, partitions in reads:
             clock, found = read_replies(reply, self._step)
             for p in partitions:
                 entries = found.get(self.keys[p].encode(), [])
                 merge.add(p, entries, clock, full=len(entries) >= READ_BATCH)
                 self._found = self._found or bool(entries)
+
+    def _read_masters(self, cursors: Sequence[str]) -> list[tuple[Any, Sequence[int]]]:
+        """Each partition's READ reply, from one plain pipeline per master (a cluster pipeline costs
+        several times as much Python per command). A redirection or a lost master refreshes the map of
+        slots and raises: what was read this round is read again."""
+        cluster = cast(RedisCluster, self._redis)
+        masters: dict[str, tuple[Any, list[int]]] = {}
+        for p, key in enumerate(self.keys):
+            node = cluster.get_node_from_key(key)  # type: ignore[no-untyped-call]
+            masters.setdefault(node.name, (node.redis_connection, []))[1].append(p)
+        reads: list[tuple[Any, Sequence[int]]] = []
+        for client, partitions in masters.values():
+            pipe = client.pipeline(transaction=False)
+            for p in partitions:
+                pipe.evalsha(self._read.sha, 1, self.keys[p], cursors[p], READ_BATCH)
+            try:
+                replies = pipe.execute(raise_on_error=False)
+                for reply in replies:
+                    if isinstance(reply, redis.exceptions.NoScriptError):
+                        client.script_load(READ)  # that master lost its scripts (restarted)
+                    elif isinstance(reply, Exception):
+                        raise reply
+            except redis.RedisError:
+                cluster.nodes_manager.initialize()
+                raise
+            reads += [(reply, (p,)) for p, reply in zip(partitions, replies, strict=True)
+                      if not isinstance(reply, Exception)]
+        return reads
 
     def trimmed_past_applied(self) -> int:
         """How many operations a partition lost to trimming before this node applied them (0: none)."""
