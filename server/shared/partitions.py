@@ -237,6 +237,7 @@ class PartitionedLog:
         nothing and has nothing to write waits for something new: on one Redis in the same round trip
         (a blocking XREAD of every partition behind the writes); on a Cluster, whose partitions no one
         command may span, by pausing, a little longer each time, unless this node appends meanwhile.
+        On a Cluster, redis-py sends the pipeline to each master its commands go to, at once.
         """
         merge = self.merge
         riding = rider is not None and rider.waiting()
@@ -245,26 +246,28 @@ class PartitionedLog:
         quiet = not self._found and not merge.waiting() and not riding
         self._quiet = min(max(self._quiet * 2, 0.001), QUIET_WAIT) if quiet else 0.0
         cursors = [format_id(stream_id) for stream_id in merge.read]
-        if self._cluster:
-            if riding:
-                _with_rider(self._redis.pipeline(transaction=False), rider, lambda pipe: None)
-            if self._quiet:
-                self._appended.wait(self._quiet)
-            self._appended.clear()
-            reads = self._read_masters(cursors)
-        else:
-            def add(pipe: Any) -> None:
-                if quiet:  # behind the writes: they go at once
-                    pipe.xread(dict(zip(self.keys, cursors, strict=True)), count=1, block=1000)
-                pipe.evalsha(self._read.sha, self.count, *self.keys, *cursors, READ_BATCH)
+        if self._cluster and self._quiet:
+            self._appended.wait(self._quiet)
+        self._appended.clear()
 
-            reply = _with_rider(self._redis.pipeline(transaction=False), rider if riding else None, add)[-1]
-            if isinstance(reply, redis.exceptions.NoScriptError):
-                self._redis.script_load(READ)  # Redis lost its scripts (restarted)
+        def add(pipe: Any) -> None:
+            if self._cluster:
+                for p, key in enumerate(self.keys):
+                    pipe.evalsha(self._read.sha, 1, key, cursors[p], READ_BATCH)
                 return
+            if quiet:  # behind the writes: they go at once
+                pipe.xread(dict(zip(self.keys, cursors, strict=True)), count=1, block=1000)
+            pipe.evalsha(self._read.sha, self.count, *self.keys, *cursors, READ_BATCH)
+
+        replies = _with_rider(self._redis.pipeline(transaction=False), rider if riding else None, add)
+        if any(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
+            self._redis.script_load(READ)  # Redis lost its scripts (restarted)
+            return
+        for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
-            reads = [(reply, range(self.count))]
+        reads = [(reply, (p,)) for p, reply in enumerate(replies)] if self._cluster \
+            else [(replies[-1], range(self.count))]
         self._found = False
         for reply, partitions in reads:
             clock, found = read_replies(reply, self._step)
@@ -272,34 +275,6 @@ class PartitionedLog:
                 entries = found.get(self.keys[p].encode(), [])
                 merge.add(p, entries, clock, full=len(entries) >= READ_BATCH)
                 self._found = self._found or bool(entries)
-
-    def _read_masters(self, cursors: Sequence[str]) -> list[tuple[Any, Sequence[int]]]:
-        """Each partition's READ reply, from one plain pipeline per master (a cluster pipeline costs
-        several times as much Python per command). A redirection or a lost master refreshes the map of
-        slots and raises: what was read this round is read again."""
-        cluster = cast(RedisCluster, self._redis)
-        masters: dict[str, tuple[Any, list[int]]] = {}
-        for p, key in enumerate(self.keys):
-            node = cluster.get_node_from_key(key)  # type: ignore[no-untyped-call]
-            masters.setdefault(node.name, (node.redis_connection, []))[1].append(p)
-        reads: list[tuple[Any, Sequence[int]]] = []
-        for client, partitions in masters.values():
-            pipe = client.pipeline(transaction=False)
-            for p in partitions:
-                pipe.evalsha(self._read.sha, 1, self.keys[p], cursors[p], READ_BATCH)
-            try:
-                replies = pipe.execute(raise_on_error=False)
-                for reply in replies:
-                    if isinstance(reply, redis.exceptions.NoScriptError):
-                        client.script_load(READ)  # that master lost its scripts (restarted)
-                    elif isinstance(reply, Exception):
-                        raise reply
-            except redis.RedisError:
-                cluster.nodes_manager.initialize()
-                raise
-            reads += [(reply, (p,)) for p, reply in zip(partitions, replies, strict=True)
-                      if not isinstance(reply, Exception)]
-        return reads
 
     def trimmed_past_applied(self) -> int:
         """How many operations a partition lost to trimming before this node applied them (0: none)."""
