@@ -15,8 +15,9 @@ to the later of its last entry and that time (``Merge``).
 
 Ids are stamped to the microsecond: a stream id is ``<ms>-<seq>``, and the
 append script gives microsecond ``u`` of a millisecond the sequence numbers
-from ``u * <partitions> * PER_MICROSECOND``, so what was appended before a read is released by that
-read, not a millisecond later. It also makes ids unique across partitions
+from ``u * <partitions> * PER_MICROSECOND``, so an entry waits for the other
+partitions' clocks to pass its microsecond, not its millisecond (on one
+Redis, the read that finds it releases it). It also makes ids unique across partitions
 (partition ``p`` uses only sequence numbers ``p`` modulo their number, so an
 entry's msgid names one operation network-wide) and stamps an operation after
 everything its node had applied when it was submitted.
@@ -120,7 +121,7 @@ class OutOfOrder(Exception):
 class Merge:
     """Entries read from the partitions, released in one order once no partition can precede them.
 
-    Sans-I/O: the caller reads, hands each partition's entries here with its master's time, and
+    Sans-I/O: the caller reads, hands each partition's entries here with its master's clock, and
     applies what ``ready`` yields.
     """
 
