@@ -3,8 +3,8 @@
 A single stream would put every operation on one master of a Redis Cluster.
 On a Cluster each node instead appends its operations to one of
 ``CLUSTER_PARTITIONS`` streams, each under its own hash tag, which the
-Cluster spreads over its masters (on one Redis there is one partition); and
-every node reads every partition and applies their entries merged by stream
+Cluster spreads over its masters (on one Redis there is one partition, a
+plain stream whose own order is the order); and every node reads every partition and applies their entries merged by stream
 id. That merge is the same on every node, so every replica still applies one
 order, if a node applies an entry only once no partition can still receive an
 entry with a smaller id. A partition tells that by its clock: the read script
@@ -223,7 +223,18 @@ class PartitionedLog:
         self.merge = Merge(self.count, parse_id(applied), released if len(released) == self.count else ())
 
     def append(self, operations: Sequence[bytes]) -> None:
-        """Append ``operations`` in this order to the next partition, after all this node has applied."""
+        """Append ``operations`` in this order to the next partition, after all this node has applied.
+
+        A single partition needs no stamps: its own order is the order, so plain XADDs do.
+        """
+        if self.count == 1:
+            pipe = self._redis.pipeline(transaction=False)
+            for operation in operations:
+                pipe.xadd(self.keys[0], {b"op": operation})
+            failed = [reply for reply in pipe.execute(raise_on_error=False) if isinstance(reply, Exception)]
+            if failed:
+                raise failed[0]
+            return
         p = next(self._batches) % self.count
         ms, seq = self.merge.applied
         after = (ms + 1, -1) if seq == MAX_SEQ else (ms, seq)
@@ -242,6 +253,9 @@ class PartitionedLog:
         """
         merge = self.merge
         riding = rider is not None and rider.waiting()
+        if self.count == 1:
+            self._read_one(rider if riding else None)
+            return
         if not self._found and merge.waiting() and not riding:
             stop.wait(TIME_WAIT)
         quiet = not self._found and not merge.waiting() and not riding
@@ -276,6 +290,17 @@ class PartitionedLog:
                 entries = found.get(self.keys[p].encode(), [])
                 merge.add(p, entries, clock, full=len(entries) >= READ_BATCH)
                 self._found = self._found or bool(entries)
+
+    def _read_one(self, rider: Rider | None) -> None:
+        """A single partition's reads: a blocking XREAD, complete up to what it returns."""
+        key, cursor = self.keys[0], format_id(self.merge.read[0])
+        reply = _with_rider(self._redis.pipeline(transaction=False), rider,
+                            lambda pipe: pipe.xread({key: cursor}, count=READ_BATCH, block=1000))[-1]
+        if isinstance(reply, Exception):
+            raise reply
+        entries = [(parse_id(entry_id), fields.get(b"op", b"")) for _, stream in reply or ()
+                   for entry_id, fields in stream]
+        self.merge.add(0, entries, (0, 0), full=True)
 
     def trimmed_past_applied(self) -> int:
         """How many operations a partition lost to trimming before this node applied them (0: none)."""
