@@ -14,12 +14,19 @@ import pytest
 import redis
 from redis.cluster import RedisCluster
 
+from server.domain.errors import Unavailable
 from server.domain.model import UserView
 from server.log.memory import MemoryLog
 from server.shared.network import connect_bus
 from server.shared.partitions import APPEND, CLUSTER_PARTITIONS, PARTITION_KEYS, PER_MICROSECOND, format_id, parse_id
 from server.shared.replication import ReplicatedWorld, Replication
-from tests.support.redis_server import redis_cluster, redis_server
+from tests.support.redis_server import (
+    cluster_flags,
+    redis_cluster,
+    redis_cluster_servers,
+    redis_server,
+    wait_for_cluster,
+)
 from tests.support.servers import wait_for
 
 PARTITIONS = CLUSTER_PARTITIONS
@@ -122,3 +129,39 @@ def test_the_partitions_spread_over_the_masters_of_a_cluster_and_still_give_one_
         assert len({cluster.get_node_from_key(key).name for key in used}) > 1
         masters = Counter(cluster.get_node_from_key(key).name for key in PARTITION_KEYS)
         assert sorted(masters.values()) == [2, 2, 2]  # the partitions are spread evenly
+
+
+@pytest.mark.timeout(120)
+def test_a_cluster_master_restarted_under_live_replicas_loses_nothing_and_they_go_on_as_one() -> None:
+    with redis_cluster_servers() as (url, servers), ExitStack() as stack:
+        replicas = []
+        for name in ("east", "west"):
+            world, log, replication = replica(connect_bus(url), name)
+            stack.callback(replication.stop)
+            replicas.append((world, log))
+        (east, east_log), (west, west_log) = replicas
+        for world, conn in ((east, "east~0/w0:1"), (west, "west~0/w0:1")):
+            world.set_nick(conn, conn[:4], "h", 1.0)
+            world.register(conn, conn[:4], "R", 1.0)
+            world.join(conn, "#kept", "", 2.0)
+        for n in range(12):  # every partition, so every master, has some
+            east.message("east~0/w0:1", "PRIVMSG", "#kept", f"before {n}")
+
+        down = servers[0]
+        redis.Redis(port=down.port).shutdown()  # its append-only file has everything it acknowledged
+        assert down.proc is not None and down.proc.wait(10) == 0
+        with pytest.raises(Unavailable):  # the merge waits for the master that is away
+            for n in range(PARTITIONS):
+                west.message("west~0/w0:1", "PRIVMSG", "#kept", f"while away {n}")
+        down.start(cluster_flags(down))
+        wait_for_cluster(down)
+
+        east.message("east~0/w0:1", "PRIVMSG", "#kept", "after")
+        assert wait_for(lambda: "after" in said(west_log) and events(east_log) == events(west_log), 30), \
+            "the replicas did not go on as one"
+        assert [text for text in said(west_log) if text.startswith("before")] == [f"before {n}" for n in range(12)]
+        assert east.export_state() == west.export_state()
+
+
+def said(log: MemoryLog) -> list[str]:
+    return [entry.event.params[1] for entry in log.read_after(0, 10**6) if entry.event.command == "PRIVMSG"]

@@ -102,10 +102,19 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
 
 
+CLUSTER_FLAGS = ("--cluster-enabled yes --cluster-config-file nodes-{port}.conf "
+                 "--appendfilename appendonly-{port}.aof --appenddirname appendonly-{port}")
+
+
+def cluster_flags(server: RedisServer) -> list[str]:
+    """What a cluster master starts (and starts again) with: its own files in the cluster's directory."""
+    return CLUSTER_FLAGS.format(port=server.port).split()
+
+
 @contextmanager
-def running_redis_cluster(masters: int = 3) -> Iterator[str]:
+def running_redis_cluster_servers(masters: int = 3) -> Iterator[tuple[str, list[RedisServer]]]:
     """A Redis Cluster of ``masters`` masters (no replicas) on loopback ports; yields its redis-cluster:// URL,
-    which names every master. Raises RedisMissing without redis-server or redis-cli."""
+    which names every master, and the masters. Raises RedisMissing without redis-server or redis-cli."""
     cli = shutil.which("redis-cli")
     if cli is None:
         raise RedisMissing("redis-cli is not installed (apt-get install -y redis-server)")
@@ -113,9 +122,7 @@ def running_redis_cluster(masters: int = 3) -> Iterator[str]:
         servers = [RedisServer(free_cluster_port(), directory) for _ in range(masters)]
         try:
             for server in servers:
-                server.start(f"--cluster-enabled yes --cluster-config-file nodes-{server.port}.conf "
-                             f"--appendfilename appendonly-{server.port}.aof "
-                             f"--appenddirname appendonly-{server.port}".split())
+                server.start(cluster_flags(server))
             addresses = [f"127.0.0.1:{server.port}" for server in servers]
             try:
                 subprocess.run([cli, "--cluster", "create", *addresses, "--cluster-replicas", "0",
@@ -123,16 +130,29 @@ def running_redis_cluster(masters: int = 3) -> Iterator[str]:
                                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
                 raise RuntimeError(f"redis-cli --cluster create failed: {exc}") from None
-            deadline = time.monotonic() + 20
-            while b"cluster_state:ok" not in subprocess.run(
-                    [cli, "-p", str(servers[0].port), "cluster", "info"], capture_output=True, timeout=5).stdout:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the Redis Cluster did not become ready")
-                time.sleep(0.1)
-            yield "redis-cluster://" + ",".join(addresses)
+            wait_for_cluster(servers[0])
+            yield "redis-cluster://" + ",".join(addresses), servers
         finally:
             for server in servers:
                 server.stop()
+
+
+def wait_for_cluster(server: RedisServer, timeout: float = 20) -> None:
+    """Until ``server`` says the cluster is ok (every slot served)."""
+    cli = str(shutil.which("redis-cli"))
+    deadline = time.monotonic() + timeout
+    while b"cluster_state:ok" not in subprocess.run(
+            [cli, "-p", str(server.port), "cluster", "info"], capture_output=True, timeout=5).stdout:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the Redis Cluster did not become ready")
+        time.sleep(0.1)
+
+
+@contextmanager
+def running_redis_cluster(masters: int = 3) -> Iterator[str]:
+    """running_redis_cluster_servers(), its URL alone."""
+    with running_redis_cluster_servers(masters) as (url, _):
+        yield url
 
 
 @contextmanager
@@ -141,3 +161,11 @@ def redis_cluster(masters: int = 3) -> Iterator[str]:
     _skip_without("redis-server", "redis-cli")
     with running_redis_cluster(masters) as url:
         yield url
+
+
+@contextmanager
+def redis_cluster_servers(masters: int = 3) -> Iterator[tuple[str, list[RedisServer]]]:
+    """running_redis_cluster_servers(), for a test: it skips where redis-server or redis-cli is not installed."""
+    _skip_without("redis-server", "redis-cli")
+    with running_redis_cluster_servers(masters) as running:
+        yield running
