@@ -55,9 +55,12 @@ SNAPSHOT = "{chat}:snapshot"
 SNAPSHOT_EVERY = 30.0  # seconds between snapshots, while operations arrive
 SUBMIT_TIMEOUT = 5.0  # how long a command waits for its operation to come back before it is refused
 LOSS_CHECK_EVERY = 1.0
+TRIM_AFTER = 2 * SNAPSHOT_EVERY  # a node this far behind the network may find the partitions trimmed past it
 
-# Saves a snapshot unless a newer one is there; returns the id of the one it replaces ('' if none), up to
-# which the partitions are then trimmed: a node that has just loaded that one still finds everything after it.
+# Saves a snapshot unless a newer one is there (ARGV: how long, in ms, a snapshot waits before the partitions
+# are trimmed up to it, then the snapshot's fields); returns the id up to which to trim them now ('' for
+# none). A replaced snapshot waits as 'pending' until it is that old, so that a node that loaded it, or is
+# a moment behind the network, still finds everything after it however soon other nodes save theirs.
 _SAVE_SNAPSHOT = """
 local function newer(a, b)
   local am, as = string.match(a, '(%d+)-(%d+)')
@@ -65,10 +68,20 @@ local function newer(a, b)
   am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
   return am > bm or (am == bm and as > bs)
 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local current = redis.call('HGET', KEYS[1], 'id')
-if current and not newer(ARGV[2], current) then return false end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return current or ''
+if current and not newer(ARGV[3], current) then return false end
+local trim = ''
+local pending = redis.call('HMGET', KEYS[1], 'pending', 'pending-at')
+if pending[1] and now - tonumber(pending[2]) >= tonumber(ARGV[1]) then
+  trim, pending = pending[1], {false, false}
+end
+if current and not pending[1] then
+  redis.call('HSET', KEYS[1], 'pending', current, 'pending-at', redis.call('HGET', KEYS[1], 'at') or now)
+end
+redis.call('HSET', KEYS[1], 'at', now, unpack(ARGV, 2))
+return trim
 """
 
 
@@ -282,9 +295,9 @@ class Replication:
         for home, (_, replica) in self._homes.items():
             fields += [f"state:{home}", replica.export_state()]
         try:
-            replaced = self._save_snapshot(keys=[SNAPSHOT], args=fields)
-            if replaced:
-                self._partitions.trim(replaced.decode() if isinstance(replaced, bytes) else str(replaced))
+            trim = self._save_snapshot(keys=[SNAPSHOT], args=[int(TRIM_AFTER * 1000), *fields])
+            if trim:
+                self._partitions.trim(trim.decode() if isinstance(trim, bytes) else str(trim))
         except redis.RedisError as exc:
             log.warning("could not save a snapshot: %s", exc)
 
