@@ -4,8 +4,9 @@ A single stream would put every operation on one master of a Redis Cluster.
 On a Cluster each node instead appends its operations to one of
 ``CLUSTER_PARTITIONS`` streams, each under its own hash tag, which the
 Cluster spreads over its masters (on one Redis there is one partition, a
-plain stream whose own order is the order); and every node reads every partition and applies their entries merged by stream
-id. That merge is the same on every node, so every replica still applies one
+plain stream whose own order is the order); and every node reads every
+partition and applies their entries merged by stream id. That merge is the
+same on every node, so every replica still applies one
 order, if a node applies an entry only once no partition can still receive an
 entry with a smaller id. A partition tells that by its clock: the read script
 returns the partition's entries and its master's time in one atomic step, and
