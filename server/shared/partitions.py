@@ -62,9 +62,14 @@ def partition_key(p: int) -> str:
 
 PARTITION_KEYS = tuple(partition_key(p) for p in range(CLUSTER_PARTITIONS))  # all a network may use
 
-# KEYS[1]: the partition; ARGV: its index, the number of partitions, the id its node had applied up to
-# (as ms and seq, seq -1 for none of that millisecond), and the operations. Returns the last id appended.
+# KEYS[1]: the partition; KEYS[2] (optional): this batch's name, under the partition's hash tag; ARGV: its
+# index, the number of partitions, the id its node had applied up to (as ms and seq, seq -1 for none of that
+# millisecond), and the operations. Returns the last id appended. A batch named as one already appended is
+# not appended again: redis-py's cluster client sends a command again after a timeout, when the master may
+# have run it and only answered late.
 APPEND = """
+local done = KEYS[2] and redis.call('GET', KEYS[2])
+if done then return done end
 local p, count = tonumber(ARGV[1]), tonumber(ARGV[2])
 local function above(ms, seq, floor_ms, floor_seq)
   if ms < floor_ms or (ms == floor_ms and seq <= floor_seq) then ms, seq = floor_ms, floor_seq + 1 end
@@ -90,6 +95,7 @@ for i = 6, #ARGV do
   end
   ms, seq = above(ms, seq, ms, seq)
 end
+if KEYS[2] then redis.call('SET', KEYS[2], id, 'PX', 60000) end
 return id
 """
 
@@ -214,6 +220,8 @@ class PartitionedLog:
         self.merge = Merge(self.count)
         self._batches = itertools.count(zlib.crc32(incarnation.encode()))  # each batch to the next partition
         self._append = client.register_script(APPEND)
+        self._incarnation = incarnation
+        self._appends = itertools.count()
         self._read = client.register_script(READ)
         self._found = True  # the last read found something
         self._appended = threading.Event()  # this node appended something: a pausing read goes on
@@ -239,7 +247,8 @@ class PartitionedLog:
         p = next(self._batches) % self.count
         ms, seq = self.merge.applied
         after = (ms + 1, -1) if seq == MAX_SEQ else (ms, seq)
-        self._append(keys=[self.keys[p]], args=[p, self.count, *after, PER_MICROSECOND, *operations])
+        batch = f"{self.keys[p]}:batch:{self._incarnation}:{next(self._appends)}"
+        self._append(keys=[self.keys[p], batch], args=[p, self.count, *after, PER_MICROSECOND, *operations])
         self._appended.set()
 
     def read(self, stop: threading.Event, rider: Rider | None = None) -> None:
