@@ -10,7 +10,7 @@ import redis
 
 from server.log.memory import MemoryLog
 from server.shared import replication as replication_module
-from server.shared.partitions import PARTITION_KEYS
+from server.shared.partitions import PARTITION_KEYS, parse_id
 from server.shared.replication import ReplicatedWorld, Replication
 from tests.support.redis_server import redis_server
 from tests.support.servers import wait_for
@@ -40,7 +40,12 @@ def busy(world: ReplicatedWorld, conn: str, nick: str, said: int) -> None:
 
 
 def snapshot(replication: Replication) -> None:
-    """What the applying thread does every 30 s, now (the replica is idle: its state is at its id)."""
+    """What the applying thread does every 30 s, done now, once the replica has applied all there is (its
+    state is then at its merge's id, which the applying thread moves on only after applying)."""
+    client = replication.client
+    last = max((parse_id(found[0][0]) for key in PARTITION_KEYS if (found := client.xrevrange(key, count=1))),
+               default=(0, 0))
+    assert wait_for(lambda: replication._partitions.merge.applied >= last, 10)
     replication._snapshot_at, replication._dirty = 0.0, True
     replication._maybe_snapshot()
 
