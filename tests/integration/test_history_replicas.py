@@ -21,6 +21,7 @@ from server.shared.nodes import NodeWatch
 from server.shared.partitions import PARTITION_KEYS
 from server.shared.replication import ReplicatedWorld, Replication
 from tests.support.redis_server import redis_server
+from tests.support.replicas import snapshot_now
 from tests.support.servers import wait_for
 
 
@@ -76,8 +77,7 @@ def test_a_node_started_from_a_snapshot_serves_history_said_before_it_from_redis
             first.world.message("first~0/w0:1", "PRIVMSG", "#kept", f"before {n}")
         client = redis.Redis.from_url(redis_url)
         assert wait_for(lambda: client.zcard("chat:hist:{#kept}") >= 3, 5), "the history was not written"
-        first.replication._snapshot_at = 0.0  # as if 30 s had passed
-        first.replication._maybe_snapshot()
+        snapshot_now(first.replication)  # as if 30 s had passed
         for key in PARTITION_KEYS:  # the snapshot holds it all: the stream need not
             client.xtrim(key, minid="9999999999999-0")
 

@@ -12,6 +12,7 @@ from server.log.memory import MemoryLog
 from server.shared.partitions import PARTITION_KEYS, PartitionedLog
 from server.shared.replication import ReplicatedWorld, Replication
 from tests.support.redis_server import redis_server
+from tests.support.replicas import snapshot_now
 
 
 @pytest.fixture
@@ -35,8 +36,7 @@ def test_a_replica_started_later_begins_from_the_snapshot_and_follows_on(redis_u
         first.register("first~0/w0:1", "ann", "Ann", 1.0)
         first.join("first~0/w0:1", "#kept", "", 2.0)
         first.set_topic("first~0/w0:1", "#kept", "before the snapshot", 3.0)
-        first_replication._snapshot_at = 0.0  # as if 30 s had passed
-        first_replication._maybe_snapshot()
+        snapshot_now(first_replication)  # as if 30 s had passed
         client = redis.Redis.from_url(redis_url)
         for key in PARTITION_KEYS:  # nothing older than the snapshot is needed any more
             client.xtrim(key, minid="9999999999999-0")

@@ -10,9 +10,10 @@ import redis
 
 from server.log.memory import MemoryLog
 from server.shared import replication as replication_module
-from server.shared.partitions import PARTITION_KEYS, parse_id
+from server.shared.partitions import PARTITION_KEYS
 from server.shared.replication import ReplicatedWorld, Replication
 from tests.support.redis_server import redis_server
+from tests.support.replicas import snapshot_now
 from tests.support.servers import wait_for
 
 SAID = 150  # more than a stream's node holds (100), so that an approximate XTRIM removes some
@@ -39,17 +40,6 @@ def busy(world: ReplicatedWorld, conn: str, nick: str, said: int) -> None:
         world.message(conn, "PRIVMSG", "#busy", f"{nick} {n}")
 
 
-def snapshot(replication: Replication) -> None:
-    """What the applying thread does every 30 s, done now, once the replica has applied all there is (its
-    state is then at its merge's id, which the applying thread moves on only after applying)."""
-    client = replication.client
-    last = max((parse_id(found[0][0]) for key in PARTITION_KEYS if (found := client.xrevrange(key, count=1))),
-               default=(0, 0))
-    assert wait_for(lambda: replication._partitions.merge.applied >= last, 10)
-    replication._snapshot_at, replication._dirty = 0.0, True
-    replication._maybe_snapshot()
-
-
 def stream_length(url: str) -> int:
     client = redis.Redis.from_url(url)
     return sum(client.xlen(key) for key in PARTITION_KEYS)
@@ -69,9 +59,9 @@ def test_a_node_a_moment_behind_two_quick_snapshots_of_others_goes_on_with_the_n
         assert wait_for(lambda: behind.export_state() == first.export_state(), 10)
         with behind_replication._rider_lock:  # "behind" reads nothing meanwhile
             busy(first, "first~0/w0:1", "ann", SAID)
-            snapshot(first_replication)  # one node's snapshot...
+            snapshot_now(first_replication)  # one node's snapshot...
             first.message("first~0/w0:1", "PRIVMSG", "#busy", "between")
-            snapshot(first_replication)  # ...and, a moment later, another's, which replaces it
+            snapshot_now(first_replication)  # ...and, a moment later, another's, which replaces it
         assert wait_for(lambda: bool(lost) or behind.export_state() == first.export_state(), 10)
         assert not lost, lost
         assert behind.export_state() == first.export_state()
@@ -88,12 +78,12 @@ def test_the_partitions_are_trimmed_up_to_a_snapshot_once_it_is_old_enough(
     first, first_replication = replica(redis_url, "first", lost, None)
     try:
         busy(first, "first~0/w0:1", "ann", SAID)
-        snapshot(first_replication)
+        snapshot_now(first_replication)
         first.message("first~0/w0:1", "PRIVMSG", "#busy", "between")
-        snapshot(first_replication)
+        snapshot_now(first_replication)
         before = stream_length(redis_url)
         first.message("first~0/w0:1", "PRIVMSG", "#busy", "after")
-        snapshot(first_replication)
+        snapshot_now(first_replication)
         assert stream_length(redis_url) < before  # what came before the first snapshot is gone
 
         later, later_replication = replica(redis_url, "later", lost, None)  # and a node starting now has it all
