@@ -3,6 +3,7 @@ trimmed by retention; private to a conversation's parties; and failed logins cou
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -110,12 +111,15 @@ def test_history_survives_a_fresh_data_dir_and_a_redis_restart_and_a_message_sai
             settled(redis_, "chat:hist:{#kept}", 2)
             redis_.stop()
             redis_.start()  # its append-only file kept what it acknowledged; it lost its scripts
-            for attempt in range(50):  # until the nodes are back on the bus
+            attempts = itertools.count()
+
+            def said_after_the_restart() -> bool:
+                attempt = next(attempts)
                 alice.send(f"PRIVMSG #kept :after the restart {attempt}")
                 alice.send(f"PING probe{attempt}")
-                if not any(m.command == "FAIL" for m in alice.expect_until(f"PONG .*probe{attempt}")):
-                    break
-                time.sleep(0.2)
+                return not any(m.command == "FAIL" for m in alice.expect_until(f"PONG .*probe{attempt}"))
+
+            assert wait_for(said_after_the_restart, 10, interval=0.2), "the nodes did not get back on the bus"
             settled(redis_, "chat:hist:{#kept}", 3)
             said = texts(history(bob, "LATEST", "#kept", "*", "10"))
             assert said[:2] == ["from one", "from two"]

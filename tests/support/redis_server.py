@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 
+from tests.support.servers import wait_for
+
 
 class RedisMissing(RuntimeError):
     """redis-server (or redis-cli) is not installed: a test skips, a benchmark says so."""
@@ -140,12 +142,13 @@ def running_redis_cluster_servers(masters: int = 3) -> Iterator[tuple[str, list[
 def wait_for_cluster(server: RedisServer, timeout: float = 20) -> None:
     """Until ``server`` says the cluster is ok (every slot served)."""
     cli = str(shutil.which("redis-cli"))
-    deadline = time.monotonic() + timeout
-    while b"cluster_state:ok" not in subprocess.run(
-            [cli, "-p", str(server.port), "cluster", "info"], capture_output=True, timeout=5).stdout:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the Redis Cluster did not become ready")
-        time.sleep(0.1)
+
+    def ready() -> bool:
+        return b"cluster_state:ok" in subprocess.run(
+            [cli, "-p", str(server.port), "cluster", "info"], capture_output=True, timeout=5).stdout
+
+    if not wait_for(ready, timeout, interval=0.1):
+        raise RuntimeError("the Redis Cluster did not become ready")
 
 
 @contextmanager
